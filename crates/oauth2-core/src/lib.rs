@@ -1,1 +1,24 @@
-//! placeholder
+//! OAuth 2.0 / Microsoft Entra ID protocol building blocks for a confidential client.
+//!
+//! This crate does **no I/O**: no files, no network, no async runtime. It takes bytes and
+//! returns values:
+//!
+//! * [`ClientCertificate`]: load a certificate chain and private key from PEM or PKCS#12
+//!   bytes, validate them, compute thumbprints (`x5t`, `x5t#S256`) and sign.
+//! * [`sign_client_assertion`] / [`AssertionCache`]: the RFC 7523 client-assertion JWT that
+//!   MSAL sends for certificate credentials.
+//! * [`ClientCredentialsRequest`], [`TokenResponse`], [`ErrorResponse`], [`Scopes`]: the
+//!   client-credentials grant on the wire.
+//! * [`Authority`]: authority URL parsing and endpoint derivation (AAD, ADFS, B2C, CIAM, dSTS).
+//! * [`SecretString`]: secrets that are redacted in `Debug` and zeroized on drop.
+//!
+//! Errors are one enum, [`Error`], with a stable [`Error::code`] per variant.
+#![forbid(unsafe_code)]
+
+pub mod certificate;
+pub mod error;
+pub mod secret;
+
+pub use certificate::{ClientCertificate, KeyAlgorithm, SigningAlgorithm};
+pub use error::Error;
+pub use secret::SecretString;

@@ -1,0 +1,265 @@
+//! The crate's single error type.
+
+/// Everything that can go wrong in `oauth2-core`.
+///
+/// Messages say what went wrong and what to do about it. They never contain secrets: no private
+/// key bytes, no client secrets, no assertions, no tokens and no raw response bodies.
+///
+/// [`Error::code`] gives a stable, snake_case identifier per variant for programs and telemetry.
+#[non_exhaustive]
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum Error {
+    /// The input contains no certificate.
+    #[error(
+        "no certificate found: the input must contain at least one PEM `CERTIFICATE` block \
+         (or a PKCS#12 certificate bag); the leaf certificate comes first"
+    )]
+    NoCertificate,
+
+    /// The input contains no private key.
+    #[error(
+        "no private key found: provide an unencrypted `PRIVATE KEY` (PKCS#8), `RSA PRIVATE KEY` \
+         (PKCS#1) or `EC PRIVATE KEY` (SEC1) PEM block, or a PKCS#12 file with its key"
+    )]
+    NoPrivateKey,
+
+    /// The private key does not belong to the leaf certificate.
+    #[error(
+        "the private key does not match the certificate's public key: pair the certificate with \
+         the key it was issued for (the leaf certificate must come first)"
+    )]
+    KeyMismatch,
+
+    /// A certificate could not be parsed.
+    #[error("invalid certificate: {reason}; provide a PEM or PKCS#12 X.509 certificate")]
+    InvalidCertificate {
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// A private key could not be parsed.
+    #[error(
+        "invalid private key: {reason}; provide an unencrypted PKCS#8, PKCS#1 or SEC1 PEM key"
+    )]
+    InvalidPrivateKey {
+        /// What is wrong with it (never contains key material).
+        reason: String,
+    },
+
+    /// The key type or size is not supported.
+    #[error(
+        "unsupported key: {reason}; use an RSA key (2048 to 8192 bits) or an ECDSA P-256 or \
+         P-384 key"
+    )]
+    UnsupportedKey {
+        /// What is unsupported.
+        reason: String,
+    },
+
+    /// The PEM private key is encrypted.
+    #[error(
+        "the PEM private key is encrypted, which is not supported: decrypt it first \
+         (e.g. `openssl pkcs8 -in key.pem -out key-plain.pem`) and protect the file instead, \
+         or load a password-protected PKCS#12 (.pfx) file"
+    )]
+    EncryptedPrivateKey,
+
+    /// The PKCS#12 password is wrong.
+    #[error("cannot open the PKCS#12 (.pfx) file: the password is wrong; check the password")]
+    Pkcs12WrongPassword,
+
+    /// The PKCS#12 data could not be read.
+    #[error(
+        "invalid PKCS#12 (.pfx) data: {reason}; export the certificate and key again as a \
+         PKCS#12 file"
+    )]
+    Pkcs12Invalid {
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// The leaf certificate has expired.
+    #[error("the certificate expired on {not_after}: renew it and load the new one")]
+    CertificateExpired {
+        /// When it expired, human-readable (`2001-01-01 00:00:00 UTC`).
+        not_after: String,
+    },
+
+    /// The leaf certificate is not valid yet.
+    #[error(
+        "the certificate is not valid before {not_before}: wait until then, or check the \
+         system clock"
+    )]
+    CertificateNotYetValid {
+        /// When it becomes valid, human-readable (`2001-01-01 00:00:00 UTC`).
+        not_before: String,
+    },
+
+    /// Signing failed, or the algorithm does not fit the key.
+    #[error("signing failed: {reason}")]
+    Signing {
+        /// What went wrong.
+        reason: String,
+    },
+
+    /// A scope list is empty or contains an invalid scope.
+    #[error("invalid scope: {reason}")]
+    InvalidScope {
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// An authority URL could not be used.
+    #[error(
+        "invalid authority {url_or_reason}; use a URL like \
+         `https://login.microsoftonline.com/<tenant-id>`"
+    )]
+    InvalidAuthority {
+        /// The offending URL and/or why it was rejected.
+        url_or_reason: String,
+    },
+
+    /// A token endpoint response is not a usable token response.
+    #[error("invalid token response: {reason}")]
+    InvalidTokenResponse {
+        /// What is wrong (never contains the body or the token).
+        reason: String,
+    },
+
+    /// A string is not a well-formed JWT.
+    #[error("invalid JWT: {reason}")]
+    InvalidJwt {
+        /// What is wrong (never contains the token).
+        reason: String,
+    },
+}
+
+impl Error {
+    /// A stable snake_case identifier of the variant, e.g. `certificate_expired`.
+    ///
+    /// Codes never change once released; use them instead of matching on messages.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::NoCertificate => "no_certificate",
+            Error::NoPrivateKey => "no_private_key",
+            Error::KeyMismatch => "key_mismatch",
+            Error::InvalidCertificate { .. } => "invalid_certificate",
+            Error::InvalidPrivateKey { .. } => "invalid_private_key",
+            Error::UnsupportedKey { .. } => "unsupported_key",
+            Error::EncryptedPrivateKey => "encrypted_private_key",
+            Error::Pkcs12WrongPassword => "pkcs12_wrong_password",
+            Error::Pkcs12Invalid { .. } => "pkcs12_invalid",
+            Error::CertificateExpired { .. } => "certificate_expired",
+            Error::CertificateNotYetValid { .. } => "certificate_not_yet_valid",
+            Error::Signing { .. } => "signing_failed",
+            Error::InvalidScope { .. } => "invalid_scope",
+            Error::InvalidAuthority { .. } => "invalid_authority",
+            Error::InvalidTokenResponse { .. } => "invalid_token_response",
+            Error::InvalidJwt { .. } => "invalid_jwt",
+        }
+    }
+
+    pub(crate) fn invalid_certificate(reason: impl Into<String>) -> Self {
+        Error::InvalidCertificate {
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn invalid_private_key(reason: impl Into<String>) -> Self {
+        Error::InvalidPrivateKey {
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn unsupported_key(reason: impl Into<String>) -> Self {
+        Error::UnsupportedKey {
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn signing(reason: impl Into<String>) -> Self {
+        Error::Signing {
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn invalid_scope(reason: impl Into<String>) -> Self {
+        Error::InvalidScope {
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn invalid_authority(url_or_reason: impl Into<String>) -> Self {
+        Error::InvalidAuthority {
+            url_or_reason: url_or_reason.into(),
+        }
+    }
+
+    pub(crate) fn invalid_token_response(reason: impl Into<String>) -> Self {
+        Error::InvalidTokenResponse {
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn invalid_jwt(reason: impl Into<String>) -> Self {
+        Error::InvalidJwt {
+            reason: reason.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    fn all() -> Vec<Error> {
+        vec![
+            Error::NoCertificate,
+            Error::NoPrivateKey,
+            Error::KeyMismatch,
+            Error::invalid_certificate("x"),
+            Error::invalid_private_key("x"),
+            Error::unsupported_key("x"),
+            Error::EncryptedPrivateKey,
+            Error::Pkcs12WrongPassword,
+            Error::Pkcs12Invalid { reason: "x".into() },
+            Error::CertificateExpired {
+                not_after: "x".into(),
+            },
+            Error::CertificateNotYetValid {
+                not_before: "x".into(),
+            },
+            Error::signing("x"),
+            Error::invalid_scope("x"),
+            Error::invalid_authority("x"),
+            Error::invalid_token_response("x"),
+            Error::invalid_jwt("x"),
+        ]
+    }
+
+    #[test]
+    fn codes_are_unique_snake_case() {
+        let errors = all();
+        let codes: HashSet<_> = errors.iter().map(Error::code).collect();
+        assert_eq!(codes.len(), errors.len());
+        for code in codes {
+            assert!(
+                code.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+                "{code}"
+            );
+        }
+    }
+
+    #[test]
+    fn messages_are_non_empty_and_carry_details() {
+        for e in all() {
+            assert!(!e.to_string().is_empty());
+        }
+        let e = Error::CertificateExpired {
+            not_after: "2001-01-01 00:00:00 UTC".into(),
+        };
+        assert!(e.to_string().contains("2001-01-01 00:00:00 UTC"));
+        assert_eq!(e.code(), "certificate_expired");
+    }
+}
