@@ -15,10 +15,15 @@
 //! Errors are one enum, [`Error`], with a stable [`Error::code`] per variant.
 #![forbid(unsafe_code)]
 
+pub mod assertion;
 pub mod certificate;
 pub mod error;
 pub mod secret;
 
+pub use assertion::{
+    decode_jwt_unverified, sign_client_assertion, AssertionCache, AssertionFlavor, AssertionOptions,
+    ClientAssertion,
+};
 pub use certificate::{ClientCertificate, KeyAlgorithm, SigningAlgorithm};
 pub use error::Error;
 pub use secret::SecretString;
