@@ -1,1 +1,65 @@
-//! placeholder
+//! Pluggable async HTTP transport for OAuth clients, with mutual-TLS (RFC 8705) client
+//! certificates and one connection pool per client identity.
+//!
+//! * [`Transport`] is the extension point: one method that sends an [`HttpRequest`] and returns a
+//!   fully read [`HttpResponse`], optionally presenting a TLS client certificate
+//!   ([`oauth2_core::ClientCertificate`]).
+//! * [`HyperTransport`] is the default implementation: hyper 1, hyper-util's pooled legacy
+//!   client, hyper-rustls and rustls with the *ring* provider passed explicitly (the process-wide
+//!   default provider is never installed or used). Server certificates are always verified,
+//!   against the Mozilla roots (`webpki-roots`) and/or roots you add.
+//!
+//! # Pooling rule
+//!
+//! hyper-util keys pooled connections by `(scheme, authority)` only; it knows nothing about the
+//! client certificate used in the TLS handshake. Sharing one pool between identities would send
+//! a request for certificate B over a connection authenticated with certificate A (or with none),
+//! which silently breaks certificate-bound tokens. [`HyperTransport`] therefore keeps:
+//!
+//! * one pooled client (with its own rustls config) for requests **without** an identity, and
+//! * one pooled client per identity, keyed by the certificate's `x5t#S256` thumbprint, built
+//!   lazily on first use and reused afterwards (so repeated requests with the same certificate
+//!   reuse one keep-alive connection; TLS session resumption is scoped the same way).
+//!
+//! A different certificate always gets a different client, hence a new connection. The number of
+//! identity pools is bounded ([`HyperTransportBuilder::max_identities`]); the least recently
+//! used one is dropped first. Plain `http://` is accepted only without an identity (for example
+//! the managed identity endpoint on a link-local address).
+//!
+//! # Limits
+//!
+//! Every request runs under a whole-request timeout (connect, send and body read), new
+//! connections under a connect timeout (DNS, TCP and TLS handshake), and response bodies are read
+//! up to a size limit; larger bodies fail with [`Error::ResponseTooLarge`] without buffering
+//! them.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use mtls_transport::{HttpRequest, HyperTransport, Transport};
+//!
+//! # async fn run(cert: oauth2_core::ClientCertificate) -> Result<(), mtls_transport::Error> {
+//! let transport = HyperTransport::builder()
+//!     .request_timeout(std::time::Duration::from_secs(10))
+//!     .build()?;
+//! let url = url::Url::parse("https://mtlsauth.microsoft.com/contoso.onmicrosoft.com/oauth2/v2.0/token")
+//!     .expect("valid URL");
+//! let request = HttpRequest::post_form(url, "grant_type=client_credentials".to_owned());
+//! let response = transport.send(request, Some(&cert)).await?;
+//! println!("{}", response.status);
+//! # Ok(())
+//! # }
+//! ```
+#![forbid(unsafe_code)]
+
+mod connect;
+mod error;
+mod hyper_transport;
+mod message;
+mod tls;
+mod transport;
+
+pub use error::{BoxError, Error, TimeoutPhase};
+pub use hyper_transport::{HyperTransport, HyperTransportBuilder};
+pub use message::{HttpRequest, HttpResponse};
+pub use transport::Transport;

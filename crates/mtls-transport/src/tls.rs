@@ -1,0 +1,133 @@
+//! All rustls configuration lives here (one place to touch for the rustls 0.24 migration).
+//!
+//! The ring provider is passed explicitly to every builder; the process-default provider is
+//! never installed or consulted. Server certificate verification is always on.
+
+use std::sync::Arc;
+
+use oauth2_core::ClientCertificate;
+use rustls::pki_types::CertificateDer;
+use rustls::{ClientConfig, RootCertStore};
+
+use crate::Error;
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// Builds the trusted root store: optionally the Mozilla roots from `webpki-roots`, plus `extra`.
+pub(crate) fn root_store(
+    webpki: bool,
+    extra: &[CertificateDer<'static>],
+) -> Result<Arc<RootCertStore>, Error> {
+    let mut roots = if webpki {
+        RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned())
+    } else {
+        RootCertStore::empty()
+    };
+    for (i, der) in extra.iter().enumerate() {
+        roots
+            .add(der.clone())
+            .map_err(|e| Error::InvalidRootCertificate {
+                reason: format!("extra root certificate #{}: {e}", i + 1),
+            })?;
+    }
+    if roots.is_empty() {
+        return Err(Error::TlsConfig {
+            reason: "no trusted root certificates: webpki roots are disabled and no root \
+                     certificate was added; add one with add_root_certificate_der/pem"
+                .to_owned(),
+        });
+    }
+    Ok(Arc::new(roots))
+}
+
+/// Builds a client config trusting `roots` and presenting `identity` (if any) as TLS client
+/// certificate. ALPN is left empty (hyper-rustls/HTTP/1.1 only).
+pub(crate) fn client_config(
+    roots: Arc<RootCertStore>,
+    identity: Option<&ClientCertificate>,
+) -> Result<Arc<ClientConfig>, Error> {
+    let builder = ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::TlsConfig {
+            reason: format!("protocol versions: {e}"),
+        })?
+        .with_root_certificates(roots);
+    let config = match identity {
+        None => builder.with_no_client_auth(),
+        Some(identity) => builder
+            .with_client_auth_cert(identity.tls_chain(), identity.private_key_der())
+            .map_err(|e| Error::ClientCertificate {
+                reason: client_auth_reason(&e, identity),
+            })?,
+    };
+    Ok(Arc::new(config))
+}
+
+fn client_auth_reason(e: &rustls::Error, identity: &ClientCertificate) -> String {
+    let what = match e {
+        rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch) => {
+            "the private key does not match the leaf certificate's public key; load the key that \
+             belongs to this certificate"
+                .to_owned()
+        }
+        rustls::Error::InconsistentKeys(_) => {
+            "could not check that the private key matches the leaf certificate".to_owned()
+        }
+        rustls::Error::General(msg) => format!("unsupported or invalid private key ({msg})"),
+        other => other.to_string(),
+    };
+    format!("{what} (certificate subject {})", identity.subject())
+}
+
+/// Turns a rustls error seen while talking to `host` into a crate error with a readable reason.
+pub(crate) fn map_rustls_error(e: &rustls::Error, host: &str) -> Error {
+    use rustls::{AlertDescription as A, CertificateError as C};
+    let reason = match e {
+        rustls::Error::InvalidCertificate(cert) => match cert {
+            C::UnknownIssuer => "server certificate not trusted: unknown issuer (the server's CA \
+                                 is not among the trusted roots; add it with \
+                                 add_root_certificate_der/pem if it is expected)"
+                .to_owned(),
+            C::BadSignature => {
+                "server certificate not trusted: bad signature in its chain".to_owned()
+            }
+            C::NotValidForName | C::NotValidForNameContext { .. } => {
+                format!("server certificate not valid for name {host}")
+            }
+            C::Expired | C::ExpiredContext { .. } => "server certificate expired".to_owned(),
+            C::NotValidYet | C::NotValidYetContext { .. } => {
+                "server certificate not valid yet (check the system clock)".to_owned()
+            }
+            C::Revoked => "server certificate revoked".to_owned(),
+            other => format!("server certificate rejected: {other:?}"),
+        },
+        rustls::Error::AlertReceived(alert) => match alert {
+            A::CertificateRequired => {
+                "server requires a TLS client certificate, and none was presented".to_owned()
+            }
+            A::BadCertificate
+            | A::UnknownCA
+            | A::CertificateUnknown
+            | A::UnsupportedCertificate
+            | A::CertificateExpired
+            | A::CertificateRevoked
+            | A::AccessDenied => format!(
+                "server rejected the TLS client certificate (alert {alert:?}); check that the \
+                 certificate is registered with and trusted by the server"
+            ),
+            other => format!("server sent TLS alert {other:?}"),
+        },
+        rustls::Error::InconsistentKeys(_) => {
+            return Error::ClientCertificate {
+                reason: e.to_string(),
+            };
+        }
+        other => other.to_string(),
+    };
+    Error::Tls {
+        host: host.to_owned(),
+        reason,
+    }
+}
