@@ -18,6 +18,7 @@
 pub mod assertion;
 pub mod certificate;
 pub mod error;
+pub mod protocol;
 pub mod secret;
 
 pub use assertion::{
@@ -26,4 +27,8 @@ pub use assertion::{
 };
 pub use certificate::{ClientCertificate, KeyAlgorithm, SigningAlgorithm};
 pub use error::Error;
+pub use protocol::{
+    ClientAuthentication, ClientCredentialsRequest, ErrorResponse, Scopes, TokenResponse,
+    JWT_BEARER_ASSERTION_TYPE, JWT_POP_ASSERTION_TYPE,
+};
 pub use secret::SecretString;
