@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 
 pub mod assertion;
+pub mod authority;
 pub mod certificate;
 pub mod error;
 pub mod protocol;
@@ -25,6 +26,7 @@ pub use assertion::{
     decode_jwt_unverified, sign_client_assertion, AssertionCache, AssertionFlavor, AssertionOptions,
     ClientAssertion,
 };
+pub use authority::{Authority, AuthorityKind, WELL_KNOWN_HOSTS};
 pub use certificate::{ClientCertificate, KeyAlgorithm, SigningAlgorithm};
 pub use error::Error;
 pub use protocol::{

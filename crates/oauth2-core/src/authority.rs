@@ -1,0 +1,298 @@
+//! Authority URLs: parsing, classification and endpoint derivation.
+
+use std::fmt;
+
+use url::Url;
+
+use crate::Error;
+
+/// Entra hosts known without instance discovery (MSAL Python 1.39's list).
+pub const WELL_KNOWN_HOSTS: &[&str] = &[
+    "login.microsoftonline.com",
+    "login.microsoft.com",
+    "login.windows.net",
+    "sts.windows.net",
+    "login.chinacloudapi.cn",
+    "login.partner.microsoftonline.cn",
+    "login-us.microsoftonline.com",
+    "login.microsoftonline.us",
+    "login.usgovcloudapi.net",
+    "login.microsoftonline.de",
+    "login.sovcloud-identity.fr",
+    "login.sovcloud-identity.de",
+    "login.sovcloud-identity.sg",
+];
+
+const B2C_HOST_SUFFIXES: &[&str] = &[".b2clogin.com", ".b2clogin.cn", ".b2clogin.us", ".b2clogin.de"];
+const CIAM_HOST_SUFFIX: &str = ".ciamlogin.com";
+
+/// The kind of identity provider an authority URL points at.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AuthorityKind {
+    /// Microsoft Entra ID (Azure AD), including sovereign clouds and unknown hosts.
+    Aad,
+    /// Active Directory Federation Services (`https://{host}/adfs`).
+    Adfs,
+    /// Azure AD B2C (`*.b2clogin.*`, `/tfp/…`, or a `b2c_…` policy segment).
+    B2C,
+    /// Entra External ID for customers (`*.ciamlogin.com`).
+    Ciam,
+    /// Distributed STS (`/dstsv2/{tenant}`).
+    Dsts,
+}
+
+/// A parsed, normalized authority: `https://{host}[:port]/{tenant}` plus its kind.
+///
+/// `Display` prints the canonical URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Authority {
+    /// `https://host[:port]/`, used as the base of every derived URL.
+    base: Url,
+    host: String,
+    port: Option<u16>,
+    kind: AuthorityKind,
+    tenant: String,
+    /// B2C only: the user-flow policy (`B2C_1_signin`), when given.
+    policy: Option<String>,
+    /// B2C only: the legacy `/tfp/` prefix was used.
+    tfp: bool,
+}
+
+impl Authority {
+    /// Parses an authority URL.
+    ///
+    /// Rules: `https` only; a host is required; the host is lower-cased; a non-default port is
+    /// kept; the first path segment is the tenant (required, except for path-less CIAM hosts,
+    /// whose tenant becomes `{subdomain}.onmicrosoft.com`); the query, fragment and any further
+    /// path are ignored, except for B2C (which keeps its policy segment) and dSTS (whose tenant
+    /// is the segment after `dstsv2`).
+    ///
+    /// Classification: host `*.ciamlogin.com` → CIAM; path `/dstsv2/{tenant}` → dSTS; host
+    /// `*.b2clogin.{com,cn,us,de}`, path `/tfp/…`, or a second segment starting with `b2c_`
+    /// → B2C; tenant `adfs` (any case) → ADFS; anything else → AAD.
+    pub fn parse(url: &str) -> Result<Self, Error> {
+        let parsed = Url::parse(url.trim())
+            .map_err(|e| Error::invalid_authority(format!("`{url}`: not a URL ({e})")))?;
+        if parsed.scheme() != "https" {
+            return Err(Error::invalid_authority(format!(
+                "`{url}`: the scheme must be https"
+            )));
+        }
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            return Err(Error::invalid_authority(
+                "the URL contains user info (`user:password@`); remove it",
+            ));
+        }
+        let host = parsed
+            .host_str()
+            .filter(|h| !h.is_empty())
+            .ok_or_else(|| Error::invalid_authority(format!("`{url}`: the host is missing")))?
+            .to_ascii_lowercase();
+        let port = parsed.port();
+        let base = base_url(&host, port)
+            .map_err(|e| Error::invalid_authority(format!("`{url}`: {e}")))?;
+        let segments: Vec<&str> = parsed
+            .path_segments()
+            .map(|s| s.filter(|s| !s.is_empty()).collect())
+            .unwrap_or_default();
+        let no_tenant = || {
+            Error::invalid_authority(format!(
+                "`{url}`: the tenant is missing (expected `https://{{host}}/{{tenant}}`)"
+            ))
+        };
+
+        let mut authority = Authority {
+            base,
+            host,
+            port,
+            kind: AuthorityKind::Aad,
+            tenant: String::new(),
+            policy: None,
+            tfp: false,
+        };
+        let first = segments.first().copied();
+        if authority.host.ends_with(CIAM_HOST_SUFFIX) {
+            authority.kind = AuthorityKind::Ciam;
+            authority.tenant = match first {
+                Some(tenant) => tenant.to_owned(),
+                None => {
+                    let sub = authority.host.split('.').next().unwrap_or_default();
+                    format!("{sub}.onmicrosoft.com")
+                }
+            };
+        } else if first.is_some_and(|s| s.eq_ignore_ascii_case("dstsv2")) {
+            authority.kind = AuthorityKind::Dsts;
+            authority.tenant = segments.get(1).ok_or_else(no_tenant)?.to_string();
+        } else if is_b2c(&authority.host, &segments) {
+            authority.kind = AuthorityKind::B2C;
+            let rest = if first.is_some_and(|s| s.eq_ignore_ascii_case("tfp")) {
+                authority.tfp = true;
+                &segments[1..]
+            } else {
+                &segments[..]
+            };
+            authority.tenant = rest.first().ok_or_else(no_tenant)?.to_string();
+            authority.policy = rest
+                .get(1)
+                .filter(|p| !is_endpoint_segment(p))
+                .map(|p| p.to_string());
+        } else {
+            let tenant = first.ok_or_else(no_tenant)?;
+            if tenant.eq_ignore_ascii_case("adfs") {
+                authority.kind = AuthorityKind::Adfs;
+                authority.tenant = "adfs".to_owned();
+            } else {
+                authority.tenant = tenant.to_owned();
+            }
+        }
+        Ok(authority)
+    }
+
+    /// The host, lower-cased (the cache `environment`).
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The port, when it is not the default 443.
+    pub fn port(&self) -> Option<u16> {
+        self.port
+    }
+
+    /// `host` or `host:port`.
+    pub fn host_and_port(&self) -> String {
+        match self.port {
+            Some(port) => format!("{}:{port}", self.host),
+            None => self.host.clone(),
+        }
+    }
+
+    /// The tenant: a GUID, a domain, `common`, `organizations`, `consumers`, or `adfs`.
+    pub fn tenant(&self) -> &str {
+        &self.tenant
+    }
+
+    /// What kind of identity provider this is.
+    pub fn kind(&self) -> AuthorityKind {
+        self.kind
+    }
+
+    /// `false` for the multi-tenant aliases `common` and `organizations` (any case), which app-only
+    /// tokens should not use; `true` otherwise (including `consumers`).
+    pub fn is_tenanted(&self) -> bool {
+        !(self.tenant.eq_ignore_ascii_case("common")
+            || self.tenant.eq_ignore_ascii_case("organizations"))
+    }
+
+    /// Whether the host is one of [`WELL_KNOWN_HOSTS`] (no instance discovery needed).
+    pub fn is_well_known_host(&self) -> bool {
+        WELL_KNOWN_HOSTS.contains(&self.host.as_str())
+    }
+
+    /// The canonical authority URL, ending in `/`: `https://host[:port]/{tenant}/`
+    /// (dSTS: `https://host/dstsv2/{tenant}/`; B2C: with its `tfp/` prefix and policy, if any).
+    pub fn canonical_url(&self) -> Url {
+        self.url_with_path(&self.canonical_path())
+    }
+
+    /// The token endpoint: `{canonical}oauth2/v2.0/token` (ADFS: `https://host/adfs/oauth2/token`).
+    pub fn token_endpoint(&self) -> Url {
+        match self.kind {
+            AuthorityKind::Adfs => self.url_with_path("/adfs/oauth2/token"),
+            _ => self.url_with_path(&format!("{}oauth2/v2.0/token", self.canonical_path())),
+        }
+    }
+
+    /// The authorization endpoint: `{canonical}oauth2/v2.0/authorize`
+    /// (ADFS: `https://host/adfs/oauth2/authorize`).
+    pub fn authorize_endpoint(&self) -> Url {
+        match self.kind {
+            AuthorityKind::Adfs => self.url_with_path("/adfs/oauth2/authorize"),
+            _ => self.url_with_path(&format!("{}oauth2/v2.0/authorize", self.canonical_path())),
+        }
+    }
+
+    /// The OpenID Connect discovery document:
+    /// `{canonical}v2.0/.well-known/openid-configuration`
+    /// (ADFS: `https://host/adfs/.well-known/openid-configuration`).
+    pub fn openid_configuration_url(&self) -> Url {
+        match self.kind {
+            AuthorityKind::Adfs => self.url_with_path("/adfs/.well-known/openid-configuration"),
+            _ => self.url_with_path(&format!(
+                "{}v2.0/.well-known/openid-configuration",
+                self.canonical_path()
+            )),
+        }
+    }
+
+    /// The same authority with another tenant, e.g. the tenant GUID re-derived from the
+    /// discovered token endpoint. Host, port, kind and B2C policy are kept.
+    ///
+    /// ADFS authorities (tenant always `adfs`) and an empty `tenant` return an unchanged copy.
+    /// Characters that would change the URL structure (`/`, `?`, `#`) are percent-encoded.
+    pub fn with_tenant(&self, tenant: &str) -> Self {
+        let tenant = tenant.trim();
+        if self.kind == AuthorityKind::Adfs || tenant.is_empty() {
+            return self.clone();
+        }
+        let mut next = self.clone();
+        next.tenant = tenant
+            .replace('/', "%2F")
+            .replace('?', "%3F")
+            .replace('#', "%23");
+        next
+    }
+
+    fn canonical_path(&self) -> String {
+        match self.kind {
+            AuthorityKind::Dsts => format!("/dstsv2/{}/", self.tenant),
+            AuthorityKind::B2C => {
+                let mut path = String::from(if self.tfp { "/tfp/" } else { "/" });
+                path.push_str(&self.tenant);
+                path.push('/');
+                if let Some(policy) = &self.policy {
+                    path.push_str(policy);
+                    path.push('/');
+                }
+                path
+            }
+            _ => format!("/{}/", self.tenant),
+        }
+    }
+
+    fn url_with_path(&self, path: &str) -> Url {
+        let mut url = self.base.clone();
+        url.set_path(path);
+        url
+    }
+}
+
+impl fmt::Display for Authority {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.canonical_url().as_str())
+    }
+}
+
+fn base_url(host: &str, port: Option<u16>) -> Result<Url, url::ParseError> {
+    match port {
+        Some(port) => Url::parse(&format!("https://{host}:{port}/")),
+        None => Url::parse(&format!("https://{host}/")),
+    }
+}
+
+fn is_b2c(host: &str, segments: &[&str]) -> bool {
+    B2C_HOST_SUFFIXES.iter().any(|s| host.ends_with(s))
+        || segments
+            .first()
+            .is_some_and(|s| s.eq_ignore_ascii_case("tfp"))
+        || segments
+            .get(1)
+            .is_some_and(|s| s.to_ascii_lowercase().starts_with("b2c_"))
+}
+
+/// Path segments that start an endpoint path rather than name a B2C policy.
+fn is_endpoint_segment(segment: &str) -> bool {
+    ["oauth2", "v2.0", ".well-known", "discovery"]
+        .iter()
+        .any(|s| segment.eq_ignore_ascii_case(s))
+}
