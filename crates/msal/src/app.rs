@@ -1,0 +1,243 @@
+//! The confidential client application and its builder.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use mtls_transport::{HyperTransport, Transport};
+use oauth2_core::{AssertionCache, Authority, ClientCertificate, SecretString};
+use token_cache::{MemoryTokenCache, TokenCache};
+use tokio::sync::OnceCell;
+
+use crate::credential::{
+    AssertionContext, BoxError, ClientAssertionProvider, ClientCredential, FnAssertionProvider,
+};
+use crate::endpoints::Endpoints;
+use crate::request::AcquireTokenForClient;
+use crate::Error;
+
+/// A confidential client: an application that can keep a credential (secret, certificate or
+/// assertion) and acquires tokens for itself with the client-credentials grant.
+///
+/// Create one per (client id, authority) and share it: it is cheap to clone, holds the
+/// connection pools and the token cache, and is safe to use from many tasks at once.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), msal::Error> {
+/// use msal::ConfidentialClientApplication;
+///
+/// let app = ConfidentialClientApplication::builder("00000000-0000-0000-0000-000000000001")
+///     .authority("https://login.microsoftonline.com/contoso.onmicrosoft.com")
+///     .client_secret(std::env::var("CLIENT_SECRET").unwrap_or_default())
+///     .build()?;
+/// let result = app
+///     .acquire_token_for_client(["https://graph.microsoft.com/.default"])
+///     .await?;
+/// println!("{} token, expires {:?}", result.token_type(), result.expires_on());
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct ConfidentialClientApplication {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) client_id: String,
+    pub(crate) authority: Authority,
+    pub(crate) validate_authority: bool,
+    pub(crate) credential: ClientCredential,
+    pub(crate) transport: Arc<dyn Transport>,
+    pub(crate) cache: Arc<dyn TokenCache>,
+    pub(crate) assertions: AssertionCache,
+    pub(crate) endpoints: OnceCell<Endpoints>,
+    pub(crate) last_requests: Mutex<telemetry::LastRequests>,
+}
+
+impl ConfidentialClientApplication {
+    /// Start configuring an application with its client (application) id.
+    pub fn builder(client_id: impl Into<String>) -> ConfidentialClientApplicationBuilder {
+        ConfidentialClientApplicationBuilder {
+            client_id: client_id.into(),
+            authority: None,
+            credential: None,
+            send_x5c: false,
+            transport: None,
+            cache: None,
+            validate_authority: true,
+        }
+    }
+
+    /// Acquire a token for the application itself (client-credentials grant).
+    ///
+    /// Returns a request builder; `.await` it. A still-valid cached token is returned without a
+    /// network call.
+    pub fn acquire_token_for_client<I, S>(&self, scopes: I) -> AcquireTokenForClient<'_>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        AcquireTokenForClient::new(self, scopes.into_iter().map(Into::into).collect())
+    }
+
+    /// The client (application) id.
+    pub fn client_id(&self) -> &str {
+        &self.inner.client_id
+    }
+
+    /// The configured authority.
+    pub fn authority(&self) -> &Authority {
+        &self.inner.authority
+    }
+}
+
+impl fmt::Debug for ConfidentialClientApplication {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConfidentialClientApplication")
+            .field("client_id", &self.inner.client_id)
+            .field("authority", &self.inner.authority.canonical_url().as_str())
+            .field("credential", &self.inner.credential)
+            .field("transport", &self.inner.transport)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Configures a [`ConfidentialClientApplication`]. Exactly one credential is used: the last
+/// credential setter called wins.
+pub struct ConfidentialClientApplicationBuilder {
+    client_id: String,
+    authority: Option<String>,
+    credential: Option<ClientCredential>,
+    send_x5c: bool,
+    transport: Option<Arc<dyn Transport>>,
+    cache: Option<Arc<dyn TokenCache>>,
+    validate_authority: bool,
+}
+
+impl ConfidentialClientApplicationBuilder {
+    /// The authority, e.g. `https://login.microsoftonline.com/<tenant-id>`. Required.
+    pub fn authority(mut self, url: impl Into<String>) -> Self {
+        self.authority = Some(url.into());
+        self
+    }
+
+    /// Authenticate with a client secret.
+    pub fn client_secret(mut self, secret: impl Into<SecretString>) -> Self {
+        self.credential = Some(ClientCredential::Secret(secret.into()));
+        self
+    }
+
+    /// Authenticate with a certificate: each request carries a client assertion signed with
+    /// its key (PS256 with `x5t#S256` for Entra ID).
+    pub fn certificate(mut self, certificate: ClientCertificate) -> Self {
+        self.credential = Some(ClientCredential::Certificate {
+            certificate,
+            send_x5c: false,
+        });
+        self
+    }
+
+    /// Put the certificate chain (`x5c`) in the assertion header. Needed for subject name +
+    /// issuer (SN/I) authentication, where Entra trusts the certificate by its subject and issuer
+    /// instead of a registered thumbprint.
+    pub fn send_x5c(mut self, send: bool) -> Self {
+        self.send_x5c = send;
+        self
+    }
+
+    /// Authenticate with a client assertion you signed yourself. It is sent as is on every
+    /// request, so it must outlive the application; prefer [`Self::client_assertion_provider`].
+    pub fn client_assertion(mut self, assertion: impl Into<SecretString>) -> Self {
+        self.credential = Some(ClientCredential::Assertion(assertion.into()));
+        self
+    }
+
+    /// Authenticate with assertions from a provider, called once per network token request.
+    pub fn client_assertion_provider(mut self, provider: Arc<dyn ClientAssertionProvider>) -> Self {
+        self.credential = Some(ClientCredential::AssertionProvider(provider));
+        self
+    }
+
+    /// Authenticate with assertions from an async closure, called once per network token request.
+    pub fn client_assertion_callback<F, Fut>(self, callback: F) -> Self
+    where
+        F: Fn(AssertionContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<String, BoxError>> + Send + 'static,
+    {
+        let boxed = move |ctx: AssertionContext| -> std::pin::Pin<
+            Box<dyn Future<Output = Result<String, BoxError>> + Send>,
+        > { Box::pin(callback(ctx)) };
+        self.client_assertion_provider(Arc::new(FnAssertionProvider(boxed)))
+    }
+
+    /// Use this HTTP transport instead of the default rustls + hyper one (custom roots, proxies,
+    /// a resolver override in tests).
+    pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
+        self.transport = Some(transport);
+        self
+    }
+
+    /// Use this token cache instead of a private in-memory one (e.g. to share one cache between
+    /// applications).
+    pub fn token_cache(mut self, cache: Arc<dyn TokenCache>) -> Self {
+        self.cache = Some(cache);
+        self
+    }
+
+    /// Check an unknown authority host with Entra's instance discovery (default `true`).
+    /// Well-known hosts are never checked over the network.
+    pub fn validate_authority(mut self, validate: bool) -> Self {
+        self.validate_authority = validate;
+        self
+    }
+
+    /// Validate the configuration and build the application.
+    ///
+    /// Errors: no authority, an authority that is not `https://host/tenant`, no credential,
+    /// an empty client secret or assertion, a transport that cannot be created.
+    pub fn build(self) -> Result<ConfidentialClientApplication, Error> {
+        let authority =
+            Authority::parse(self.authority.as_deref().ok_or(Error::MissingAuthority)?)?;
+        let credential = match self.credential.ok_or(Error::NoCredential)? {
+            ClientCredential::Certificate { certificate, .. } => ClientCredential::Certificate {
+                certificate,
+                send_x5c: self.send_x5c,
+            },
+            ClientCredential::Secret(s) if s.is_empty() => return Err(Error::NoCredential),
+            ClientCredential::Assertion(a) if a.is_empty() => {
+                return Err(Error::InvalidClientAssertion)
+            }
+            other => other,
+        };
+        let transport = match self.transport {
+            Some(t) => t,
+            None => Arc::new(HyperTransport::new()?),
+        };
+        Ok(ConfidentialClientApplication {
+            inner: Arc::new(Inner {
+                client_id: self.client_id,
+                authority,
+                validate_authority: self.validate_authority,
+                credential,
+                transport,
+                cache: self
+                    .cache
+                    .unwrap_or_else(|| Arc::new(MemoryTokenCache::new())),
+                assertions: AssertionCache::new(),
+                endpoints: OnceCell::new(),
+                last_requests: Mutex::new(telemetry::LastRequests::new()),
+            }),
+        })
+    }
+}
+
+impl fmt::Debug for ConfidentialClientApplicationBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConfidentialClientApplicationBuilder")
+            .field("client_id", &self.client_id)
+            .field("authority", &self.authority)
+            .field("credential", &self.credential)
+            .field("send_x5c", &self.send_x5c)
+            .field("validate_authority", &self.validate_authority)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,172 @@
+//! The facade's error type.
+
+use std::fmt;
+
+/// Everything `msal` can fail with.
+///
+/// Each variant says what went wrong and what to do. [`Error::code`] gives a stable,
+/// machine-readable code; where MSAL has a code for the same condition (`invalid_instance`,
+/// `invalid_client_assertion`, ...) it is the same string.
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// `build()` was called without `.authority(...)`.
+    #[error("no authority configured: call .authority(\"https://login.microsoftonline.com/<tenant-id>\") on the builder")]
+    MissingAuthority,
+
+    /// No client credential was configured.
+    #[error("one client credential is required in a confidential client application: configure a client secret, a certificate, or a client assertion on the builder")]
+    NoCredential,
+
+    /// The certificate, scopes, authority or a protocol message was invalid (see the inner error).
+    #[error(transparent)]
+    Protocol(#[from] oauth2_core::Error),
+
+    /// The HTTP transport failed (connection, TLS, timeout, size limit).
+    #[error(transparent)]
+    Transport(#[from] mtls_transport::Error),
+
+    /// The token cache failed.
+    #[error(transparent)]
+    Cache(#[from] token_cache::Error),
+
+    /// Entra ID answered with an OAuth error.
+    #[error(transparent)]
+    Service(Box<ServiceError>),
+
+    /// The service answered with something that is not a valid response for this request.
+    #[error("unexpected response from {endpoint} (HTTP {status}): {reason}. Check the authority URL; if it is right the service may be degraded, retry later")]
+    InvalidResponse {
+        /// The endpoint called (without query).
+        endpoint: String,
+        /// HTTP status.
+        status: u16,
+        /// What was wrong with the response (never contains token values).
+        reason: String,
+    },
+
+    /// Instance discovery said the authority host is not a known Entra instance.
+    #[error("the authority host {host} is not a known Microsoft Entra instance (invalid_instance). Use a well-known host, or call .validate_authority(false) if you trust this host")]
+    InvalidInstance {
+        /// The host that was rejected.
+        host: String,
+    },
+
+    /// The client-assertion provider returned an error.
+    #[error("the client assertion provider failed: {reason}")]
+    AssertionProvider {
+        /// The provider's error message.
+        reason: String,
+    },
+
+    /// The client-assertion provider (or the configured assertion) was empty.
+    #[error("client assertion JWT cannot be null or empty: the assertion provider must return a signed JWT")]
+    InvalidClientAssertion,
+}
+
+impl Error {
+    /// A stable, machine-readable code for this error.
+    pub fn code(&self) -> &str {
+        match self {
+            Error::MissingAuthority => "missing_authority",
+            Error::NoCredential => "Client_Credentials_Required_In_Confidential_Client_Application",
+            Error::Protocol(e) => e.code(),
+            Error::Transport(e) => e.code(),
+            Error::Cache(e) => e.code(),
+            Error::Service(e) => e.error(),
+            Error::InvalidResponse { .. } => "invalid_response",
+            Error::InvalidInstance { .. } => "invalid_instance",
+            Error::AssertionProvider { .. } => "client_assertion_provider_failed",
+            Error::InvalidClientAssertion => "invalid_client_assertion",
+        }
+    }
+
+    /// The service error, when Entra ID answered with one.
+    pub fn as_service_error(&self) -> Option<&ServiceError> {
+        match self {
+            Error::Service(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// An OAuth error answered by Entra ID (`error`, `error_description`, `error_codes`, ...).
+///
+/// The description is the service's own text; it names the AADSTS code and usually the fix.
+#[derive(Clone, Debug)]
+pub struct ServiceError {
+    pub(crate) status: u16,
+    pub(crate) body: oauth2_core::ErrorResponse,
+    pub(crate) request_correlation_id: String,
+}
+
+impl ServiceError {
+    /// HTTP status of the response.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The OAuth error code (`invalid_client`, `invalid_scope`, ...).
+    pub fn error(&self) -> &str {
+        &self.body.error
+    }
+
+    /// The service's description (starts with the AADSTS code on Entra ID).
+    pub fn error_description(&self) -> Option<&str> {
+        self.body.error_description.as_deref()
+    }
+
+    /// The numeric AADSTS codes.
+    pub fn error_codes(&self) -> &[i64] {
+        &self.body.error_codes
+    }
+
+    /// The first AADSTS code, e.g. `7000215` for a wrong client secret.
+    pub fn aadsts_code(&self) -> Option<i64> {
+        self.body.error_codes.first().copied()
+    }
+
+    /// The correlation id: the service's, or else the `client-request-id` we sent.
+    pub fn correlation_id(&self) -> &str {
+        self.body
+            .correlation_id
+            .as_deref()
+            .unwrap_or(&self.request_correlation_id)
+    }
+
+    /// The service's trace id.
+    pub fn trace_id(&self) -> Option<&str> {
+        self.body.trace_id.as_deref()
+    }
+
+    /// The service's timestamp.
+    pub fn timestamp(&self) -> Option<&str> {
+        self.body.timestamp.as_deref()
+    }
+
+    /// The sub-error, if any.
+    pub fn suberror(&self) -> Option<&str> {
+        self.body.suberror.as_deref()
+    }
+}
+
+impl fmt::Display for ServiceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Entra ID returned {} (HTTP {})",
+            self.body.error, self.status
+        )?;
+        if let Some(code) = self.aadsts_code() {
+            write!(f, ", AADSTS{code}")?;
+        }
+        if let Some(d) = &self.body.error_description {
+            // The first line of the description carries the reason; trace ids follow later.
+            let first = d.lines().next().unwrap_or_default();
+            write!(f, ": {first}")?;
+        }
+        write!(f, " [correlation id {}]", self.correlation_id())
+    }
+}
+
+impl std::error::Error for ServiceError {}

@@ -1,0 +1,320 @@
+//! `acquire_token_for_client`: the request builder and the flow behind it.
+
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use mtls_transport::HttpRequest;
+use oauth2_core::{
+    AssertionFlavor, AssertionOptions, AuthorityKind, ClientAuthentication,
+    ClientCredentialsRequest, ErrorResponse, Scopes, SecretString, TokenResponse,
+    JWT_BEARER_ASSERTION_TYPE,
+};
+use telemetry::{ApiId, CacheRefreshReason, CurrentRequest, TokenTypeCode};
+use token_cache::{CachedAccessToken, PartitionKey};
+
+use crate::app::ConfidentialClientApplication;
+use crate::credential::{AssertionContext, ClientCredential};
+use crate::endpoints::{self, Endpoints};
+use crate::headers::token_request_headers;
+use crate::{AuthenticationResult, Error, ServiceError, TokenSource};
+
+/// A token with less than this left is treated as expired (MSAL's 5-minute margin).
+const EXPIRY_MARGIN: Duration = Duration::from_secs(300);
+
+/// A pending `acquire_token_for_client` call. Configure it, then `.await` it.
+#[must_use = "a token request does nothing until it is awaited"]
+#[derive(Debug)]
+pub struct AcquireTokenForClient<'a> {
+    app: &'a ConfidentialClientApplication,
+    scopes: Vec<String>,
+    force_refresh: bool,
+    correlation_id: Option<String>,
+}
+
+impl<'a> AcquireTokenForClient<'a> {
+    pub(crate) fn new(app: &'a ConfidentialClientApplication, scopes: Vec<String>) -> Self {
+        Self {
+            app,
+            scopes,
+            force_refresh: false,
+            correlation_id: None,
+        }
+    }
+
+    /// Skip the cache and always ask Entra ID (the new token still replaces the cached one).
+    pub fn force_refresh(mut self, force: bool) -> Self {
+        self.force_refresh = force;
+        self
+    }
+
+    /// Use this correlation id (`client-request-id`) instead of a random one.
+    pub fn correlation_id(mut self, id: impl Into<String>) -> Self {
+        self.correlation_id = Some(id.into());
+        self
+    }
+
+    async fn run(self) -> Result<AuthenticationResult, Error> {
+        let inner = &self.app.inner;
+        let scopes = Scopes::new(&self.scopes)?;
+        let partition = PartitionKey::new(
+            inner.authority.host(),
+            &inner.client_id,
+            inner.authority.tenant(),
+            "Bearer",
+            None,
+        );
+        let now = SystemTime::now();
+
+        let mut fallback = None;
+        let reason = if self.force_refresh {
+            CacheRefreshReason::ForceRefresh
+        } else {
+            match inner.cache.find(&partition, &scopes).await? {
+                None => CacheRefreshReason::NoCachedToken,
+                Some(entry) if to_time(entry.expires_on) < now + EXPIRY_MARGIN => {
+                    CacheRefreshReason::Expired
+                }
+                Some(entry) if entry.refresh_on.is_some_and(|r| to_time(r) <= now) => {
+                    fallback = Some(entry);
+                    CacheRefreshReason::ProactiveRefresh
+                }
+                Some(entry) => {
+                    if let Ok(mut last) = inner.last_requests.lock() {
+                        last.record_cache_hit();
+                    }
+                    tracing::debug!(client_id = %inner.client_id, "token served from cache");
+                    return Ok(self.result_from_cache(entry, &scopes));
+                }
+            }
+        };
+
+        match self.request_token(&scopes, &partition, reason).await {
+            Ok(result) => Ok(result),
+            Err(e) => match fallback {
+                // A token past refresh_on but not expired keeps serving while the service fails.
+                Some(entry) => {
+                    tracing::warn!(error = %e, "proactive refresh failed; serving the cached token");
+                    Ok(self.result_from_cache(entry, &scopes))
+                }
+                None => Err(e),
+            },
+        }
+    }
+
+    fn result_from_cache(&self, entry: CachedAccessToken, scopes: &Scopes) -> AuthenticationResult {
+        AuthenticationResult {
+            access_token: entry.secret,
+            token_type: "Bearer".to_owned(),
+            expires_on: to_time(entry.expires_on),
+            ext_expires_on: to_time(entry.extended_expires_on),
+            refresh_on: entry.refresh_on.map(to_time),
+            scopes: scopes.clone(),
+            token_source: TokenSource::Cache,
+            correlation_id: None,
+            tenant_id: entry.partition.tenant().to_owned(),
+            token_endpoint: None,
+        }
+    }
+
+    async fn request_token(
+        &self,
+        scopes: &Scopes,
+        partition: &PartitionKey,
+        reason: CacheRefreshReason,
+    ) -> Result<AuthenticationResult, Error> {
+        let inner = &self.app.inner;
+        let Endpoints {
+            token_endpoint,
+            tenant,
+        } = inner
+            .endpoints
+            .get_or_try_init(|| {
+                endpoints::resolve(
+                    &inner.authority,
+                    inner.validate_authority,
+                    inner.transport.as_ref(),
+                )
+            })
+            .await?
+            .clone();
+
+        let authentication = self.client_authentication(token_endpoint.as_str()).await?;
+        let request = ClientCredentialsRequest {
+            client_id: inner.client_id.clone(),
+            scopes: scopes.clone(),
+            authentication,
+            token_type: None,
+            extra: Vec::new(),
+        };
+        let correlation_id = self
+            .correlation_id
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let current = CurrentRequest {
+            api: ApiId::AcquireTokenForClient,
+            cache_refresh: reason,
+            token_type: TokenTypeCode::Bearer,
+        }
+        .header_value();
+        let last = inner
+            .last_requests
+            .lock()
+            .map(|l| l.header_value())
+            .unwrap_or_default();
+
+        let mut http_request =
+            HttpRequest::post_form(token_endpoint.clone(), request.to_form_body());
+        http_request
+            .headers
+            .extend(token_request_headers(&correlation_id, &current, &last));
+
+        let span = tracing::debug_span!(
+            "acquire_token_for_client",
+            client_id = %inner.client_id,
+            endpoint = %token_endpoint,
+            correlation_id = %correlation_id,
+        );
+        let _enter = span.enter();
+        drop(_enter);
+        tracing::debug!(parent: &span, reason = ?reason, "requesting token");
+        let started = std::time::Instant::now();
+        let response = inner.transport.send(http_request, None).await?;
+        let status = response.status.as_u16();
+        tracing::debug!(parent: &span, status, elapsed_ms = started.elapsed().as_millis() as u64, "token response");
+
+        if !response.status.is_success() {
+            let error = match ErrorResponse::parse(&response.body) {
+                Some(body) => {
+                    if let Ok(mut l) = inner.last_requests.lock() {
+                        l.record_failure(
+                            ApiId::AcquireTokenForClient,
+                            &correlation_id,
+                            &body.error,
+                        );
+                    }
+                    Error::Service(Box::new(ServiceError {
+                        status,
+                        body,
+                        request_correlation_id: correlation_id.clone(),
+                    }))
+                }
+                None => Error::InvalidResponse {
+                    endpoint: token_endpoint.to_string(),
+                    status,
+                    reason: "the body is not an OAuth error response".to_owned(),
+                },
+            };
+            return Err(error);
+        }
+
+        let token = TokenResponse::parse(&response.body)?;
+        if let Ok(mut l) = inner.last_requests.lock() {
+            l.reset();
+        }
+        let now = unix_now();
+        let entry = CachedAccessToken {
+            partition: PartitionKey::new(
+                partition.environment(),
+                partition.client_id(),
+                &tenant,
+                partition.token_type(),
+                partition.key_id(),
+            ),
+            scopes: scopes.clone(),
+            secret: token.access_token.clone(),
+            cached_at: now,
+            expires_on: now + token.expires_in,
+            extended_expires_on: now + token.ext_expires_in.unwrap_or(token.expires_in),
+            refresh_on: token.refresh_in.map(|r| now + r),
+        };
+        // Cache under the configured tenant too, so the next lookup (which uses it) hits.
+        let mut stored = entry.clone();
+        stored.partition = partition.clone();
+        inner.cache.store(stored).await?;
+
+        Ok(AuthenticationResult {
+            access_token: token.access_token,
+            token_type: token.token_type.unwrap_or_else(|| "Bearer".to_owned()),
+            expires_on: to_time(entry.expires_on),
+            ext_expires_on: to_time(entry.extended_expires_on),
+            refresh_on: entry.refresh_on.map(to_time),
+            scopes: scopes.clone(),
+            token_source: TokenSource::IdentityProvider,
+            correlation_id: Some(correlation_id),
+            tenant_id: tenant,
+            token_endpoint: Some(token_endpoint.to_string()),
+        })
+    }
+
+    async fn client_authentication(
+        &self,
+        token_endpoint: &str,
+    ) -> Result<ClientAuthentication, Error> {
+        let inner = &self.app.inner;
+        Ok(match &inner.credential {
+            ClientCredential::Secret(secret) => ClientAuthentication::Secret(secret.clone()),
+            ClientCredential::Certificate {
+                certificate,
+                send_x5c,
+            } => {
+                let mut options = AssertionOptions::new(&inner.client_id, token_endpoint);
+                options.send_x5c = *send_x5c;
+                options.flavor = match inner.authority.kind() {
+                    AuthorityKind::Adfs => AssertionFlavor::Adfs,
+                    _ => AssertionFlavor::Entra,
+                };
+                let assertion =
+                    inner
+                        .assertions
+                        .get_or_sign(certificate, &options, SystemTime::now())?;
+                ClientAuthentication::Assertion {
+                    assertion: assertion.jwt().clone(),
+                    assertion_type: JWT_BEARER_ASSERTION_TYPE,
+                }
+            }
+            ClientCredential::Assertion(assertion) => ClientAuthentication::Assertion {
+                assertion: assertion.clone(),
+                assertion_type: JWT_BEARER_ASSERTION_TYPE,
+            },
+            ClientCredential::AssertionProvider(provider) => {
+                let context = AssertionContext {
+                    client_id: inner.client_id.clone(),
+                    token_endpoint: token_endpoint.to_owned(),
+                };
+                let jwt = provider.client_assertion(&context).await.map_err(|e| {
+                    Error::AssertionProvider {
+                        reason: e.to_string(),
+                    }
+                })?;
+                if jwt.trim().is_empty() {
+                    return Err(Error::InvalidClientAssertion);
+                }
+                ClientAuthentication::Assertion {
+                    assertion: SecretString::new(jwt),
+                    assertion_type: JWT_BEARER_ASSERTION_TYPE,
+                }
+            }
+        })
+    }
+}
+
+impl<'a> IntoFuture for AcquireTokenForClient<'a> {
+    type Output = Result<AuthenticationResult, Error>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.run())
+    }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn to_time(secs: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(secs)
+}

@@ -1,0 +1,110 @@
+//! What a successful token acquisition returns.
+
+use std::fmt;
+use std::time::SystemTime;
+
+use oauth2_core::{Scopes, SecretString};
+
+/// Where a token came from.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenSource {
+    /// Freshly issued by Entra ID for this call.
+    IdentityProvider,
+    /// Served from the token cache.
+    Cache,
+}
+
+/// A token and what is known about it. `Debug` never shows the token.
+#[derive(Clone)]
+pub struct AuthenticationResult {
+    pub(crate) access_token: SecretString,
+    pub(crate) token_type: String,
+    pub(crate) expires_on: SystemTime,
+    pub(crate) ext_expires_on: SystemTime,
+    pub(crate) refresh_on: Option<SystemTime>,
+    pub(crate) scopes: Scopes,
+    pub(crate) token_source: TokenSource,
+    pub(crate) correlation_id: Option<String>,
+    pub(crate) tenant_id: String,
+    pub(crate) token_endpoint: Option<String>,
+}
+
+impl AuthenticationResult {
+    /// The access token. Treat it as a secret: do not log it.
+    pub fn access_token(&self) -> &SecretString {
+        &self.access_token
+    }
+
+    /// The token type as the service named it (`Bearer`, `mtls_pop`).
+    pub fn token_type(&self) -> &str {
+        &self.token_type
+    }
+
+    /// When the token expires.
+    pub fn expires_on(&self) -> SystemTime {
+        self.expires_on
+    }
+
+    /// The extended expiry the service reported (resilience window).
+    pub fn ext_expires_on(&self) -> SystemTime {
+        self.ext_expires_on
+    }
+
+    /// When the library will refresh the token proactively, if the service asked for it.
+    pub fn refresh_on(&self) -> Option<SystemTime> {
+        self.refresh_on
+    }
+
+    /// The scopes the token is for.
+    pub fn scopes(&self) -> &Scopes {
+        &self.scopes
+    }
+
+    /// Whether the token came from the identity provider or the cache.
+    pub fn token_source(&self) -> TokenSource {
+        self.token_source
+    }
+
+    /// The `client-request-id` of the network request that obtained the token (None for cache hits).
+    pub fn correlation_id(&self) -> Option<&str> {
+        self.correlation_id.as_deref()
+    }
+
+    /// The tenant the token was issued in.
+    pub fn tenant_id(&self) -> &str {
+        &self.tenant_id
+    }
+
+    /// The token endpoint the token was requested from (None for cache hits).
+    pub fn token_endpoint(&self) -> Option<&str> {
+        self.token_endpoint.as_deref()
+    }
+
+    /// The `Authorization` header value for calling a resource, e.g. `Bearer eyJ...`.
+    /// The returned string contains the token: do not log it.
+    pub fn authorization_header(&self) -> String {
+        let scheme = if self.token_type.eq_ignore_ascii_case("bearer") {
+            "Bearer"
+        } else {
+            self.token_type.as_str()
+        };
+        format!("{scheme} {}", self.access_token.expose_secret())
+    }
+}
+
+impl fmt::Debug for AuthenticationResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthenticationResult")
+            .field("access_token", &"<redacted>")
+            .field("token_type", &self.token_type)
+            .field("expires_on", &self.expires_on)
+            .field("refresh_on", &self.refresh_on)
+            .field("scopes", &self.scopes)
+            .field("token_source", &self.token_source)
+            .field("correlation_id", &self.correlation_id)
+            .field("tenant_id", &self.tenant_id)
+            .field("token_endpoint", &self.token_endpoint)
+            .finish()
+    }
+}
