@@ -142,9 +142,8 @@ pub fn sign_client_assertion(
             "the audience is empty; set AssertionOptions::audience to the token endpoint URL",
         ));
     }
-    let iat = u64::try_from(unix_seconds(now)).map_err(|_| {
-        Error::signing("the current time is before 1970; check the system clock")
-    })?;
+    let iat = u64::try_from(unix_seconds(now))
+        .map_err(|_| Error::signing("the current time is before 1970; check the system clock"))?;
     let exp = iat.saturating_add(opts.lifetime.as_secs());
 
     let alg = algorithm_for(cert.key_algorithm(), opts.flavor);
@@ -191,9 +190,7 @@ pub fn sign_client_assertion(
 /// Decodes a compact JWT's header and claims **without verifying the signature**.
 ///
 /// For tests and diagnostics only; never base a trust decision on the result.
-pub fn decode_jwt_unverified(
-    jwt: &str,
-) -> Result<(serde_json::Value, serde_json::Value), Error> {
+pub fn decode_jwt_unverified(jwt: &str) -> Result<(serde_json::Value, serde_json::Value), Error> {
     let mut parts = jwt.split('.');
     let (Some(header), Some(claims), Some(_signature), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -298,11 +295,26 @@ mod tests {
     #[test]
     fn algorithm_table() {
         use AssertionFlavor::*;
-        assert_eq!(algorithm_for(KeyAlgorithm::Rsa, Entra), SigningAlgorithm::Ps256);
-        assert_eq!(algorithm_for(KeyAlgorithm::Rsa, Adfs), SigningAlgorithm::Rs256);
-        assert_eq!(algorithm_for(KeyAlgorithm::EcdsaP256, Entra), SigningAlgorithm::Es256);
-        assert_eq!(algorithm_for(KeyAlgorithm::EcdsaP256, Adfs), SigningAlgorithm::Es256);
-        assert_eq!(algorithm_for(KeyAlgorithm::EcdsaP384, Entra), SigningAlgorithm::Es384);
+        assert_eq!(
+            algorithm_for(KeyAlgorithm::Rsa, Entra),
+            SigningAlgorithm::Ps256
+        );
+        assert_eq!(
+            algorithm_for(KeyAlgorithm::Rsa, Adfs),
+            SigningAlgorithm::Rs256
+        );
+        assert_eq!(
+            algorithm_for(KeyAlgorithm::EcdsaP256, Entra),
+            SigningAlgorithm::Es256
+        );
+        assert_eq!(
+            algorithm_for(KeyAlgorithm::EcdsaP256, Adfs),
+            SigningAlgorithm::Es256
+        );
+        assert_eq!(
+            algorithm_for(KeyAlgorithm::EcdsaP384, Entra),
+            SigningAlgorithm::Es384
+        );
     }
 
     #[test]

@@ -23,7 +23,12 @@ pub const WELL_KNOWN_HOSTS: &[&str] = &[
     "login.sovcloud-identity.sg",
 ];
 
-const B2C_HOST_SUFFIXES: &[&str] = &[".b2clogin.com", ".b2clogin.cn", ".b2clogin.us", ".b2clogin.de"];
+const B2C_HOST_SUFFIXES: &[&str] = &[
+    ".b2clogin.com",
+    ".b2clogin.cn",
+    ".b2clogin.us",
+    ".b2clogin.de",
+];
 const CIAM_HOST_SUFFIX: &str = ".ciamlogin.com";
 
 /// The kind of identity provider an authority URL points at.
@@ -90,8 +95,8 @@ impl Authority {
             .ok_or_else(|| Error::invalid_authority(format!("`{url}`: the host is missing")))?
             .to_ascii_lowercase();
         let port = parsed.port();
-        let base = base_url(&host, port)
-            .map_err(|e| Error::invalid_authority(format!("`{url}`: {e}")))?;
+        let base =
+            base_url(&host, port).map_err(|e| Error::invalid_authority(format!("`{url}`: {e}")))?;
         let segments: Vec<&str> = parsed
             .path_segments()
             .map(|s| s.filter(|s| !s.is_empty()).collect())

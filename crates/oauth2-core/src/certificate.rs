@@ -402,8 +402,9 @@ impl ClientCertificate {
                     _ => &signature::RSA_PSS_SHA256,
                 };
                 let mut sig = vec![0u8; key.public().modulus_len()];
-                key.sign(padding, &rng, message, &mut sig)
-                    .map_err(|_| Error::signing(format!("{alg} signing with the RSA key failed")))?;
+                key.sign(padding, &rng, message, &mut sig).map_err(|_| {
+                    Error::signing(format!("{alg} signing with the RSA key failed"))
+                })?;
                 Ok(sig)
             }
             (Signer::EcdsaP256(key), SigningAlgorithm::Es256)
@@ -480,7 +481,9 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
-fn certificates_from_blocks(blocks: &[PemBlock<'_>]) -> Result<Vec<CertificateDer<'static>>, Error> {
+fn certificates_from_blocks(
+    blocks: &[PemBlock<'_>],
+) -> Result<Vec<CertificateDer<'static>>, Error> {
     let mut certs = Vec::new();
     for block in blocks.iter().filter(|b| b.label == "CERTIFICATE") {
         let der = CertificateDer::from_pem_slice(block.text).map_err(|e| {
@@ -501,7 +504,8 @@ fn keys_from_blocks(blocks: &[PemBlock<'_>]) -> Result<Vec<LoadedKey>, Error> {
         match block.label.as_str() {
             "ENCRYPTED PRIVATE KEY" => return Err(Error::EncryptedPrivateKey),
             "PRIVATE KEY" | "RSA PRIVATE KEY" | "EC PRIVATE KEY" => {
-                if find(block.text, b"Proc-Type:").is_some() || find(block.text, b"DEK-Info:").is_some()
+                if find(block.text, b"Proc-Type:").is_some()
+                    || find(block.text, b"DEK-Info:").is_some()
                 {
                     // Legacy OpenSSL encryption: `Proc-Type: 4,ENCRYPTED` + `DEK-Info` headers.
                     return Err(Error::EncryptedPrivateKey);
@@ -613,7 +617,11 @@ enum Curve {
 }
 
 impl Curve {
-    fn key_pair(self, pkcs8: &[u8], rng: &SystemRandom) -> Result<Signer, ring::error::KeyRejected> {
+    fn key_pair(
+        self,
+        pkcs8: &[u8],
+        rng: &SystemRandom,
+    ) -> Result<Signer, ring::error::KeyRejected> {
         match self {
             Curve::P256 => {
                 EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8, rng)

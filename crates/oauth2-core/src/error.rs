@@ -245,7 +245,8 @@ mod tests {
         assert_eq!(codes.len(), errors.len());
         for code in codes {
             assert!(
-                code.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+                code.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
                 "{code}"
             );
         }

@@ -23,8 +23,8 @@ pub mod protocol;
 pub mod secret;
 
 pub use assertion::{
-    decode_jwt_unverified, sign_client_assertion, AssertionCache, AssertionFlavor, AssertionOptions,
-    ClientAssertion,
+    decode_jwt_unverified, sign_client_assertion, AssertionCache, AssertionFlavor,
+    AssertionOptions, ClientAssertion,
 };
 pub use authority::{Authority, AuthorityKind, WELL_KNOWN_HOSTS};
 pub use certificate::{ClientCertificate, KeyAlgorithm, SigningAlgorithm};

@@ -306,7 +306,11 @@ fn seconds(map: &Map<String, Value>, field: &str) -> Result<Option<u64>, Error> 
             } else if n.as_i64().is_some() {
                 Ok(Some(0))
             } else {
-                n.as_f64().map(parse_f64).transpose()?.map(Some).ok_or_else(not_a_number)
+                n.as_f64()
+                    .map(parse_f64)
+                    .transpose()?
+                    .map(Some)
+                    .ok_or_else(not_a_number)
             }
         }
         Some(Value::String(s)) => {

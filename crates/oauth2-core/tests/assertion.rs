@@ -17,7 +17,8 @@ const EC_P384_PEM: &[u8] = include_bytes!("fixtures/ec-p384.pem");
 const EC_P384_KEY: &[u8] = include_bytes!("fixtures/ec-p384.key");
 
 const CLIENT_ID: &str = "11111111-2222-3333-4444-555555555555";
-const AUD: &str = "https://login.microsoftonline.com/aaaabbbb-0000-1111-2222-333344445555/oauth2/v2.0/token";
+const AUD: &str =
+    "https://login.microsoftonline.com/aaaabbbb-0000-1111-2222-333344445555/oauth2/v2.0/token";
 
 fn rsa() -> ClientCertificate {
     ClientCertificate::from_pem(LEAF_COMBINED).unwrap()
@@ -70,7 +71,10 @@ fn entra_rsa_assertion_is_ps256_with_x5t_s256() {
     let (header, claims, _, _) = split(jwt);
     assert_eq!(
         header,
-        format!(r#"{{"alg":"PS256","typ":"JWT","x5t#S256":"{}"}}"#, cert.x5t_s256())
+        format!(
+            r#"{{"alg":"PS256","typ":"JWT","x5t#S256":"{}"}}"#,
+            cert.x5t_s256()
+        )
     );
     let (_, decoded) = decode_jwt_unverified(jwt).unwrap();
     let jti = decoded["jti"].as_str().unwrap();
@@ -134,10 +138,17 @@ fn ec_assertions_use_es256_and_es384() {
     let (header, _, _, sig) = split(a.jwt().expose_secret());
     assert_eq!(
         header,
-        format!(r#"{{"alg":"ES256","typ":"JWT","x5t#S256":"{}"}}"#, p256.x5t_s256())
+        format!(
+            r#"{{"alg":"ES256","typ":"JWT","x5t#S256":"{}"}}"#,
+            p256.x5t_s256()
+        )
     );
     assert_eq!(sig.len(), 64);
-    verify(&p256, &signature::ECDSA_P256_SHA256_FIXED, a.jwt().expose_secret());
+    verify(
+        &p256,
+        &signature::ECDSA_P256_SHA256_FIXED,
+        a.jwt().expose_secret(),
+    );
 
     let mut adfs = opts.clone();
     adfs.flavor = AssertionFlavor::Adfs;
@@ -152,7 +163,11 @@ fn ec_assertions_use_es256_and_es384() {
     let a = sign_client_assertion(&p384, &opts, t(1_700_000_000)).unwrap();
     let (h, _) = decode_jwt_unverified(a.jwt().expose_secret()).unwrap();
     assert_eq!(h["alg"], "ES384");
-    verify(&p384, &signature::ECDSA_P384_SHA384_FIXED, a.jwt().expose_secret());
+    verify(
+        &p384,
+        &signature::ECDSA_P384_SHA384_FIXED,
+        a.jwt().expose_secret(),
+    );
 }
 
 #[test]
@@ -183,7 +198,10 @@ fn each_assertion_has_a_fresh_jti() {
 #[test]
 fn empty_client_id_or_audience_is_rejected() {
     let cert = rsa();
-    for opts in [AssertionOptions::new("", AUD), AssertionOptions::new(CLIENT_ID, "")] {
+    for opts in [
+        AssertionOptions::new("", AUD),
+        AssertionOptions::new(CLIENT_ID, ""),
+    ] {
         let err = sign_client_assertion(&cert, &opts, t(1_700_000_000)).unwrap_err();
         assert_eq!(err.code(), "signing_failed");
     }
@@ -191,8 +209,12 @@ fn empty_client_id_or_audience_is_rejected() {
 
 #[test]
 fn debug_redacts_the_jwt() {
-    let a = sign_client_assertion(&rsa(), &AssertionOptions::new(CLIENT_ID, AUD), t(1_700_000_000))
-        .unwrap();
+    let a = sign_client_assertion(
+        &rsa(),
+        &AssertionOptions::new(CLIENT_ID, AUD),
+        t(1_700_000_000),
+    )
+    .unwrap();
     let dbg = format!("{a:?} {a:#?}");
     let jwt = a.jwt().expose_secret();
     for segment in jwt.split('.') {
@@ -214,15 +236,21 @@ fn cache_reuses_within_the_window_and_resigns_after() {
     let jwt = first.jwt().expose_secret().to_owned();
     // 539 s later: 61 s left, reused (same JWT, same jti)
     for later in [0, 1, 300, 539] {
-        let again = cache.get_or_sign(&cert, &opts, t0 + Duration::from_secs(later)).unwrap();
+        let again = cache
+            .get_or_sign(&cert, &opts, t0 + Duration::from_secs(later))
+            .unwrap();
         assert_eq!(again.jwt().expose_secret(), jwt, "reused at +{later}s");
     }
     // 540 s later: only 60 s left, re-signed
-    let renewed = cache.get_or_sign(&cert, &opts, t0 + Duration::from_secs(540)).unwrap();
+    let renewed = cache
+        .get_or_sign(&cert, &opts, t0 + Duration::from_secs(540))
+        .unwrap();
     assert_ne!(renewed.jwt().expose_secret(), jwt);
     assert_eq!(renewed.expires_at(), t(1_700_000_540 + 600));
     // and the renewed one is now the cached one
-    let again = cache.get_or_sign(&cert, &opts, t0 + Duration::from_secs(541)).unwrap();
+    let again = cache
+        .get_or_sign(&cert, &opts, t0 + Duration::from_secs(541))
+        .unwrap();
     assert_eq!(again.jwt().expose_secret(), renewed.jwt().expose_secret());
 }
 
@@ -257,7 +285,9 @@ fn cache_does_not_reuse_across_inputs() {
         assert_eq!(c["aud"], opts.audience.as_str());
     }
     // the original entry is still there
-    let again = cache.get_or_sign(&cert, &base, t0 + Duration::from_secs(10)).unwrap();
+    let again = cache
+        .get_or_sign(&cert, &base, t0 + Duration::from_secs(10))
+        .unwrap();
     assert_eq!(again.jwt().expose_secret(), first);
 }
 
@@ -285,7 +315,12 @@ fn cache_is_shareable_across_threads() {
         .map(|_| {
             let (cache, cert, opts) = (cache.clone(), cert.clone(), opts.clone());
             std::thread::spawn(move || {
-                cache.get_or_sign(&cert, &opts, t0).unwrap().jwt().expose_secret().to_owned()
+                cache
+                    .get_or_sign(&cert, &opts, t0)
+                    .unwrap()
+                    .jwt()
+                    .expose_secret()
+                    .to_owned()
             })
         })
         .collect();
@@ -295,5 +330,8 @@ fn cache_is_shareable_across_threads() {
     let dbg = format!("{cache:?}");
     assert!(dbg.contains("AssertionCache"));
     let jwt = expected.jwt().expose_secret();
-    assert!(!dbg.contains(&jwt[jwt.len() - 30..]), "cache Debug leaks a JWT");
+    assert!(
+        !dbg.contains(&jwt[jwt.len() - 30..]),
+        "cache Debug leaks a JWT"
+    );
 }

@@ -194,8 +194,14 @@ fn authorize_endpoints() {
         "https://login.microsoftonline.com/common/oauth2/v2.0/authorize"
     );
     let adfs = Authority::parse("https://fs.contoso.com:4443/adfs").unwrap();
-    assert_eq!(adfs.authorize_endpoint().as_str(), "https://fs.contoso.com:4443/adfs/oauth2/authorize");
-    assert_eq!(adfs.token_endpoint().as_str(), "https://fs.contoso.com:4443/adfs/oauth2/token");
+    assert_eq!(
+        adfs.authorize_endpoint().as_str(),
+        "https://fs.contoso.com:4443/adfs/oauth2/authorize"
+    );
+    assert_eq!(
+        adfs.token_endpoint().as_str(),
+        "https://fs.contoso.com:4443/adfs/oauth2/token"
+    );
 }
 
 #[test]
@@ -205,13 +211,20 @@ fn every_well_known_host_with_common() {
         let a = Authority::parse(&format!("https://{host}/common")).unwrap();
         assert!(a.is_well_known_host(), "{host}");
         assert_eq!(a.kind(), AuthorityKind::Aad);
-        assert_eq!(a.token_endpoint().as_str(), format!("https://{host}/common/oauth2/v2.0/token"));
+        assert_eq!(
+            a.token_endpoint().as_str(),
+            format!("https://{host}/common/oauth2/v2.0/token")
+        );
         assert_eq!(
             a.authorize_endpoint().as_str(),
             format!("https://{host}/common/oauth2/v2.0/authorize")
         );
     }
-    for host in ["login.contoso.com", "westus2.login.microsoft.com", "127.0.0.1"] {
+    for host in [
+        "login.contoso.com",
+        "westus2.login.microsoft.com",
+        "127.0.0.1",
+    ] {
         let a = Authority::parse(&format!("https://{host}/t")).unwrap();
         assert!(!a.is_well_known_host(), "{host}");
     }
@@ -258,7 +271,8 @@ fn rejected_authorities() {
 
 #[test]
 fn with_tenant_replaces_the_realm() {
-    let a = Authority::parse("https://login.microsoftonline.com:444/contoso.onmicrosoft.com").unwrap();
+    let a =
+        Authority::parse("https://login.microsoftonline.com:444/contoso.onmicrosoft.com").unwrap();
     let b = a.with_tenant(GUID);
     assert_eq!(b.tenant(), GUID);
     assert_eq!(b.host_and_port(), "login.microsoftonline.com:444");
@@ -274,7 +288,10 @@ fn with_tenant_replaces_the_realm() {
         format!("https://c.b2clogin.com/{GUID}/B2C_1_x/")
     );
     let dsts = Authority::parse("https://d.example/dstsv2/t1").unwrap();
-    assert_eq!(dsts.with_tenant("t2").canonical_url().as_str(), "https://d.example/dstsv2/t2/");
+    assert_eq!(
+        dsts.with_tenant("t2").canonical_url().as_str(),
+        "https://d.example/dstsv2/t2/"
+    );
 
     let adfs = Authority::parse("https://fs.contoso.com/adfs").unwrap();
     assert_eq!(adfs.with_tenant(GUID), adfs);

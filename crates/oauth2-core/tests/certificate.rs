@@ -21,7 +21,9 @@ const EC_P256_PKCS8_KEY: &[u8] = include_bytes!("fixtures/ec-p256-pkcs8.key");
 const EC_P384_PEM: &[u8] = include_bytes!("fixtures/ec-p384.pem");
 const EC_P384_KEY: &[u8] = include_bytes!("fixtures/ec-p384.key");
 const ED25519_KEY: &[u8] = include_bytes!("fixtures/ed25519.key");
+#[cfg(feature = "pkcs12")]
 const LEAF_P12: &[u8] = include_bytes!("fixtures/leaf.p12");
+#[cfg(feature = "pkcs12")]
 const LEAF_LEGACY_P12: &[u8] = include_bytes!("fixtures/leaf-legacy.p12");
 const EXPIRED_PEM: &[u8] = include_bytes!("fixtures/expired.pem");
 const NOT_YET_VALID_PEM: &[u8] = include_bytes!("fixtures/not-yet-valid.pem");
@@ -47,7 +49,10 @@ fn der_of(pem: &[u8]) -> Vec<u8> {
 fn openssl_fingerprint(algo: &str) -> String {
     let line = FINGERPRINTS
         .lines()
-        .find(|l| l.to_ascii_lowercase().starts_with(&format!("{algo} fingerprint=")))
+        .find(|l| {
+            l.to_ascii_lowercase()
+                .starts_with(&format!("{algo} fingerprint="))
+        })
         .unwrap_or_else(|| panic!("{algo} line in fingerprints.txt"));
     let value = line.split_once('=').unwrap().1;
     value.replace(':', "").trim().to_ascii_lowercase()
@@ -71,8 +76,16 @@ fn leaf_spki_key(cert: &ClientCertificate) -> Vec<u8> {
 fn combined_pem_pkcs8_loads_chain_and_key() {
     let cert = leaf();
     assert_eq!(cert.key_algorithm(), KeyAlgorithm::Rsa);
-    assert!(cert.subject().contains("CN=client.msal-rust.test"), "{}", cert.subject());
-    assert!(cert.issuer().contains("CN=msal-rust Test CA"), "{}", cert.issuer());
+    assert!(
+        cert.subject().contains("CN=client.msal-rust.test"),
+        "{}",
+        cert.subject()
+    );
+    assert!(
+        cert.issuer().contains("CN=msal-rust Test CA"),
+        "{}",
+        cert.issuer()
+    );
     assert_eq!(cert.chain_der().len(), 2);
     assert_eq!(cert.leaf_der(), der_of(LEAF_PEM).as_slice());
     assert_eq!(cert.chain_der()[0].as_ref(), der_of(LEAF_PEM).as_slice());
@@ -103,10 +116,14 @@ fn pem_parts_pkcs8_and_pkcs1() {
         assert_eq!(cert.x5t(), leaf().x5t());
         assert_eq!(cert.key_algorithm(), KeyAlgorithm::Rsa);
     }
-    let with_chain = ClientCertificate::from_pem_parts(&cat(&[LEAF_PEM, CA_PEM]), LEAF_KEY).unwrap();
+    let with_chain =
+        ClientCertificate::from_pem_parts(&cat(&[LEAF_PEM, CA_PEM]), LEAF_KEY).unwrap();
     assert_eq!(with_chain.chain_der().len(), 2);
     let expected = PrivateKeyDer::from_pem_slice(LEAF_KEY).unwrap();
-    assert_eq!(with_chain.private_key_der().secret_der(), expected.secret_der());
+    assert_eq!(
+        with_chain.private_key_der().secret_der(),
+        expected.secret_der()
+    );
 }
 
 #[test]
@@ -128,6 +145,7 @@ fn ec_p384_sec1_key_loads() {
     assert_eq!(cert.key_algorithm(), KeyAlgorithm::EcdsaP384);
 }
 
+#[cfg(feature = "pkcs12")]
 #[test]
 fn pkcs12_modern_and_legacy_load() {
     let pem = leaf();
@@ -264,8 +282,14 @@ fn each_bad_input_has_its_own_error() {
         Err(Error::InvalidPrivateKey { .. })
     ));
     // no certificate / no key
-    assert!(matches!(ClientCertificate::from_pem(LEAF_KEY), Err(Error::NoCertificate)));
-    assert!(matches!(ClientCertificate::from_pem(LEAF_PEM), Err(Error::NoPrivateKey)));
+    assert!(matches!(
+        ClientCertificate::from_pem(LEAF_KEY),
+        Err(Error::NoCertificate)
+    ));
+    assert!(matches!(
+        ClientCertificate::from_pem(LEAF_PEM),
+        Err(Error::NoPrivateKey)
+    ));
     assert!(matches!(
         ClientCertificate::from_pem_parts(LEAF_PEM, CA_PEM),
         Err(Error::NoPrivateKey)
@@ -299,7 +323,11 @@ fn each_bad_input_has_its_own_error() {
         ClientCertificate::from_pem_parts(LEAF_PEM, ED25519_KEY),
         Err(Error::UnsupportedKey { .. })
     ));
-    // PKCS#12
+}
+
+#[cfg(feature = "pkcs12")]
+#[test]
+fn each_bad_pkcs12_input_has_its_own_error() {
     assert!(matches!(
         ClientCertificate::from_pkcs12(LEAF_P12, "wrong"),
         Err(Error::Pkcs12WrongPassword)
@@ -326,7 +354,10 @@ fn corrupted_blocks_are_reported_per_kind() {
         STANDARD.encode(b"definitely not DER")
     );
     assert_eq!(
-        code_of(ClientCertificate::from_pem(&cat(&[bad_der.as_bytes(), LEAF_KEY]))),
+        code_of(ClientCertificate::from_pem(&cat(&[
+            bad_der.as_bytes(),
+            LEAF_KEY
+        ]))),
         "invalid_certificate"
     );
     // a certificate block with broken base64
@@ -341,12 +372,18 @@ fn corrupted_blocks_are_reported_per_kind() {
         STANDARD.encode([0x30, 0x03, 0x02, 0x01, 0x00])
     );
     assert_eq!(
-        code_of(ClientCertificate::from_pem_parts(LEAF_PEM, bad_key.as_bytes())),
+        code_of(ClientCertificate::from_pem_parts(
+            LEAF_PEM,
+            bad_key.as_bytes()
+        )),
         "invalid_private_key"
     );
     let bad_rsa = "-----BEGIN RSA PRIVATE KEY-----\nMAMCAQA=\n-----END RSA PRIVATE KEY-----\n";
     assert_eq!(
-        code_of(ClientCertificate::from_pem_parts(LEAF_PEM, bad_rsa.as_bytes())),
+        code_of(ClientCertificate::from_pem_parts(
+            LEAF_PEM,
+            bad_rsa.as_bytes()
+        )),
         "invalid_private_key"
     );
     // a key block without END line
@@ -357,7 +394,11 @@ fn corrupted_blocks_are_reported_per_kind() {
     );
     // two keys
     assert_eq!(
-        code_of(ClientCertificate::from_pem(&cat(&[LEAF_PEM, LEAF_KEY, LEAF_PKCS1_KEY]))),
+        code_of(ClientCertificate::from_pem(&cat(&[
+            LEAF_PEM,
+            LEAF_KEY,
+            LEAF_PKCS1_KEY
+        ]))),
         "invalid_private_key"
     );
     // OpenSSH keys are not supported
@@ -379,7 +420,10 @@ fn key_errors_do_not_echo_key_material() {
     assert_eq!(err.code(), "invalid_private_key");
     let shown = format!("{err} {err:?}");
     for line in text.lines().filter(|l| !l.starts_with("-----")) {
-        assert!(!shown.contains(&line[..16]), "error echoes key text: {shown}");
+        assert!(
+            !shown.contains(&line[..16]),
+            "error echoes key text: {shown}"
+        );
     }
 }
 
@@ -400,13 +444,17 @@ fn rsa_signatures_verify_against_the_leaf_public_key() {
         .verify(msg, &ps)
         .expect("PS256 verifies");
     // a PS256 signature is not an RS256 one
-    assert!(UnparsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, &public)
-        .verify(msg, &ps)
-        .is_err());
+    assert!(
+        UnparsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, &public)
+            .verify(msg, &ps)
+            .is_err()
+    );
     // and the message is bound
-    assert!(UnparsedPublicKey::new(&signature::RSA_PSS_2048_8192_SHA256, &public)
-        .verify(b"other", &ps)
-        .is_err());
+    assert!(
+        UnparsedPublicKey::new(&signature::RSA_PSS_2048_8192_SHA256, &public)
+            .verify(b"other", &ps)
+            .is_err()
+    );
 }
 
 #[test]
@@ -451,14 +499,20 @@ fn algorithm_must_fit_the_key() {
 
 #[test]
 fn debug_shows_identity_but_no_key_material() {
-    for (cert, key_pem) in [
+    #[allow(unused_mut)]
+    let mut cases = vec![
         (leaf(), LEAF_KEY),
         (
             ClientCertificate::from_pem_parts(EC_P256_PEM, EC_P256_KEY).unwrap(),
             EC_P256_KEY,
         ),
-        (ClientCertificate::from_pkcs12(LEAF_P12, "password").unwrap(), LEAF_KEY),
-    ] {
+    ];
+    #[cfg(feature = "pkcs12")]
+    cases.push((
+        ClientCertificate::from_pkcs12(LEAF_P12, "password").unwrap(),
+        LEAF_KEY,
+    ));
+    for (cert, key_pem) in cases {
         let dbg = format!("{cert:?} {cert:#?}");
         assert!(dbg.contains(cert.x5t_s256()));
         assert!(dbg.contains(cert.subject()));

@@ -34,7 +34,10 @@ fn scopes_are_trimmed_deduplicated_and_sorted_by_code_point() {
     assert_eq!(s.iter().collect::<Vec<_>>(), ["B", "a", "b", "c"]);
     assert_eq!(s.to_string(), "B a b c");
     // order and repeats do not matter for equality
-    assert_eq!(s, Scopes::new(vec!["c".to_owned(), "b".into(), "a".into(), "B".into()]).unwrap());
+    assert_eq!(
+        s,
+        Scopes::new(vec!["c".to_owned(), "b".into(), "a".into(), "B".into()]).unwrap()
+    );
     assert_ne!(s, scopes(&["a", "b", "c"]));
 }
 
@@ -126,7 +129,10 @@ fn form_body_with_pop_assertion_token_type_and_extra() {
     });
     req.token_type = Some("mtls_pop".into());
     req.extra = vec![
-        ("claims".into(), r#"{"access_token":{"xms_cc":{"values":["cp1"]}}}"#.into()),
+        (
+            "claims".into(),
+            r#"{"access_token":{"xms_cc":{"values":["cp1"]}}}"#.into(),
+        ),
         ("empty".into(), String::new()),
         ("x".into(), "y z".into()),
     ];
@@ -164,7 +170,9 @@ fn empty_values_are_dropped() {
 
 #[test]
 fn request_debug_never_shows_credentials() {
-    let secret = request(ClientAuthentication::Secret(SecretString::new("very-secret-value")));
+    let secret = request(ClientAuthentication::Secret(SecretString::new(
+        "very-secret-value",
+    )));
     let assertion = request(ClientAuthentication::Assertion {
         assertion: SecretString::new("eyJhbGciOiJQUzI1NiJ9.payload-part.signature-part"),
         assertion_type: JWT_BEARER_ASSERTION_TYPE,
@@ -181,7 +189,8 @@ fn request_debug_never_shows_credentials() {
 
 #[test]
 fn token_response_full() {
-    let body = br#"{"token_type":"Bearer","expires_in":3599,"ext_expires_in":3599,"refresh_in":1799,
+    let body =
+        br#"{"token_type":"Bearer","expires_in":3599,"ext_expires_in":3599,"refresh_in":1799,
         "access_token":"eyJ0eXAi.abc.def","scope":"https://graph.microsoft.com/.default"}"#;
     let t = TokenResponse::parse(body).unwrap();
     assert_eq!(t.access_token.expose_secret(), "eyJ0eXAi.abc.def");
@@ -196,8 +205,10 @@ fn token_response_full() {
 #[test]
 fn token_response_numeric_strings_and_defaults() {
     // AAD v1 style: numbers as strings; no token_type, no scope
-    let t = TokenResponse::parse(br#"{"access_token":"x","expires_in":"3600","ext_expires_in":"7200"}"#)
-        .unwrap();
+    let t = TokenResponse::parse(
+        br#"{"access_token":"x","expires_in":"3600","ext_expires_in":"7200"}"#,
+    )
+    .unwrap();
     assert_eq!(t.expires_in, 3600);
     assert_eq!(t.ext_expires_in, Some(7200));
     assert_eq!(t.refresh_in, None);
@@ -210,10 +221,12 @@ fn token_response_numeric_strings_and_defaults() {
     assert_eq!(t.token_type.as_deref(), Some("mtls_pop"));
 
     // negative values clamp to 0; floats truncate
-    let t = TokenResponse::parse(br#"{"access_token":"x","expires_in":0,"refresh_in":-100}"#).unwrap();
+    let t =
+        TokenResponse::parse(br#"{"access_token":"x","expires_in":0,"refresh_in":-100}"#).unwrap();
     assert_eq!(t.expires_in, 0);
     assert_eq!(t.refresh_in, Some(0));
-    let t = TokenResponse::parse(br#"{"access_token":"x","expires_in":3599.9,"refresh_in":"-5"}"#).unwrap();
+    let t = TokenResponse::parse(br#"{"access_token":"x","expires_in":3599.9,"refresh_in":"-5"}"#)
+        .unwrap();
     assert_eq!(t.expires_in, 3599);
     assert_eq!(t.refresh_in, Some(0));
 }
@@ -233,7 +246,12 @@ fn token_response_errors_never_echo_the_body() {
     ];
     for body in cases {
         let err = TokenResponse::parse(body).unwrap_err();
-        assert_eq!(err.code(), "invalid_token_response", "{}", String::from_utf8_lossy(body));
+        assert_eq!(
+            err.code(),
+            "invalid_token_response",
+            "{}",
+            String::from_utf8_lossy(body)
+        );
         let shown = format!("{err} {err:?}");
         assert!(!shown.contains("SECRET-TOKEN"), "{shown}");
         assert!(!shown.contains("soon"), "{shown}");
@@ -252,7 +270,11 @@ fn error_response_entra() {
         "claims":"{\"access_token\":{}}"}"#;
     let e = ErrorResponse::parse(body).unwrap();
     assert_eq!(e.error, "invalid_client");
-    assert!(e.error_description.as_deref().unwrap().starts_with("AADSTS7000215"));
+    assert!(e
+        .error_description
+        .as_deref()
+        .unwrap()
+        .starts_with("AADSTS7000215"));
     assert_eq!(e.error_codes, [7_000_215]);
     assert_eq!(e.timestamp.as_deref(), Some("2024-01-01 00:00:00Z"));
     assert_eq!(e.trace_id.as_deref(), Some("t-1"));
@@ -269,8 +291,10 @@ fn error_response_minimal_and_lenient() {
     assert!(e.error_codes.is_empty());
     assert!(e.error_description.is_none());
     // wrong types of optional fields are skipped, not fatal
-    let e = ErrorResponse::parse(br#"{"error":"x","error_codes":"7000215","trace_id":5,"claims":{"a":1}}"#)
-        .unwrap();
+    let e = ErrorResponse::parse(
+        br#"{"error":"x","error_codes":"7000215","trace_id":5,"claims":{"a":1}}"#,
+    )
+    .unwrap();
     assert!(e.error_codes.is_empty());
     assert!(e.trace_id.is_none());
     assert_eq!(e.claims.as_deref(), Some(r#"{"a":1}"#));
@@ -285,7 +309,11 @@ fn error_response_requires_a_string_error() {
         br#"{"error":42}"#,
         br#"["error"]"#,
     ] {
-        assert!(ErrorResponse::parse(body).is_none(), "{}", String::from_utf8_lossy(body));
+        assert!(
+            ErrorResponse::parse(body).is_none(),
+            "{}",
+            String::from_utf8_lossy(body)
+        );
     }
     // the serde derive is usable too
     let e: ErrorResponse = serde_json::from_str(r#"{"error":"e","error_codes":[1,2]}"#).unwrap();
