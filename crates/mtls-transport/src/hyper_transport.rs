@@ -208,18 +208,14 @@ impl Transport for HyperTransport {
             "sending HTTP request"
         );
         let timeout = self.inner.settings.request_timeout;
-        let result = match tokio::time::timeout(
-            timeout,
-            self.execute(client, http_request, &host),
-        )
-        .await
-        {
-            Ok(result) => result,
-            Err(_) => Err(Error::Timeout {
-                phase: TimeoutPhase::Request,
-                after: timeout,
-            }),
-        };
+        let result =
+            match tokio::time::timeout(timeout, self.execute(client, http_request, &host)).await {
+                Ok(result) => result,
+                Err(_) => Err(Error::Timeout {
+                    phase: TimeoutPhase::Request,
+                    after: timeout,
+                }),
+            };
         let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
         match &result {
             Ok(response) => tracing::debug!(
@@ -283,9 +279,15 @@ fn to_hyper_request(request: HttpRequest) -> Result<http::Request<Full<Bytes>>, 
         Error::invalid_request(format!("URL {} is not a valid URI: {e}", RedactedUrl(&url)))
     })?;
     let needs_length = !body.is_empty()
-        || matches!(method, http::Method::POST | http::Method::PUT | http::Method::PATCH);
+        || matches!(
+            method,
+            http::Method::POST | http::Method::PUT | http::Method::PATCH
+        );
     if needs_length {
-        headers.insert(http::header::CONTENT_LENGTH, http::HeaderValue::from(body.len()));
+        headers.insert(
+            http::header::CONTENT_LENGTH,
+            http::HeaderValue::from(body.len()),
+        );
     }
     let mut builder = http::Request::builder().method(method).uri(uri);
     if let Some(h) = builder.headers_mut() {
@@ -330,9 +332,7 @@ fn error_chain<'a>(
 
 fn next_cause<'a>(e: &'a (dyn StdError + 'static)) -> Option<&'a (dyn StdError + 'static)> {
     match e.downcast_ref::<io::Error>() {
-        Some(io) => io
-            .get_ref()
-            .map(|inner| inner as &(dyn StdError + 'static)),
+        Some(io) => io.get_ref().map(|inner| inner as &(dyn StdError + 'static)),
         None => e.source(),
     }
 }
@@ -553,7 +553,10 @@ mod tests {
         let req = HttpRequest::get(url::Url::parse("http://127.0.0.1:1/x").unwrap());
         assert_eq!(validate(&req, None).unwrap(), "127.0.0.1");
         let req = HttpRequest::get(url::Url::parse("ftp://a.example/x").unwrap());
-        assert!(matches!(validate(&req, None), Err(Error::InvalidRequest { .. })));
+        assert!(matches!(
+            validate(&req, None),
+            Err(Error::InvalidRequest { .. })
+        ));
     }
 
     #[test]

@@ -132,11 +132,13 @@ mod tests {
 
     #[test]
     fn debug_hides_authorization_value_body_and_query() {
-        let url = Url::parse("https://login.example/tenant/oauth2/v2.0/token?secret=qqq#frag").unwrap();
-        let req = HttpRequest::post_form(url, "client_secret=hunter2&grant_type=x".to_owned()).header(
-            http::header::AUTHORIZATION,
-            HeaderValue::from_static("mtls_pop eyJ0b2tlbi12YWx1ZQ"),
-        );
+        let url =
+            Url::parse("https://login.example/tenant/oauth2/v2.0/token?secret=qqq#frag").unwrap();
+        let req = HttpRequest::post_form(url, "client_secret=hunter2&grant_type=x".to_owned())
+            .header(
+                http::header::AUTHORIZATION,
+                HeaderValue::from_static("mtls_pop eyJ0b2tlbi12YWx1ZQ"),
+            );
         let s = format!("{req:?}");
         assert!(!s.contains("hunter2"), "{s}");
         assert!(!s.contains("client_secret"), "{s}");
@@ -146,7 +148,10 @@ mod tests {
         assert!(!s.contains("frag"), "{s}");
         assert!(s.contains("authorization"), "{s}");
         assert!(s.contains("content-type"), "{s}");
-        assert!(s.contains("https://login.example/tenant/oauth2/v2.0/token"), "{s}");
+        assert!(
+            s.contains("https://login.example/tenant/oauth2/v2.0/token"),
+            "{s}"
+        );
         assert!(s.contains("body_len: 34"), "{s}");
         assert!(s.contains("POST"), "{s}");
     }

@@ -1,0 +1,321 @@
+//! Test PKI (rcgen) and a real TLS test server (tokio-rustls + hyper) on 127.0.0.1.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Frame, Incoming};
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use oauth2_core::ClientCertificate;
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose,
+};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::server::WebPkiClientVerifier;
+use rustls::{RootCertStore, ServerConfig};
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+
+pub const LOGIN_HOST: &str = "login.microsoftonline.com";
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// A test certificate authority.
+pub struct Ca {
+    pub cert_der: CertificateDer<'static>,
+    issuer: Issuer<'static, KeyPair>,
+}
+
+impl Ca {
+    pub fn new(name: &str) -> Self {
+        let key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.distinguished_name.push(DnType::CommonName, name);
+        params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        let cert = params.self_signed(&key).unwrap();
+        Self {
+            cert_der: cert.der().clone(),
+            issuer: Issuer::new(params, key),
+        }
+    }
+
+    /// A server certificate for `names`, with its key.
+    pub fn server_cert(&self, names: &[&str]) -> (CertificateDer<'static>, PrivateKeyDer<'static>) {
+        let key = KeyPair::generate().unwrap();
+        let mut params =
+            CertificateParams::new(names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>())
+                .unwrap();
+        params.distinguished_name.push(DnType::CommonName, names[0]);
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        let cert = params.signed_by(&key, &self.issuer).unwrap();
+        (
+            cert.der().clone(),
+            PrivatePkcs8KeyDer::from(key.serialize_der()).into(),
+        )
+    }
+
+    /// An ECDSA P-256 client certificate with subject CN=`cn`.
+    pub fn client_cert(&self, cn: &str) -> ClientCertificate {
+        let key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.distinguished_name.push(DnType::CommonName, cn);
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        let cert = params.signed_by(&key, &self.issuer).unwrap();
+        ClientCertificate::from_pem_parts(cert.pem().as_bytes(), key.serialize_pem().as_bytes())
+            .unwrap()
+    }
+}
+
+/// How the server treats client certificates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientAuth {
+    /// Accepts connections with or without a client certificate (issued by the client CA).
+    Optional,
+    /// Requires a client certificate issued by the client CA.
+    Required,
+}
+
+/// What the server saw on one TLS connection.
+#[derive(Clone, Debug)]
+pub struct ConnInfo {
+    pub sni: Option<String>,
+    pub client_cert: Option<Vec<u8>>,
+}
+
+/// What the server saw for one request.
+#[derive(Clone, Debug)]
+pub struct RequestInfo {
+    pub conn: usize,
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl RequestInfo {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+#[derive(Default)]
+pub struct ServerState {
+    /// Completed TLS handshakes (or accepted TCP connections for plain servers).
+    pub handshakes: AtomicUsize,
+    /// Failed TLS handshakes.
+    pub failed_handshakes: AtomicUsize,
+    pub conns: Mutex<Vec<ConnInfo>>,
+    pub requests: Mutex<Vec<RequestInfo>>,
+}
+
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub state: Arc<ServerState>,
+}
+
+impl TestServer {
+    pub fn handshakes(&self) -> usize {
+        self.state.handshakes.load(Ordering::SeqCst)
+    }
+    pub fn conns(&self) -> Vec<ConnInfo> {
+        self.state.conns.lock().unwrap().clone()
+    }
+    pub fn requests(&self) -> Vec<RequestInfo> {
+        self.state.requests.lock().unwrap().clone()
+    }
+}
+
+/// Starts an HTTPS server on 127.0.0.1 with the given certificate, trusting `client_ca` for
+/// client certificates.
+pub async fn start_tls(
+    server_cert: (CertificateDer<'static>, PrivateKeyDer<'static>),
+    client_ca: &Ca,
+    client_auth: ClientAuth,
+) -> TestServer {
+    let mut client_roots = RootCertStore::empty();
+    client_roots.add(client_ca.cert_der.clone()).unwrap();
+    let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(client_roots), provider());
+    let verifier = match client_auth {
+        ClientAuth::Optional => verifier.allow_unauthenticated().build().unwrap(),
+        ClientAuth::Required => verifier.build().unwrap(),
+    };
+    let config = ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(vec![server_cert.0], server_cert.1)
+        .unwrap();
+    let acceptor = TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = Arc::new(ServerState::default());
+    let st = state.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                return;
+            };
+            let acceptor = acceptor.clone();
+            let st = st.clone();
+            tokio::spawn(async move {
+                let tls = match acceptor.accept(tcp).await {
+                    Ok(tls) => tls,
+                    Err(_) => {
+                        st.failed_handshakes.fetch_add(1, Ordering::SeqCst);
+                        return;
+                    }
+                };
+                let conn = {
+                    let (_, session) = tls.get_ref();
+                    let info = ConnInfo {
+                        sni: session.server_name().map(str::to_owned),
+                        client_cert: session
+                            .peer_certificates()
+                            .and_then(|c| c.first())
+                            .map(|c| c.to_vec()),
+                    };
+                    let mut conns = st.conns.lock().unwrap();
+                    conns.push(info);
+                    st.handshakes.fetch_add(1, Ordering::SeqCst);
+                    conns.len() - 1
+                };
+                serve(TokioIo::new(tls), st, conn).await;
+            });
+        }
+    });
+    TestServer { addr, state }
+}
+
+/// Starts a plain HTTP server on 127.0.0.1.
+pub async fn start_plain() -> TestServer {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = Arc::new(ServerState::default());
+    let st = state.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                return;
+            };
+            let st = st.clone();
+            tokio::spawn(async move {
+                let conn = {
+                    let mut conns = st.conns.lock().unwrap();
+                    conns.push(ConnInfo {
+                        sni: None,
+                        client_cert: None,
+                    });
+                    st.handshakes.fetch_add(1, Ordering::SeqCst);
+                    conns.len() - 1
+                };
+                serve(TokioIo::new(tcp), st, conn).await;
+            });
+        }
+    });
+    TestServer { addr, state }
+}
+
+/// Accepts TCP connections and never speaks (a stalled TLS handshake).
+pub async fn start_silent() -> (SocketAddr, tokio::task::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let handle = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((tcp, _)) = listener.accept().await {
+            held.push(tcp);
+        }
+    });
+    (addr, handle)
+}
+
+async fn serve<I>(io: I, st: Arc<ServerState>, conn: usize)
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |req: Request<Incoming>| {
+        let st = st.clone();
+        async move { Ok::<_, Infallible>(handle(req, st, conn).await) }
+    });
+    let _ = hyper::server::conn::http1::Builder::new()
+        .serve_connection(io, service)
+        .await;
+}
+
+type ResBody = BoxBody<Bytes, Infallible>;
+
+/// Routes:
+/// - `/big/<n>`: `n` bytes with a content-length;
+/// - `/chunked/<n>`: `n` bytes, chunked (no content-length);
+/// - `/stall`: never answers;
+/// - anything else: 200 with body `hello`.
+async fn handle(req: Request<Incoming>, st: Arc<ServerState>, conn: usize) -> Response<ResBody> {
+    let method = req.method().to_string();
+    let path = req.uri().path().to_owned();
+    let headers = req
+        .headers()
+        .iter()
+        .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
+        .collect();
+    let body = req.into_body().collect().await.unwrap().to_bytes().to_vec();
+    st.requests.lock().unwrap().push(RequestInfo {
+        conn,
+        method,
+        path: path.clone(),
+        headers,
+        body,
+    });
+    if let Some(n) = path.strip_prefix("/big/") {
+        let n: usize = n.parse().unwrap();
+        return Response::new(Full::new(Bytes::from(vec![b'a'; n])).boxed());
+    }
+    if let Some(n) = path.strip_prefix("/chunked/") {
+        let n: usize = n.parse().unwrap();
+        return Response::new(Chunks { remaining: n }.boxed());
+    }
+    if path == "/stall" {
+        std::future::pending::<()>().await;
+    }
+    Response::new(Full::new(Bytes::from_static(b"hello")).boxed())
+}
+
+/// A body of unknown length made of 64 KiB chunks.
+struct Chunks {
+    remaining: usize,
+}
+
+impl hyper::body::Body for Chunks {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        if self.remaining == 0 {
+            return Poll::Ready(None);
+        }
+        let n = self.remaining.min(64 * 1024);
+        self.remaining -= n;
+        Poll::Ready(Some(Ok(Frame::data(Bytes::from(vec![b'a'; n])))))
+    }
+}
