@@ -464,9 +464,14 @@ fn pem_blocks(input: &[u8]) -> Vec<PemBlock<'_>> {
         end_marker.extend_from_slice(label.as_bytes());
         end_marker.extend_from_slice(b"-----");
         let body_start = label_start + label_len + 5;
-        let end = match find(&input[body_start..], &end_marker) {
-            Some(o) => body_start + o + end_marker.len(),
-            None => input.len(),
+        // An unterminated block ends where the next block begins, so that the PEM decoder
+        // reports it instead of silently skipping to the next block.
+        let next_begin = find(&input[body_start..], BEGIN);
+        let end = match (find(&input[body_start..], &end_marker), next_begin) {
+            (Some(e), Some(b)) if e < b => body_start + e + end_marker.len(),
+            (Some(e), None) => body_start + e + end_marker.len(),
+            (_, Some(b)) => body_start + b,
+            (None, None) => input.len(),
         };
         blocks.push(PemBlock {
             label,
@@ -869,5 +874,19 @@ mod tests {
         assert_eq!(labels, ["CERTIFICATE", "PRIVATE KEY", "X"]);
         assert!(blocks[0].text.ends_with(b"-----END CERTIFICATE-----"));
         assert!(blocks[2].text.ends_with(b"no end"));
+    }
+
+    #[test]
+    fn unterminated_block_stops_at_the_next_block() {
+        let pem = b"-----BEGIN CERTIFICATE-----\nAAAA\n\
+                    -----BEGIN CERTIFICATE-----\nBBBB\n-----END CERTIFICATE-----\n";
+        let blocks = pem_blocks(pem);
+        assert_eq!(blocks.len(), 2);
+        assert_eq!(blocks[0].text, b"-----BEGIN CERTIFICATE-----\nAAAA\n");
+        assert!(blocks[1]
+            .text
+            .starts_with(b"-----BEGIN CERTIFICATE-----\nBBBB"));
+        // and decoding the first one fails instead of yielding the second
+        assert!(certificates_from_blocks(&blocks).is_err());
     }
 }
