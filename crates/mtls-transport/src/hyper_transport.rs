@@ -176,7 +176,7 @@ impl HyperTransport {
                 ReadError::TooLarge => Error::ResponseTooLarge {
                     limit: settings.max_response_bytes,
                 },
-                ReadError::Body(e) => map_error_chain(&e, host, None),
+                ReadError::Body(e) => map_error_chain(&e, host, false),
             })?;
         Ok(HttpResponse {
             status: parts.status,
@@ -338,12 +338,12 @@ fn next_cause<'a>(e: &'a (dyn StdError + 'static)) -> Option<&'a (dyn StdError +
 }
 
 fn map_client_error(err: &hyper_util::client::legacy::Error, host: &str) -> Error {
-    map_error_chain(err, host, err.is_connect().then_some(()))
+    map_error_chain(err, host, err.is_connect())
 }
 
-/// Maps a hyper/hyper-util error to a crate error. `connect` is `Some` when the failure happened
+/// Maps a hyper/hyper-util error to a crate error. `connect` is true when the failure happened
 /// while opening the connection.
-fn map_error_chain(err: &(dyn StdError + 'static), host: &str, connect: Option<()>) -> Error {
+fn map_error_chain(err: &(dyn StdError + 'static), host: &str, connect: bool) -> Error {
     for e in error_chain(err) {
         if let Some(t) = e.downcast_ref::<ConnectTimeout>() {
             return Error::Timeout {
@@ -356,7 +356,7 @@ fn map_error_chain(err: &(dyn StdError + 'static), host: &str, connect: Option<(
         }
     }
     let description = describe_chain(err);
-    if connect.is_some() {
+    if connect {
         let kind = error_chain(err)
             .filter_map(|e| e.downcast_ref::<io::Error>())
             .last()
