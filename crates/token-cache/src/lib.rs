@@ -13,14 +13,26 @@
 //!
 //! The cache stores and returns entries; deciding whether an entry is fresh enough (expiry
 //! margin, `refresh_on`) is the caller's job, so that every backend behaves the same.
+//!
+//! Backends:
+//! * [`MemoryTokenCache`]: process-local, the default.
+//! * [`FileTokenCache`]: one JSON file in MSAL's unified cache format ([`serialization`]),
+//!   shared safely by several processes (a lock around read-merge-write, atomic replace), and
+//!   readable by MSAL Python for Bearer tokens.
+//!
+//! See `docs/cache.md` for the format, the isolation rules and the locking model.
 #![forbid(unsafe_code)]
 
 mod entry;
 mod error;
+// mod file;
+mod json;
 mod memory;
+pub mod serialization;
 
 pub use entry::{CachedAccessToken, PartitionKey};
 pub use error::Error;
+// pub use file::FileTokenCache;
 pub use memory::MemoryTokenCache;
 pub use oauth2_core::{Scopes, SecretString};
 
@@ -41,6 +53,15 @@ pub trait TokenCache: Send + Sync + std::fmt::Debug {
     /// Store `token`, replacing the entry with the same partition and scope set.
     async fn store(&self, token: CachedAccessToken) -> Result<(), Error>;
 
+    /// Store several tokens. The default calls [`store`](Self::store) for each in turn;
+    /// backends with a per-write cost (the file backend) store them in one write.
+    async fn store_many(&self, tokens: Vec<CachedAccessToken>) -> Result<(), Error> {
+        for token in tokens {
+            self.store(token).await?;
+        }
+        Ok(())
+    }
+
     /// Remove the entry with exactly this partition and scope set; `true` if one was removed.
     async fn remove(&self, partition: &PartitionKey, scopes: &Scopes) -> Result<bool, Error>;
 }
@@ -57,6 +78,10 @@ impl<T: TokenCache + ?Sized> TokenCache for std::sync::Arc<T> {
 
     async fn store(&self, token: CachedAccessToken) -> Result<(), Error> {
         (**self).store(token).await
+    }
+
+    async fn store_many(&self, tokens: Vec<CachedAccessToken>) -> Result<(), Error> {
+        (**self).store_many(tokens).await
     }
 
     async fn remove(&self, partition: &PartitionKey, scopes: &Scopes) -> Result<bool, Error> {

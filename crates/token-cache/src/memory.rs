@@ -1,7 +1,7 @@
 //! The in-memory backend.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use oauth2_core::Scopes;
 
@@ -9,6 +9,9 @@ use crate::{CachedAccessToken, Error, PartitionKey, TokenCache};
 
 /// A process-local token cache: a hash map of partitions, each indexed by scope set and by
 /// single scope. Reads take a shared lock and never wait for each other.
+///
+/// Entries are kept behind [`Arc`], so [`MemoryTokenCache::find_shared`] answers a hit without
+/// allocating; the [`TokenCache::find`] path returns an owned copy.
 #[derive(Debug, Default)]
 pub struct MemoryTokenCache {
     partitions: RwLock<HashMap<PartitionKey, Partition>>,
@@ -16,13 +19,13 @@ pub struct MemoryTokenCache {
 
 #[derive(Debug, Default)]
 struct Partition {
-    by_scopes: HashMap<Scopes, CachedAccessToken>,
+    by_scopes: HashMap<Scopes, Arc<CachedAccessToken>>,
     /// scope → the scope sets (keys of `by_scopes`) that contain it
     by_scope: HashMap<String, Vec<Scopes>>,
 }
 
 impl Partition {
-    fn find(&self, scopes: &Scopes) -> Option<&CachedAccessToken> {
+    fn find(&self, scopes: &Scopes) -> Option<&Arc<CachedAccessToken>> {
         if let Some(hit) = self.by_scopes.get(scopes) {
             return Some(hit);
         }
@@ -42,7 +45,7 @@ impl Partition {
             .max_by_key(|entry| entry.expires_on)
     }
 
-    fn insert(&mut self, token: CachedAccessToken) {
+    fn insert(&mut self, token: Arc<CachedAccessToken>) {
         let scopes = token.scopes.clone();
         if self.by_scopes.insert(scopes.clone(), token).is_none() {
             for scope in scopes.iter() {
@@ -89,12 +92,24 @@ impl MemoryTokenCache {
         self.len() == 0
     }
 
-    /// Synchronous lookup (the trait method calls this).
+    /// Synchronous lookup (the trait method calls this): an owned copy of the entry.
     pub fn find_sync(
         &self,
         partition: &PartitionKey,
         scopes: &Scopes,
     ) -> Result<Option<CachedAccessToken>, Error> {
+        Ok(self
+            .find_shared(partition, scopes)?
+            .map(|entry| CachedAccessToken::clone(&entry)))
+    }
+
+    /// Like [`find_sync`](Self::find_sync), returning the shared entry itself: a hit costs two
+    /// hash probes and a reference-count increment, and allocates nothing.
+    pub fn find_shared(
+        &self,
+        partition: &PartitionKey,
+        scopes: &Scopes,
+    ) -> Result<Option<Arc<CachedAccessToken>>, Error> {
         let partitions = self.partitions.read().map_err(|_| Error::Poisoned)?;
         Ok(partitions
             .get(partition)
@@ -104,11 +119,24 @@ impl MemoryTokenCache {
 
     /// Synchronous store (the trait method calls this).
     pub fn store_sync(&self, token: CachedAccessToken) -> Result<(), Error> {
+        self.store_many_sync(std::iter::once(token))
+    }
+
+    /// Stores several tokens under one write lock.
+    pub fn store_many_sync(
+        &self,
+        tokens: impl IntoIterator<Item = CachedAccessToken>,
+    ) -> Result<(), Error> {
         let mut partitions = self.partitions.write().map_err(|_| Error::Poisoned)?;
-        partitions
-            .entry(token.partition.clone())
-            .or_default()
-            .insert(token);
+        for token in tokens {
+            match partitions.get_mut(&token.partition) {
+                Some(part) => part.insert(Arc::new(token)),
+                None => partitions
+                    .entry(token.partition.clone())
+                    .or_default()
+                    .insert(Arc::new(token)),
+            }
+        }
         Ok(())
     }
 
@@ -138,6 +166,10 @@ impl TokenCache for MemoryTokenCache {
 
     async fn store(&self, token: CachedAccessToken) -> Result<(), Error> {
         self.store_sync(token)
+    }
+
+    async fn store_many(&self, tokens: Vec<CachedAccessToken>) -> Result<(), Error> {
+        self.store_many_sync(tokens)
     }
 
     async fn remove(&self, partition: &PartitionKey, scopes: &Scopes) -> Result<bool, Error> {
