@@ -106,6 +106,31 @@ pub enum Error {
         /// What is wrong with the configuration.
         reason: String,
     },
+
+    /// mTLS needs a tenanted authority; `common` and `organizations` are not.
+    #[error("mTLS authentication requires a tenanted authority. Using 'common', 'organizations', or similar non-tenanted authorities is not allowed. Use https://{host}/<tenant-id>")]
+    MissingTenantedAuthority {
+        /// The authority host.
+        host: String,
+    },
+
+    /// The authority's host has no mTLS endpoint.
+    #[error("{message}")]
+    MtlsNotSupportedForEnvironment {
+        /// The authority host.
+        host: String,
+        /// What to use instead.
+        message: String,
+    },
+
+    /// mTLS PoP is only defined for Entra ID (AAD) and dSTS authorities.
+    #[error(
+        "mTLS PoP is only supported for Microsoft Entra ID (AAD) and dSTS authorities, not {kind}"
+    )]
+    UnsupportedAuthorityType {
+        /// The authority kind, e.g. `B2C`.
+        kind: String,
+    },
 }
 
 impl Error {
@@ -140,6 +165,9 @@ impl Error {
             Self::ClientIdentityNotSupported { .. } => "client_identity_not_supported",
             Self::InvalidRootCertificate { .. } => "invalid_root_certificate",
             Self::TlsConfig { .. } => "tls_config_error",
+            Self::MissingTenantedAuthority { .. } => "missing_tenanted_authority",
+            Self::MtlsNotSupportedForEnvironment { .. } => "mtls_pop_not_supported_for_environment",
+            Self::UnsupportedAuthorityType { .. } => "invalid_authority_type",
         }
     }
 

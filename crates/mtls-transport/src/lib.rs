@@ -53,12 +53,14 @@
 #![forbid(unsafe_code)]
 
 mod connect;
+mod endpoint;
 mod error;
 mod hyper_transport;
 mod message;
 mod tls;
 mod transport;
 
+pub use endpoint::{is_valid_region, mtls_token_endpoint, regional_token_endpoint};
 pub use error::{BoxError, Error, TimeoutPhase};
 pub use hyper_transport::{HyperTransport, HyperTransportBuilder};
 pub use message::{HttpRequest, HttpResponse};
