@@ -45,7 +45,6 @@ impl Error {
         }
     }
 
-    #[allow(dead_code)] // used by the file backend (next commit)
     pub(crate) fn io(
         operation: &'static str,
         path: impl Into<PathBuf>,

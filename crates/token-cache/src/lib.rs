@@ -25,14 +25,14 @@
 
 mod entry;
 mod error;
-// mod file;
+mod file;
 mod json;
 mod memory;
 pub mod serialization;
 
 pub use entry::{CachedAccessToken, PartitionKey};
 pub use error::Error;
-// pub use file::FileTokenCache;
+pub use file::FileTokenCache;
 pub use memory::MemoryTokenCache;
 pub use oauth2_core::{Scopes, SecretString};
 

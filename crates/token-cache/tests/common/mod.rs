@@ -1,0 +1,119 @@
+//! Helpers shared by the file-cache tests.
+#![allow(dead_code, unreachable_pub)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use token_cache::{CachedAccessToken, PartitionKey, Scopes, SecretString};
+
+pub const TENANT: &str = "aaaabbbb-0000-1111-2222-333344445555";
+pub const GRAPH: &str = "https://graph.microsoft.com/.default";
+/// Far in the future, so writes never prune test tokens.
+pub const FAR: u64 = 4_000_000_000;
+
+/// A fresh directory, removed on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> Self {
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let dir =
+            std::env::temp_dir().join(format!("token-cache-{name}-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+
+    /// Names of the files in the directory, sorted.
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&self.0)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn scopes(list: &[&str]) -> Scopes {
+    Scopes::new(list.iter().copied()).unwrap()
+}
+
+pub fn partition(tenant: &str, token_type: &str, key_id: Option<&str>) -> PartitionKey {
+    PartitionKey::new(
+        "login.microsoftonline.com",
+        "cid1",
+        tenant,
+        token_type,
+        key_id,
+    )
+}
+
+pub fn bearer() -> PartitionKey {
+    partition(TENANT, "Bearer", None)
+}
+
+pub fn token(partition: PartitionKey, list: &[&str], secret: &str) -> CachedAccessToken {
+    CachedAccessToken {
+        partition,
+        scopes: scopes(list),
+        secret: SecretString::new(secret),
+        cached_at: 1_700_000_000,
+        expires_on: FAR,
+        extended_expires_on: FAR,
+        refresh_on: None,
+    }
+}
+
+/// Everything logged through `tracing` in this test binary (a global subscriber, so warnings
+/// from Tokio's blocking threads are captured too). Tests look for their own paths in it.
+pub fn logs() -> String {
+    String::from_utf8_lossy(&LOG.get_or_init(init_log).lock().unwrap()).into_owned()
+}
+
+/// Installs the capturing subscriber (call before the code under test runs).
+pub fn capture_logs() {
+    LOG.get_or_init(init_log);
+}
+
+static LOG: OnceLock<&'static Mutex<Vec<u8>>> = OnceLock::new();
+
+fn init_log() -> &'static Mutex<Vec<u8>> {
+    let buffer: &'static Mutex<Vec<u8>> = Box::leak(Box::new(Mutex::new(Vec::new())));
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || Sink(buffer))
+        .with_ansi(false)
+        .finish();
+    tracing::subscriber::set_global_default(subscriber).unwrap();
+    buffer
+}
+
+struct Sink(&'static Mutex<Vec<u8>>);
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
