@@ -1,1 +1,63 @@
-//! placeholder
+//! A local Microsoft Entra ID emulator for the confidential-client flows, served over real HTTPS
+//! on loopback.
+//!
+//! Tests point the client library at the *real* hostnames (`login.microsoftonline.com`,
+//! `mtlsauth.microsoft.com`, `{region}.mtlsauth.microsoft.com`, sovereign clouds, ...) by mapping
+//! them to [`Emulator::addr`] in a resolver override and trusting
+//! [`Emulator::ca_certificate_pem`]. The emulator then behaves like Entra:
+//!
+//! * OIDC discovery (`/{tenant}/v2.0/.well-known/openid-configuration`), JWKS and instance
+//!   discovery (`/common/discovery/instance`);
+//! * the token endpoint for `grant_type=client_credentials` with a client secret, a certificate
+//!   client assertion (registered certificate or subject-name/issuer trust) or a federated
+//!   credential, with Entra-shaped errors (`AADSTSnnnn`);
+//! * mTLS Proof-of-Possession on `mtlsauth.*` hosts (`token_type=mtls_pop`, RFC 8705 `cnf`);
+//! * a protected resource on `mtlstb.graph.microsoft.com` that enforces the certificate binding;
+//! * [`ImdsStub`], a plain-HTTP stand-in for the instance metadata service (region discovery).
+//!
+//! It shares no code with the client crates, so their bugs cannot hide each other: JWTs are
+//! parsed and verified here with `ring` and `x509-parser`.
+//!
+//! # Error codes
+//! The `AADSTS` codes follow Entra where Entra's code is known (90002, 700016, 900144, 70003,
+//! 1002012, 7000215, 7000218, 700027, 700021, 700024, 700211, 700212, 700213, 50027, 5002738,
+//! 500181, 50049). Generic request-shape problems the emulator rejects (duplicate or conflicting
+//! credentials, `token_type=mtls_pop` on a non-mTLS host, a secret on an mTLS host, unknown
+//! `client_assertion_type`) use `invalid_request` with AADSTS90023.
+//!
+//! # Example
+//! ```no_run
+//! # async fn demo() -> Result<(), entra_emulator::Error> {
+//! use entra_emulator::{AppRegistration, Emulator};
+//! let emulator = Emulator::builder()
+//!     .tenant("aaaabbbb-0000-1111-2222-333344445555", &["contoso.onmicrosoft.com"])
+//!     .app(AppRegistration::new("my-client-id", "aaaabbbb-0000-1111-2222-333344445555").with_secret("s3cret"))
+//!     .start()
+//!     .await?;
+//! // map Emulator::hostnames() to emulator.addr() and trust emulator.ca_certificate_pem() ...
+//! emulator.shutdown().await;
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+
+mod certs;
+mod emulator;
+mod error;
+mod hosts;
+mod imds;
+mod jwt;
+mod log;
+pub mod pki;
+mod registration;
+mod resource;
+mod respond;
+mod routes;
+mod server;
+mod state;
+mod tls;
+
+pub use emulator::{Emulator, EmulatorBuilder, Misbehavior};
+pub use error::Error;
+pub use imds::ImdsStub;
+pub use log::LoggedRequest;
+pub use registration::AppRegistration;

@@ -1,0 +1,8 @@
+//! Entra endpoints on the `login.*` and `mtlsauth.*` hosts.
+
+pub(crate) mod client_auth;
+pub(crate) mod discovery;
+pub(crate) mod token;
+
+/// Tenant path segments that are not tenants but are accepted for discovery documents.
+pub(crate) const META_TENANTS: &[&str] = &["common", "organizations", "consumers"];

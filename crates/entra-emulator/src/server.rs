@@ -1,0 +1,345 @@
+//! Accept loop, TLS handshakes, HTTP/1.1 serving and request dispatch.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http_body_util::{BodyExt as _, Limited};
+use hyper::body::Incoming;
+use hyper::header::HeaderValue;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{HeaderMap, Method, Request};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use serde_json::json;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
+
+use crate::hosts::{normalize_host, HostKind};
+use crate::log::LoggedRequest;
+use crate::respond::{self, Resp};
+use crate::state::State;
+
+/// Largest request body the emulator reads.
+const MAX_BODY: usize = 1 << 20;
+/// Handshakes that take longer than this are abandoned.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What is known about one TLS connection.
+#[derive(Debug)]
+pub(crate) struct ConnInfo {
+    pub(crate) id: u64,
+    pub(crate) sni: Option<String>,
+    /// Client certificate chain (leaf first), empty when none was presented.
+    pub(crate) peer_chain: Vec<Vec<u8>>,
+}
+
+impl ConnInfo {
+    pub(crate) fn leaf(&self) -> Option<&[u8]> {
+        self.peer_chain.first().map(Vec::as_slice)
+    }
+}
+
+/// A request as the route handlers see it.
+#[derive(Debug)]
+pub(crate) struct Ctx<'a> {
+    pub(crate) state: &'a State,
+    pub(crate) conn: &'a ConnInfo,
+    pub(crate) method: &'a Method,
+    /// Normalised host (lower-case, no port).
+    pub(crate) host: &'a str,
+    /// The Host header as sent (lower-case, port kept), for building absolute URLs.
+    pub(crate) authority: &'a str,
+    pub(crate) path: &'a str,
+    pub(crate) query: Option<&'a str>,
+    pub(crate) headers: &'a HeaderMap,
+    pub(crate) form: &'a [(String, String)],
+    pub(crate) trace_id: String,
+    pub(crate) correlation_id: String,
+}
+
+impl Ctx<'_> {
+    /// The first form value `name`, treating an empty value as absent.
+    pub(crate) fn form(&self, name: &str) -> Option<&str> {
+        self.form
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// How many times form field `name` occurs.
+    pub(crate) fn form_count(&self, name: &str) -> usize {
+        self.form.iter().filter(|(k, _)| k == name).count()
+    }
+
+    /// A query parameter (decoded).
+    pub(crate) fn query_param(&self, name: &str) -> Option<String> {
+        let q = self.query?;
+        url::form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    }
+
+    /// A request header as text.
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The path split into non-empty segments.
+    pub(crate) fn segments(&self) -> Vec<&str> {
+        self.path.split('/').filter(|s| !s.is_empty()).collect()
+    }
+
+    /// An Entra-shaped error response for this request.
+    pub(crate) fn sts_error(&self, e: &respond::StsError) -> Resp {
+        e.respond(&self.trace_id, &self.correlation_id)
+    }
+}
+
+/// Runs the accept loop until `shutdown` changes or its sender is dropped.
+pub(crate) async fn run(
+    listener: TcpListener,
+    acceptor: TlsAcceptor,
+    state: Arc<State>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => break,
+            accepted = listener.accept() => match accepted {
+                Ok((tcp, peer)) => {
+                    let id = state.next_connection_id();
+                    tracing::debug!(connection_id = id, %peer, "accepted TCP connection");
+                    connections.spawn(serve_connection(tcp, id, acceptor.clone(), state.clone()));
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+    tracing::debug!("emulator accept loop stopped");
+    // Dropping the JoinSet aborts every open connection.
+    connections.shutdown().await;
+}
+
+async fn serve_connection(tcp: TcpStream, id: u64, acceptor: TlsAcceptor, state: Arc<State>) {
+    let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+        Ok(Ok(tls)) => tls,
+        Ok(Err(e)) => {
+            tracing::debug!(connection_id = id, error = %e, "TLS handshake failed");
+            return;
+        }
+        Err(_) => {
+            tracing::debug!(connection_id = id, "TLS handshake timed out");
+            return;
+        }
+    };
+    state.count_handshake();
+    let (_, server_conn) = tls.get_ref();
+    let info = Arc::new(ConnInfo {
+        id,
+        sni: server_conn.server_name().map(str::to_owned),
+        peer_chain: server_conn
+            .peer_certificates()
+            .map(|certs| certs.iter().map(|c| c.as_ref().to_vec()).collect())
+            .unwrap_or_default(),
+    });
+    tracing::debug!(
+        connection_id = id,
+        sni = info.sni.as_deref().unwrap_or(""),
+        client_cert = info.leaf().map(crate::certs::x5t_s256).unwrap_or_default(),
+        "TLS handshake complete"
+    );
+    let service = service_fn(move |req| {
+        let state = state.clone();
+        let info = info.clone();
+        async move { Ok::<_, Infallible>(handle(&state, &info, req).await) }
+    });
+    if let Err(e) = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(tls), service)
+        .await
+    {
+        tracing::debug!(connection_id = id, error = %e, "connection ended with an error");
+    }
+}
+
+fn parse_form(headers: &HeaderMap, body: &[u8]) -> Vec<(String, String)> {
+    let is_form = headers
+        .get(hyper::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+        .unwrap_or(false);
+    if !is_form {
+        return Vec::new();
+    }
+    url::form_urlencoded::parse(body)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+async fn handle(state: &State, conn: &ConnInfo, req: Request<Incoming>) -> Resp {
+    let (parts, body) = req.into_parts();
+    let authority = parts
+        .headers
+        .get(hyper::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| parts.uri.authority().map(|a| a.as_str().to_owned()))
+        .or_else(|| conn.sni.clone())
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let host = normalize_host(&authority);
+    let path = parts.uri.path().to_owned();
+    let query = parts.uri.query().map(str::to_owned);
+    let trace_id = uuid::Uuid::new_v4().to_string();
+    let correlation_id = parts
+        .headers
+        .get("client-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+
+    let (form, body_error) = match Limited::new(body, MAX_BODY).collect().await {
+        Ok(collected) => (parse_form(&parts.headers, &collected.to_bytes()), None),
+        Err(e) => (Vec::new(), Some(e.to_string())),
+    };
+
+    let ctx = Ctx {
+        state,
+        conn,
+        method: &parts.method,
+        host: &host,
+        authority: &authority,
+        path: &path,
+        query: query.as_deref(),
+        headers: &parts.headers,
+        form: &form,
+        trace_id: trace_id.clone(),
+        correlation_id: correlation_id
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+    };
+
+    let mut resp = match body_error {
+        Some(reason) => ctx.sts_error(&respond::StsError::invalid_request(
+            900144,
+            format!("The request body could not be read ({reason}); bodies are limited to 1 MiB."),
+        )),
+        None => route(&ctx),
+    };
+
+    let headers = resp.headers_mut();
+    if let Some(cid) = correlation_id
+        .as_deref()
+        .and_then(|c| HeaderValue::from_str(c).ok())
+    {
+        headers.insert("client-request-id", cid);
+    }
+    if let Ok(v) = HeaderValue::from_str(&trace_id) {
+        headers.insert("x-ms-request-id", v);
+    }
+    headers.insert(
+        "cache-control",
+        HeaderValue::from_static("no-store, no-cache"),
+    );
+    headers.insert("pragma", HeaderValue::from_static("no-cache"));
+    headers.insert(
+        "x-ms-ests-server",
+        HeaderValue::from_static("entra-emulator"),
+    );
+
+    let status = resp.status().as_u16();
+    tracing::debug!(
+        connection_id = conn.id,
+        method = %parts.method,
+        host = %host,
+        path = %path,
+        status,
+        "request"
+    );
+    state.log.push(LoggedRequest {
+        connection_id: conn.id,
+        method: parts.method.as_str().to_owned(),
+        host,
+        sni: conn.sni.clone(),
+        path,
+        query,
+        headers: parts
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+        form,
+        client_certificate: conn.leaf().map(<[u8]>::to_vec),
+        status,
+    });
+    resp
+}
+
+fn route(ctx: &Ctx<'_>) -> Resp {
+    let kind = ctx.state.clouds.classify(ctx.host);
+    let segments = ctx.segments();
+    let method = ctx.method;
+    match kind {
+        HostKind::Resource => crate::resource::handle(ctx),
+        HostKind::Login(cloud) => match (method, segments.as_slice()) {
+            (&Method::GET, ["common", "discovery", "instance"]) => {
+                crate::routes::discovery::instance_discovery(ctx)
+            }
+            (&Method::GET, [tenant, "v2.0", ".well-known", "openid-configuration"]) => {
+                crate::routes::discovery::openid_configuration(ctx, cloud, tenant)
+            }
+            (&Method::GET, [tenant, "discovery", "v2.0", "keys"])
+            | (&Method::GET, [tenant, "discovery", "keys"]) => {
+                crate::routes::discovery::jwks(ctx, cloud, tenant)
+            }
+            (&Method::POST, [tenant, "oauth2", "v2.0", "token"]) => {
+                crate::routes::token::token(ctx, kind, tenant)
+            }
+            _ => not_found(ctx),
+        },
+        HostKind::Mtls(_) => match (method, segments.as_slice()) {
+            (&Method::POST, [tenant, "oauth2", "v2.0", "token"]) => {
+                crate::routes::token::token(ctx, kind, tenant)
+            }
+            _ => not_found(ctx),
+        },
+        HostKind::Unknown => not_found(ctx),
+    }
+}
+
+/// 404 for anything the emulator does not serve.
+pub(crate) fn not_found(ctx: &Ctx<'_>) -> Resp {
+    respond::json(
+        404,
+        &json!({
+            "error": "not_found",
+            "error_description": format!(
+                "The Entra emulator has no endpoint for {} {} on host '{}'.",
+                ctx.method, ctx.path, ctx.host
+            ),
+            "trace_id": ctx.trace_id,
+            "correlation_id": ctx.correlation_id,
+        }),
+    )
+}
