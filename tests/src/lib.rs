@@ -1,1 +1,113 @@
-//! e2e helpers
+//! Shared helpers for the end-to-end tests: an emulator with a tenant, a test PKI and a set of
+//! registered apps, and a client transport that reaches it through the real Entra hostnames.
+#![forbid(unsafe_code)]
+
+use std::sync::Arc;
+
+use entra_emulator::pki::{CertRequest, IssuedCertificate, TestCa};
+use entra_emulator::{AppRegistration, Emulator, EmulatorBuilder};
+use msal::{
+    ClientCertificate, ConfidentialClientApplication, ConfidentialClientApplicationBuilder,
+    HyperTransport,
+};
+
+/// The test tenant.
+pub const TENANT: &str = "aaaabbbb-0000-1111-2222-333344445555";
+/// A domain alias of [`TENANT`].
+pub const TENANT_DOMAIN: &str = "contoso.onmicrosoft.com";
+/// The authority every test app uses.
+pub const AUTHORITY: &str =
+    "https://login.microsoftonline.com/aaaabbbb-0000-1111-2222-333344445555";
+/// The scope every test requests.
+pub const SCOPE: &str = "https://graph.microsoft.com/.default";
+/// App authenticated by client secret.
+pub const SECRET_APP: &str = "10000000-0000-0000-0000-000000000001";
+/// Its secret.
+pub const SECRET: &str = "e2e-test-secret-3f9a1c";
+/// App trusted by a registered certificate (thumbprint).
+pub const THUMBPRINT_APP: &str = "10000000-0000-0000-0000-000000000002";
+/// App trusted by subject name + issuer.
+pub const SNI_APP: &str = "10000000-0000-0000-0000-000000000003";
+/// The SN/I subject.
+pub const SNI_SUBJECT: &str = "sni-app.contoso.example";
+
+/// A running emulator with the standard apps.
+#[derive(Debug)]
+pub struct TestEnv {
+    /// The emulator.
+    pub emulator: Emulator,
+    /// The PKI whose CA the emulator trusts for SN/I.
+    pub ca: TestCa,
+    /// Certificate registered (by thumbprint) for [`THUMBPRINT_APP`].
+    pub thumbprint_cert: IssuedCertificate,
+    /// Certificate with subject [`SNI_SUBJECT`], issued by [`Self::ca`].
+    pub sni_cert: IssuedCertificate,
+    /// A transport that trusts the emulator CA and maps every Entra hostname to it.
+    pub transport: Arc<HyperTransport>,
+}
+
+impl TestEnv {
+    /// Start an emulator with the standard apps.
+    pub async fn start() -> Self {
+        Self::start_with(|b| b).await
+    }
+
+    /// Start an emulator with the standard apps, letting the caller adjust the builder.
+    pub async fn start_with(adjust: impl FnOnce(EmulatorBuilder) -> EmulatorBuilder) -> Self {
+        let ca = TestCa::new("e2e issuing CA").expect("test CA");
+        let thumbprint_cert = ca
+            .issue(&CertRequest::new("thumbprint-app.contoso.example"))
+            .expect("thumbprint cert");
+        let mut sni_request = CertRequest::new(SNI_SUBJECT);
+        sni_request.key = entra_emulator::pki::KeyChoice::Rsa(1);
+        let sni_cert = ca.issue(&sni_request).expect("sni cert");
+        let builder = Emulator::builder()
+            .tenant(TENANT, &[TENANT_DOMAIN])
+            .trusted_issuer(ca.certificate_der())
+            .app(AppRegistration::new(SECRET_APP, TENANT).with_secret(SECRET))
+            .app(
+                AppRegistration::new(THUMBPRINT_APP, TENANT)
+                    .with_certificate(thumbprint_cert.leaf_der.clone()),
+            )
+            .app(AppRegistration::new(SNI_APP, TENANT).with_subject_name_issuer(SNI_SUBJECT));
+        let emulator = adjust(builder).start().await.expect("emulator starts");
+        let transport = Arc::new(transport_for(&emulator).build().expect("transport"));
+        Self {
+            emulator,
+            ca,
+            thumbprint_cert,
+            sni_cert,
+            transport,
+        }
+    }
+
+    /// An app builder for `client_id` on [`AUTHORITY`] with the emulator transport.
+    pub fn app(&self, client_id: &str) -> ConfidentialClientApplicationBuilder {
+        ConfidentialClientApplication::builder(client_id)
+            .authority(AUTHORITY)
+            .transport(self.transport.clone())
+    }
+}
+
+/// A transport builder that trusts the emulator's CA (and nothing else), maps every emulator
+/// hostname and its subdomains (regional hosts such as `eastus.mtlsauth.microsoft.com`) to its
+/// loopback address, and never asks the system resolver: no test can reach another address.
+pub fn transport_for(emulator: &Emulator) -> msal::HyperTransportBuilder {
+    let mut builder = HyperTransport::builder()
+        .webpki_roots(false)
+        .resolve_overrides_only(true)
+        .add_root_certificates_pem(emulator.ca_certificate_pem().as_bytes())
+        .expect("emulator CA parses");
+    for host in emulator.all_hostnames() {
+        builder = builder
+            .resolve(&host, emulator.addr())
+            .resolve(&format!("*.{host}"), emulator.addr());
+    }
+    builder
+}
+
+/// Load an issued test certificate as a client certificate.
+pub fn client_certificate(cert: &IssuedCertificate) -> ClientCertificate {
+    ClientCertificate::from_pem_parts(cert.chain_pem.as_bytes(), cert.key_pem.as_bytes())
+        .expect("issued certificate loads")
+}

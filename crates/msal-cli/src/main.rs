@@ -1,1 +1,83 @@
-fn main() {}
+//! `msal`: get Microsoft Entra ID tokens from the command line, run the local Entra emulator, or
+//! watch the whole flow in a self-contained demo.
+#![forbid(unsafe_code)]
+
+mod call_cmd;
+mod demo;
+mod emulator_cmd;
+mod output;
+mod token_cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Microsoft Entra ID tokens for Rust services: demo, token, emulator.
+#[derive(Debug, Parser)]
+#[command(name = "msal", version, about)]
+struct Cli {
+    /// More logging (-v: debug, -vv: trace). RUST_LOG overrides it.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Start the Entra emulator in-process and acquire tokens from it over real TLS.
+    Demo,
+    /// Acquire a token for a confidential client and print the result as JSON.
+    Token(token_cmd::TokenArgs),
+    /// Call a resource with a token (over mTLS with the binding certificate for mtls_pop).
+    Call(call_cmd::CallArgs),
+    /// Run the Entra emulator standalone (for apps in other languages).
+    Emulator(emulator_cmd::EmulatorArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let outcome = runtime.block_on(async {
+        match cli.command {
+            Command::Demo => demo::run().await,
+            Command::Token(args) => token_cmd::run(args).await,
+            Command::Call(args) => call_cmd::run(args).await,
+            Command::Emulator(args) => emulator_cmd::run(args).await,
+        }
+    });
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "msal=debug,mtls_transport=debug,entra_emulator=info,warn",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// A boxed error for the command implementations.
+type CliError = Box<dyn std::error::Error + Send + Sync>;

@@ -13,6 +13,7 @@ use crate::credential::{
     AssertionContext, BoxError, ClientAssertionProvider, ClientCredential, FnAssertionProvider,
 };
 use crate::endpoints::Endpoints;
+use crate::region::{AzureRegion, EnvLookup, RegionConfig, DEFAULT_IMDS_BASE};
 use crate::request::AcquireTokenForClient;
 use crate::Error;
 
@@ -51,6 +52,7 @@ pub(crate) struct Inner {
     pub(crate) assertions: AssertionCache,
     pub(crate) endpoints: OnceCell<Endpoints>,
     pub(crate) last_requests: Mutex<telemetry::LastRequests>,
+    pub(crate) region: RegionConfig,
 }
 
 impl ConfidentialClientApplication {
@@ -64,6 +66,9 @@ impl ConfidentialClientApplication {
             transport: None,
             cache: None,
             validate_authority: true,
+            region: None,
+            imds_base: None,
+            env: None,
         }
     }
 
@@ -88,6 +93,12 @@ impl ConfidentialClientApplication {
     pub fn authority(&self) -> &Authority {
         &self.inner.authority
     }
+
+    /// The application's HTTP transport (shares its connection pools), e.g. for
+    /// [`crate::AuthenticationResult::call_resource`].
+    pub fn transport(&self) -> Arc<dyn Transport> {
+        self.inner.transport.clone()
+    }
 }
 
 impl fmt::Debug for ConfidentialClientApplication {
@@ -111,6 +122,9 @@ pub struct ConfidentialClientApplicationBuilder {
     transport: Option<Arc<dyn Transport>>,
     cache: Option<Arc<dyn TokenCache>>,
     validate_authority: bool,
+    region: Option<AzureRegion>,
+    imds_base: Option<String>,
+    env: Option<EnvLookup>,
 }
 
 impl ConfidentialClientApplicationBuilder {
@@ -190,6 +204,28 @@ impl ConfidentialClientApplicationBuilder {
         self
     }
 
+    /// Use a regional token endpoint (`{region}.login.microsoft.com` for Bearer,
+    /// `{region}.mtlsauth.microsoft.com` for mTLS PoP). Without this call the env variable
+    /// `MSAL_FORCE_REGION` is honoured; see [`AzureRegion`].
+    pub fn azure_region(mut self, region: AzureRegion) -> Self {
+        self.region = Some(region);
+        self
+    }
+
+    /// Where region auto-detection asks the Azure Instance Metadata Service (default
+    /// [`DEFAULT_IMDS_BASE`]). Tests point it at a loopback stub.
+    pub fn imds_endpoint(mut self, base_url: impl Into<String>) -> Self {
+        self.imds_base = Some(base_url.into());
+        self
+    }
+
+    /// Where `REGION_NAME`, `MSAL_FORCE_REGION` and `MSAL_DISABLE_REGION` are read from
+    /// (default: the process environment). Lets tests and hosts supply them explicitly.
+    pub fn region_environment(mut self, lookup: EnvLookup) -> Self {
+        self.env = Some(lookup);
+        self
+    }
+
     /// Validate the configuration and build the application.
     ///
     /// Errors: no authority, an authority that is not `https://host/tenant`, no credential,
@@ -208,6 +244,10 @@ impl ConfidentialClientApplicationBuilder {
             }
             other => other,
         };
+        let imds_base = self.imds_base.as_deref().unwrap_or(DEFAULT_IMDS_BASE);
+        let imds_base = url::Url::parse(imds_base).map_err(|e| Error::InvalidImdsEndpoint {
+            reason: format!("{imds_base} is not a URL: {e}"),
+        })?;
         let transport = match self.transport {
             Some(t) => t,
             None => Arc::new(HyperTransport::new()?),
@@ -225,6 +265,11 @@ impl ConfidentialClientApplicationBuilder {
                 assertions: AssertionCache::new(),
                 endpoints: OnceCell::new(),
                 last_requests: Mutex::new(telemetry::LastRequests::new()),
+                region: RegionConfig {
+                    region: self.region,
+                    imds_base,
+                    env: self.env.unwrap_or_else(RegionConfig::process_env),
+                },
             }),
         })
     }
@@ -238,6 +283,7 @@ impl fmt::Debug for ConfidentialClientApplicationBuilder {
             .field("credential", &self.credential)
             .field("send_x5c", &self.send_x5c)
             .field("validate_authority", &self.validate_authority)
+            .field("region", &self.region)
             .finish_non_exhaustive()
     }
 }

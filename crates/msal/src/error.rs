@@ -59,6 +59,30 @@ pub enum Error {
         reason: String,
     },
 
+    /// The IMDS endpoint given to the builder is not a URL.
+    #[error("invalid IMDS endpoint: {reason}; pass a base URL like http://169.254.169.254")]
+    InvalidImdsEndpoint {
+        /// Why it was rejected.
+        reason: String,
+    },
+
+    /// mTLS Proof-of-Possession was requested but the application has no certificate credential.
+    #[error("mTLS Proof-of-Possession requires a certificate for this request: configure the application with .certificate(...) (a client secret or a plain client assertion cannot bind a token)")]
+    MtlsCertificateNotProvided,
+
+    /// The service answered a Proof-of-Possession request without a `token_type`.
+    #[error("the token response has no token_type; an mtls_pop token was requested. The token was not cached; retry, and report it if it persists")]
+    TokenTypeMissing,
+
+    /// The service answered with another token type than the one requested.
+    #[error("you asked for token type {expected}, but received {received}. The token was not cached; the app or region may not be enabled for mTLS PoP")]
+    TokenTypeMismatch {
+        /// The requested type (`mtls_pop`).
+        expected: String,
+        /// The type received.
+        received: String,
+    },
+
     /// The client-assertion provider (or the configured assertion) was empty.
     #[error("client assertion JWT cannot be null or empty: the assertion provider must return a signed JWT")]
     InvalidClientAssertion,
@@ -78,6 +102,10 @@ impl Error {
             Error::InvalidInstance { .. } => "invalid_instance",
             Error::AssertionProvider { .. } => "client_assertion_provider_failed",
             Error::InvalidClientAssertion => "invalid_client_assertion",
+            Error::InvalidImdsEndpoint { .. } => "invalid_imds_endpoint",
+            Error::MtlsCertificateNotProvided => "mtls_certificate_not_provided",
+            Error::TokenTypeMissing => "token_type_missing",
+            Error::TokenTypeMismatch { .. } => "token_type_mismatch",
         }
     }
 

@@ -28,17 +28,23 @@
 #![forbid(unsafe_code)]
 
 mod app;
+mod binding;
 mod credential;
 mod endpoints;
 mod error;
 mod headers;
+mod region;
 mod request;
 mod result;
 
 pub use app::{ConfidentialClientApplication, ConfidentialClientApplicationBuilder};
+pub use binding::BindingCertificate;
 pub use credential::{AssertionContext, BoxError, ClientAssertionProvider};
 pub use error::{Error, ServiceError};
 pub use headers::{CLIENT_SKU, CLIENT_VERSION};
+pub use region::{
+    AzureRegion, EnvLookup, RegionDetails, RegionOutcome, RegionSource, DEFAULT_IMDS_BASE,
+};
 pub use request::AcquireTokenForClient;
 pub use result::{AuthenticationResult, TokenSource};
 

@@ -6,21 +6,26 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use mtls_transport::HttpRequest;
 use oauth2_core::{
-    AssertionFlavor, AssertionOptions, AuthorityKind, ClientAuthentication,
+    AssertionFlavor, AssertionOptions, AuthorityKind, ClientAuthentication, ClientCertificate,
     ClientCredentialsRequest, ErrorResponse, Scopes, SecretString, TokenResponse,
     JWT_BEARER_ASSERTION_TYPE,
 };
 use telemetry::{ApiId, CacheRefreshReason, CurrentRequest, TokenTypeCode};
 use token_cache::{CachedAccessToken, PartitionKey};
+use url::Url;
 
 use crate::app::ConfidentialClientApplication;
 use crate::credential::{AssertionContext, ClientCredential};
-use crate::endpoints::{self, Endpoints};
+use crate::endpoints;
 use crate::headers::token_request_headers;
-use crate::{AuthenticationResult, Error, ServiceError, TokenSource};
+use crate::region::RegionDetails;
+use crate::{AuthenticationResult, BindingCertificate, Error, ServiceError, TokenSource};
 
 /// A token with less than this left is treated as expired (MSAL's 5-minute margin).
 const EXPIRY_MARGIN: Duration = Duration::from_secs(300);
+
+const BEARER: &str = "Bearer";
+const MTLS_POP: &str = "mtls_pop";
 
 /// A pending `acquire_token_for_client` call. Configure it, then `.await` it.
 #[must_use = "a token request does nothing until it is awaited"]
@@ -30,6 +35,14 @@ pub struct AcquireTokenForClient<'a> {
     scopes: Vec<String>,
     force_refresh: bool,
     correlation_id: Option<String>,
+    mtls_pop: bool,
+}
+
+/// What kind of token one call asks for, decided before the cache is consulted.
+struct Plan {
+    token_type: &'static str,
+    /// The certificate presented in TLS (mTLS PoP); its `x5t#S256` is the cache key id.
+    identity: Option<ClientCertificate>,
 }
 
 impl<'a> AcquireTokenForClient<'a> {
@@ -39,6 +52,7 @@ impl<'a> AcquireTokenForClient<'a> {
             scopes,
             force_refresh: false,
             correlation_id: None,
+            mtls_pop: false,
         }
     }
 
@@ -54,15 +68,46 @@ impl<'a> AcquireTokenForClient<'a> {
         self
     }
 
+    /// Ask for an **mTLS Proof-of-Possession** token bound to the application's certificate
+    /// (RFC 8705): the request goes over TLS to the `mtlsauth` host presenting the certificate,
+    /// carries `token_type=mtls_pop` and no client assertion, and the token's `cnf.x5t#S256` is the
+    /// certificate's thumbprint. Requires a certificate credential (`send_x5c` is irrelevant).
+    /// Call the resource with [`AuthenticationResult::call_resource`].
+    pub fn with_mtls_proof_of_possession(mut self) -> Self {
+        self.mtls_pop = true;
+        self
+    }
+
+    fn plan(&self) -> Result<Plan, Error> {
+        let inner = &self.app.inner;
+        if !self.mtls_pop {
+            return Ok(Plan {
+                token_type: BEARER,
+                identity: None,
+            });
+        }
+        let ClientCredential::Certificate { certificate, .. } = &inner.credential else {
+            return Err(Error::MtlsCertificateNotProvided);
+        };
+        // Authority guards (tenanted, supported cloud and kind) run before the cache and before
+        // any certificate leaves the process; the region is applied later.
+        mtls_transport::mtls_token_endpoint(&inner.authority, None)?;
+        Ok(Plan {
+            token_type: MTLS_POP,
+            identity: Some(certificate.clone()),
+        })
+    }
+
     async fn run(self) -> Result<AuthenticationResult, Error> {
         let inner = &self.app.inner;
         let scopes = Scopes::new(&self.scopes)?;
+        let plan = self.plan()?;
         let partition = PartitionKey::new(
             inner.authority.host(),
             &inner.client_id,
             inner.authority.tenant(),
-            "Bearer",
-            None,
+            plan.token_type,
+            plan.identity.as_ref().map(|c| c.x5t_s256()),
         );
         let now = SystemTime::now();
 
@@ -83,51 +128,34 @@ impl<'a> AcquireTokenForClient<'a> {
                     if let Ok(mut last) = inner.last_requests.lock() {
                         last.record_cache_hit();
                     }
-                    tracing::debug!(client_id = %inner.client_id, "token served from cache");
-                    return Ok(self.result_from_cache(entry, &scopes));
+                    tracing::debug!(client_id = %inner.client_id, token_type = plan.token_type, "token served from cache");
+                    return Ok(result_from_cache(entry, &scopes, &plan));
                 }
             }
         };
 
-        match self.request_token(&scopes, &partition, reason).await {
+        match self.request_token(&scopes, &partition, &plan, reason).await {
             Ok(result) => Ok(result),
             Err(e) => match fallback {
                 // A token past refresh_on but not expired keeps serving while the service fails.
                 Some(entry) => {
                     tracing::warn!(error = %e, "proactive refresh failed; serving the cached token");
-                    Ok(self.result_from_cache(entry, &scopes))
+                    Ok(result_from_cache(entry, &scopes, &plan))
                 }
                 None => Err(e),
             },
         }
     }
 
-    fn result_from_cache(&self, entry: CachedAccessToken, scopes: &Scopes) -> AuthenticationResult {
-        AuthenticationResult {
-            access_token: entry.secret,
-            token_type: "Bearer".to_owned(),
-            expires_on: to_time(entry.expires_on),
-            ext_expires_on: to_time(entry.extended_expires_on),
-            refresh_on: entry.refresh_on.map(to_time),
-            scopes: scopes.clone(),
-            token_source: TokenSource::Cache,
-            correlation_id: None,
-            tenant_id: entry.partition.tenant().to_owned(),
-            token_endpoint: None,
-        }
-    }
-
-    async fn request_token(
-        &self,
-        scopes: &Scopes,
-        partition: &PartitionKey,
-        reason: CacheRefreshReason,
-    ) -> Result<AuthenticationResult, Error> {
+    /// The token endpoint for this request, the realm to cache under, and the region used.
+    async fn endpoint(&self, plan: &Plan) -> Result<(Url, String, RegionDetails), Error> {
         let inner = &self.app.inner;
-        let Endpoints {
-            token_endpoint,
-            tenant,
-        } = inner
+        let region = inner.region.resolve(inner.transport.as_ref()).await;
+        if plan.identity.is_some() {
+            let url = mtls_transport::mtls_token_endpoint(&inner.authority, region.region_used())?;
+            return Ok((url, inner.authority.tenant().to_owned(), region));
+        }
+        let resolved = inner
             .endpoints
             .get_or_try_init(|| {
                 endpoints::resolve(
@@ -136,15 +164,35 @@ impl<'a> AcquireTokenForClient<'a> {
                     inner.transport.as_ref(),
                 )
             })
-            .await?
-            .clone();
+            .await?;
+        let url = match region.region_used() {
+            Some(r) if inner.authority.kind() == AuthorityKind::Aad => {
+                mtls_transport::regional_token_endpoint(&inner.authority, Some(r))
+            }
+            _ => resolved.token_endpoint.clone(),
+        };
+        Ok((url, resolved.tenant.clone(), region))
+    }
 
-        let authentication = self.client_authentication(token_endpoint.as_str()).await?;
+    async fn request_token(
+        &self,
+        scopes: &Scopes,
+        partition: &PartitionKey,
+        plan: &Plan,
+        reason: CacheRefreshReason,
+    ) -> Result<AuthenticationResult, Error> {
+        let inner = &self.app.inner;
+        let (token_endpoint, tenant, region) = self.endpoint(plan).await?;
+
+        let authentication = match &plan.identity {
+            Some(_) => ClientAuthentication::TlsClientCertificate,
+            None => self.client_authentication(token_endpoint.as_str()).await?,
+        };
         let request = ClientCredentialsRequest {
             client_id: inner.client_id.clone(),
             scopes: scopes.clone(),
             authentication,
-            token_type: None,
+            token_type: plan.identity.as_ref().map(|_| MTLS_POP.to_owned()),
             extra: Vec::new(),
         };
         let correlation_id = self
@@ -154,7 +202,11 @@ impl<'a> AcquireTokenForClient<'a> {
         let current = CurrentRequest {
             api: ApiId::AcquireTokenForClient,
             cache_refresh: reason,
-            token_type: TokenTypeCode::Bearer,
+            token_type: if plan.identity.is_some() {
+                TokenTypeCode::MtlsPop
+            } else {
+                TokenTypeCode::Bearer
+            },
         }
         .header_value();
         let last = inner
@@ -173,15 +225,23 @@ impl<'a> AcquireTokenForClient<'a> {
             "acquire_token_for_client",
             client_id = %inner.client_id,
             endpoint = %token_endpoint,
+            token_type = plan.token_type,
+            region = region.region_used().unwrap_or("global"),
             correlation_id = %correlation_id,
         );
-        let _enter = span.enter();
-        drop(_enter);
         tracing::debug!(parent: &span, reason = ?reason, "requesting token");
         let started = std::time::Instant::now();
-        let response = inner.transport.send(http_request, None).await?;
+        let response = inner
+            .transport
+            .send(http_request, plan.identity.as_ref())
+            .await?;
         let status = response.status.as_u16();
-        tracing::debug!(parent: &span, status, elapsed_ms = started.elapsed().as_millis() as u64, "token response");
+        tracing::debug!(
+            parent: &span,
+            status,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "token response"
+        );
 
         if !response.status.is_success() {
             let error = match ErrorResponse::parse(&response.body) {
@@ -209,18 +269,26 @@ impl<'a> AcquireTokenForClient<'a> {
         }
 
         let token = TokenResponse::parse(&response.body)?;
+        // A PoP request must get a PoP token: a downgraded answer is an error and never cached.
+        let token_type = match (&plan.identity, token.token_type.as_deref()) {
+            (Some(_), None) => return Err(Error::TokenTypeMissing),
+            (Some(_), Some(t)) if !t.eq_ignore_ascii_case(MTLS_POP) => {
+                return Err(Error::TokenTypeMismatch {
+                    expected: MTLS_POP.to_owned(),
+                    received: t.to_owned(),
+                })
+            }
+            (Some(_), Some(_)) => MTLS_POP.to_owned(),
+            (None, t) => t.unwrap_or(BEARER).to_owned(),
+        };
         if let Ok(mut l) = inner.last_requests.lock() {
             l.reset();
         }
         let now = unix_now();
         let entry = CachedAccessToken {
-            partition: PartitionKey::new(
-                partition.environment(),
-                partition.client_id(),
-                &tenant,
-                partition.token_type(),
-                partition.key_id(),
-            ),
+            // Cached under the configured authority (host and tenant), even when the token came
+            // from a regional or mTLS host, so the next lookup finds it.
+            partition: partition.clone(),
             scopes: scopes.clone(),
             secret: token.access_token.clone(),
             cached_at: now,
@@ -228,14 +296,11 @@ impl<'a> AcquireTokenForClient<'a> {
             extended_expires_on: now + token.ext_expires_in.unwrap_or(token.expires_in),
             refresh_on: token.refresh_in.map(|r| now + r),
         };
-        // Cache under the configured tenant too, so the next lookup (which uses it) hits.
-        let mut stored = entry.clone();
-        stored.partition = partition.clone();
-        inner.cache.store(stored).await?;
+        inner.cache.store(entry.clone()).await?;
 
         Ok(AuthenticationResult {
             access_token: token.access_token,
-            token_type: token.token_type.unwrap_or_else(|| "Bearer".to_owned()),
+            token_type,
             expires_on: to_time(entry.expires_on),
             ext_expires_on: to_time(entry.extended_expires_on),
             refresh_on: entry.refresh_on.map(to_time),
@@ -244,6 +309,8 @@ impl<'a> AcquireTokenForClient<'a> {
             correlation_id: Some(correlation_id),
             tenant_id: tenant,
             token_endpoint: Some(token_endpoint.to_string()),
+            binding_certificate: plan.identity.clone().map(BindingCertificate::new),
+            region,
         })
     }
 
@@ -296,6 +363,28 @@ impl<'a> AcquireTokenForClient<'a> {
                 }
             }
         })
+    }
+}
+
+fn result_from_cache(
+    entry: CachedAccessToken,
+    scopes: &Scopes,
+    plan: &Plan,
+) -> AuthenticationResult {
+    AuthenticationResult {
+        access_token: entry.secret,
+        token_type: plan.token_type.to_owned(),
+        expires_on: to_time(entry.expires_on),
+        ext_expires_on: to_time(entry.extended_expires_on),
+        refresh_on: entry.refresh_on.map(to_time),
+        scopes: scopes.clone(),
+        token_source: TokenSource::Cache,
+        correlation_id: None,
+        tenant_id: entry.partition.tenant().to_owned(),
+        token_endpoint: None,
+        // The key id matched, so the current certificate has the same DER as the bound one.
+        binding_certificate: plan.identity.clone().map(BindingCertificate::new),
+        region: RegionDetails::NONE,
     }
 }
 

@@ -3,7 +3,11 @@
 use std::fmt;
 use std::time::SystemTime;
 
+use http::{header::AUTHORIZATION, HeaderValue};
+use mtls_transport::{HttpRequest, HttpResponse, Transport};
 use oauth2_core::{Scopes, SecretString};
+
+use crate::{BindingCertificate, Error, RegionDetails};
 
 /// Where a token came from.
 #[non_exhaustive]
@@ -28,6 +32,8 @@ pub struct AuthenticationResult {
     pub(crate) correlation_id: Option<String>,
     pub(crate) tenant_id: String,
     pub(crate) token_endpoint: Option<String>,
+    pub(crate) binding_certificate: Option<BindingCertificate>,
+    pub(crate) region: RegionDetails,
 }
 
 impl AuthenticationResult {
@@ -81,7 +87,46 @@ impl AuthenticationResult {
         self.token_endpoint.as_deref()
     }
 
-    /// The `Authorization` header value for calling a resource, e.g. `Bearer eyJ...`.
+    /// The certificate an `mtls_pop` token is bound to (for cache hits too); `None` for Bearer.
+    pub fn binding_certificate(&self) -> Option<&BindingCertificate> {
+        self.binding_certificate.as_ref()
+    }
+
+    /// The Azure region the request used and how it was chosen (for network results).
+    pub fn region_details(&self) -> &RegionDetails {
+        &self.region
+    }
+
+    /// Send `request` to a resource with this token: adds `Authorization: <scheme> <token>` and,
+    /// for an `mtls_pop` token, presents the binding certificate in the TLS handshake (the
+    /// resource accepts the token only on a connection with that certificate).
+    ///
+    /// Pass the application's transport ([`crate::ConfidentialClientApplication::transport`]) to
+    /// reuse its connection pools.
+    pub async fn call_resource(
+        &self,
+        transport: &dyn Transport,
+        mut request: HttpRequest,
+    ) -> Result<HttpResponse, Error> {
+        let mut value = HeaderValue::from_str(&self.authorization_header()).map_err(|_| {
+            Error::InvalidResponse {
+                endpoint: "token".to_owned(),
+                status: 200,
+                reason: "the access token contains characters not allowed in an HTTP header"
+                    .to_owned(),
+            }
+        })?;
+        value.set_sensitive(true);
+        request.headers.insert(AUTHORIZATION, value);
+        let identity = self
+            .binding_certificate
+            .as_ref()
+            .map(|b| b.client_identity());
+        Ok(transport.send(request, identity).await?)
+    }
+
+    /// The `Authorization` header value for calling a resource: `Bearer eyJ...` for Bearer
+    /// tokens, `mtls_pop eyJ...` for certificate-bound tokens.
     /// The returned string contains the token: do not log it.
     pub fn authorization_header(&self) -> String {
         let scheme = if self.token_type.eq_ignore_ascii_case("bearer") {
@@ -105,6 +150,8 @@ impl fmt::Debug for AuthenticationResult {
             .field("correlation_id", &self.correlation_id)
             .field("tenant_id", &self.tenant_id)
             .field("token_endpoint", &self.token_endpoint)
+            .field("binding_certificate", &self.binding_certificate)
+            .field("region", &self.region)
             .finish()
     }
 }

@@ -25,15 +25,34 @@ use crate::error::BoxError;
 pub(crate) struct OverrideResolver {
     overrides: Arc<HashMap<String, SocketAddr>>,
     gai: GaiResolver,
+    overrides_only: bool,
 }
 
 impl OverrideResolver {
-    /// `overrides` keys must be lower-case host names.
-    pub(crate) fn new(overrides: HashMap<String, SocketAddr>) -> Self {
+    /// `overrides` keys must be lower-case host names, or `*.suffix` patterns that match any
+    /// host with at least one more label in front of `suffix`. With `overrides_only`, a host
+    /// without an override fails instead of going to the system resolver.
+    pub(crate) fn new(overrides: HashMap<String, SocketAddr>, overrides_only: bool) -> Self {
         Self {
             overrides: Arc::new(overrides),
             gai: GaiResolver::new(),
+            overrides_only,
         }
+    }
+
+    fn lookup(&self, host: &str) -> Option<SocketAddr> {
+        if let Some(addr) = self.overrides.get(host) {
+            return Some(*addr);
+        }
+        // Wildcards: try each parent domain, nearest first (`a.b.c` → `*.b.c`, `*.c`).
+        let mut rest = host;
+        while let Some((_, parent)) = rest.split_once('.') {
+            if let Some(addr) = self.overrides.get(&format!("*.{parent}")) {
+                return Some(*addr);
+            }
+            rest = parent;
+        }
+        None
     }
 }
 
@@ -75,9 +94,16 @@ impl Service<Name> for OverrideResolver {
 
     fn call(&mut self, name: Name) -> ResolveFuture {
         let host = name.as_str().trim_end_matches('.').to_ascii_lowercase();
-        if let Some(addr) = self.overrides.get(&host) {
-            let addr = *addr;
+        if let Some(addr) = self.lookup(&host) {
             return Box::pin(async move { Ok(Addrs::Fixed(Some(addr).into_iter())) });
+        }
+        if self.overrides_only {
+            return Box::pin(async move {
+                Err(io::Error::new(
+                    io::ErrorKind::NotFound,
+                    format!("no address override for {host}, and system DNS is disabled (resolve_overrides_only)"),
+                ))
+            });
         }
         let fut = self.gai.call(name);
         Box::pin(async move { fut.await.map(Addrs::Gai) })
@@ -135,5 +161,54 @@ where
                 Err(_) => Err(Box::new(ConnectTimeout(timeout)) as BoxError),
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolver(only: bool) -> OverrideResolver {
+        let addr: SocketAddr = "127.0.0.1:4443".parse().unwrap();
+        let other: SocketAddr = "127.0.0.1:5553".parse().unwrap();
+        OverrideResolver::new(
+            HashMap::from([
+                ("login.microsoftonline.com".to_owned(), addr),
+                ("*.mtlsauth.microsoft.com".to_owned(), addr),
+                ("*.microsoft.com".to_owned(), other),
+            ]),
+            only,
+        )
+    }
+
+    #[test]
+    fn exact_and_wildcard_lookup() {
+        let r = resolver(false);
+        let a = Some("127.0.0.1:4443".parse().unwrap());
+        let b = Some("127.0.0.1:5553".parse().unwrap());
+        assert_eq!(r.lookup("login.microsoftonline.com"), a);
+        assert_eq!(r.lookup("eastus.mtlsauth.microsoft.com"), a);
+        assert_eq!(r.lookup("x.y.mtlsauth.microsoft.com"), a);
+        // the nearest wildcard wins; the bare suffix is not matched by its own wildcard
+        assert_eq!(r.lookup("mtlsauth.microsoft.com"), b);
+        assert_eq!(r.lookup("microsoft.com"), None);
+        assert_eq!(r.lookup("example.org"), None);
+    }
+
+    #[tokio::test]
+    async fn overrides_only_never_asks_dns() {
+        let mut r = resolver(true);
+        let err = r
+            .call("unmapped.example".parse::<Name>().unwrap())
+            .await
+            .err()
+            .expect("unmapped host fails");
+        assert!(err.to_string().contains("no address override"), "{err}");
+        let ok: Vec<SocketAddr> = r
+            .call("westus.mtlsauth.microsoft.com".parse::<Name>().unwrap())
+            .await
+            .unwrap()
+            .collect();
+        assert_eq!(ok, vec!["127.0.0.1:4443".parse::<SocketAddr>().unwrap()]);
     }
 }

@@ -412,6 +412,7 @@ pub struct HyperTransportBuilder {
     extra_roots: Vec<CertificateDer<'static>>,
     webpki_roots: bool,
     overrides: HashMap<String, SocketAddr>,
+    overrides_only: bool,
     settings: Settings,
 }
 
@@ -421,6 +422,7 @@ impl Default for HyperTransportBuilder {
             extra_roots: Vec::new(),
             webpki_roots: true,
             overrides: HashMap::new(),
+            overrides_only: false,
             settings: Settings {
                 connect_timeout: DEFAULT_CONNECT_TIMEOUT,
                 request_timeout: DEFAULT_REQUEST_TIMEOUT,
@@ -476,10 +478,20 @@ impl HyperTransportBuilder {
 
     /// Connects to `addr` whenever a URL's host is `host` (case-insensitive), like reqwest's
     /// `resolve`. SNI and server certificate name checks still use `host`. The port of `addr` is
-    /// used unless the URL names a port explicitly.
+    /// used unless the URL names a port explicitly. `host` may be a wildcard `*.example.com`,
+    /// matching any name with at least one more label (`a.example.com`, `a.b.example.com`); an
+    /// exact entry wins over a wildcard, a nearer wildcard over a farther one.
     pub fn resolve(mut self, host: &str, addr: SocketAddr) -> Self {
         let host = host.trim_end_matches('.').to_ascii_lowercase();
         self.overrides.insert(host, addr);
+        self
+    }
+
+    /// Never ask the system resolver: a host without a [`resolve`](Self::resolve) entry fails
+    /// to connect. Tests use it to guarantee that no lookup or packet leaves the machine.
+    /// Default `false`.
+    pub fn resolve_overrides_only(mut self, only: bool) -> Self {
+        self.overrides_only = only;
         self
     }
 
@@ -519,7 +531,10 @@ impl HyperTransportBuilder {
     /// Builds the transport. Fails on an unusable root certificate or when no root is trusted.
     pub fn build(self) -> Result<HyperTransport, Error> {
         let roots = tls::root_store(self.webpki_roots, &self.extra_roots)?;
-        let mut http = HttpConnector::new_with_resolver(OverrideResolver::new(self.overrides));
+        let mut http = HttpConnector::new_with_resolver(OverrideResolver::new(
+            self.overrides,
+            self.overrides_only,
+        ));
         http.enforce_http(false);
         http.set_nodelay(true);
         let plain = build_client(

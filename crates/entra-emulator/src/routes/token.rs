@@ -151,12 +151,14 @@ fn issue(ctx: &Ctx<'_>, kind: HostKind, tenant_name: &str) -> Result<Resp, StsEr
         None => false,
         Some(t) if t.eq_ignore_ascii_case("bearer") => false,
         Some(t) if t.eq_ignore_ascii_case("mtls_pop") => true,
-        Some(other) => return Err(StsError::invalid_request(
-            90023,
-            format!(
+        Some(other) => {
+            return Err(StsError::invalid_request(
+                90023,
+                format!(
                 "Unsupported token_type '{other}'. Use mtls_pop (on an mtlsauth host) or omit it."
             ),
-        )),
+            ))
+        }
     };
     if pop && !mtls_host {
         return Err(StsError::invalid_request(

@@ -1,0 +1,89 @@
+//! `msal emulator`: run the Entra emulator standalone, with demo apps, until Ctrl-C.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+
+use clap::Args;
+use entra_emulator::pki::{CertRequest, TestCa};
+use entra_emulator::{AppRegistration, Emulator};
+
+use crate::CliError;
+
+const TENANT: &str = "aaaabbbb-0000-1111-2222-333344445555";
+
+/// Arguments of `msal emulator`.
+#[derive(Debug, Args)]
+pub(crate) struct EmulatorArgs {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 8443)]
+    port: u16,
+    /// Folder for the CA certificate and the demo apps' credentials.
+    #[arg(long, default_value = "target/emulator")]
+    out_dir: PathBuf,
+}
+
+pub(crate) async fn run(args: EmulatorArgs) -> Result<(), CliError> {
+    std::fs::create_dir_all(&args.out_dir)?;
+    let ca = TestCa::new("msal emulator client CA")?;
+    let cert = ca.issue(&CertRequest::new("emulator-app.contoso.example"))?;
+    let secret = uuid_like();
+    let emulator = Emulator::builder()
+        .bind(SocketAddr::from((Ipv4Addr::LOCALHOST, args.port)))
+        .tenant(TENANT, &["contoso.onmicrosoft.com"])
+        .trusted_issuer(ca.certificate_der())
+        .app(
+            AppRegistration::new("11111111-1111-1111-1111-111111111111", TENANT)
+                .with_subject_name_issuer("emulator-app.contoso.example")
+                .with_certificate(cert.leaf_der.clone()),
+        )
+        .app(
+            AppRegistration::new("22222222-2222-2222-2222-222222222222", TENANT)
+                .with_secret(&secret),
+        )
+        .start()
+        .await?;
+    let ca_path = args.out_dir.join("emulator-ca.pem");
+    std::fs::write(&ca_path, emulator.ca_certificate_pem())?;
+    // Demo credentials for apps in other languages. These are throwaway test keys of the
+    // emulator's own PKI, not user keys.
+    let cert_path = args.out_dir.join("app-11111111.pem");
+    std::fs::write(&cert_path, format!("{}{}", cert.chain_pem, cert.key_pem))?;
+    let secret_path = args.out_dir.join("app-22222222.secret");
+    std::fs::write(&secret_path, &secret)?;
+
+    println!("Entra emulator listening on https://{}", emulator.addr());
+    println!(
+        "CA certificate (trust it as an extra root): {}",
+        ca_path.display()
+    );
+    println!(
+        "Map these hostnames to {}: {}",
+        emulator.addr(),
+        Emulator::hostnames().join(", ")
+    );
+    println!("Tenant: {TENANT} (contoso.onmicrosoft.com)");
+    println!("Apps:");
+    println!(
+        "  11111111-1111-1111-1111-111111111111  certificate (thumbprint or SN/I) {}",
+        cert_path.display()
+    );
+    println!(
+        "  22222222-2222-2222-2222-222222222222  client secret in {}",
+        secret_path.display()
+    );
+    println!("Example:");
+    println!(
+        "  msal token --authority https://login.microsoftonline.com/{TENANT} --client-id 11111111-1111-1111-1111-111111111111 \\\n    --cert {} --send-x5c --scope https://graph.microsoft.com/.default --ca-file {} --resolve login.microsoftonline.com={}",
+        cert_path.display(),
+        ca_path.display(),
+        emulator.addr()
+    );
+    println!("Press Ctrl-C to stop.");
+    tokio::signal::ctrl_c().await?;
+    emulator.shutdown().await;
+    Ok(())
+}
+
+fn uuid_like() -> String {
+    format!("emulator-{}", uuid::Uuid::new_v4())
+}
