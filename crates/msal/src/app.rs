@@ -13,6 +13,7 @@ use crate::credential::{
     AssertionContext, BoxError, ClientAssertionProvider, ClientCredential, FnAssertionProvider,
 };
 use crate::endpoints::Endpoints;
+use crate::inflight::InFlight;
 use crate::region::{AzureRegion, EnvLookup, RegionConfig, DEFAULT_IMDS_BASE};
 use crate::request::AcquireTokenForClient;
 use crate::Error;
@@ -53,6 +54,7 @@ pub(crate) struct Inner {
     pub(crate) endpoints: OnceCell<Endpoints>,
     pub(crate) last_requests: Mutex<telemetry::LastRequests>,
     pub(crate) region: RegionConfig,
+    pub(crate) inflight: InFlight,
 }
 
 impl ConfidentialClientApplication {
@@ -270,6 +272,7 @@ impl ConfidentialClientApplicationBuilder {
                     imds_base,
                     env: self.env.unwrap_or_else(RegionConfig::process_env),
                 },
+                inflight: InFlight::default(),
             }),
         })
     }

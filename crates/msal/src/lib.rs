@@ -33,6 +33,7 @@ mod credential;
 mod endpoints;
 mod error;
 mod headers;
+mod inflight;
 mod region;
 mod request;
 mod result;

@@ -38,6 +38,12 @@ pub struct AcquireTokenForClient<'a> {
     mtls_pop: bool,
 }
 
+/// The outcome of a cache lookup.
+enum Lookup {
+    Hit(Box<AuthenticationResult>),
+    Miss(CacheRefreshReason),
+}
+
 /// What kind of token one call asks for, decided before the cache is consulted.
 struct Plan {
     token_type: &'static str,
@@ -109,42 +115,94 @@ impl<'a> AcquireTokenForClient<'a> {
             plan.token_type,
             plan.identity.as_ref().map(|c| c.x5t_s256()),
         );
-        let now = SystemTime::now();
 
-        let mut fallback = None;
-        let reason = if self.force_refresh {
-            CacheRefreshReason::ForceRefresh
-        } else {
-            match inner.cache.find(&partition, &scopes).await? {
-                None => CacheRefreshReason::NoCachedToken,
-                Some(entry) if to_time(entry.expires_on) < now + EXPIRY_MARGIN => {
-                    CacheRefreshReason::Expired
-                }
-                Some(entry) if entry.refresh_on.is_some_and(|r| to_time(r) <= now) => {
-                    fallback = Some(entry);
-                    CacheRefreshReason::ProactiveRefresh
-                }
-                Some(entry) => {
-                    if let Ok(mut last) = inner.last_requests.lock() {
-                        last.record_cache_hit();
-                    }
-                    tracing::debug!(client_id = %inner.client_id, token_type = plan.token_type, "token served from cache");
-                    return Ok(result_from_cache(entry, &scopes, &plan));
-                }
-            }
-        };
-
-        match self.request_token(&scopes, &partition, &plan, reason).await {
-            Ok(result) => Ok(result),
-            Err(e) => match fallback {
-                // A token past refresh_on but not expired keeps serving while the service fails.
-                Some(entry) => {
-                    tracing::warn!(error = %e, "proactive refresh failed; serving the cached token");
-                    Ok(result_from_cache(entry, &scopes, &plan))
-                }
-                None => Err(e),
-            },
+        if self.force_refresh {
+            return self
+                .request_token(&scopes, &partition, &plan, CacheRefreshReason::ForceRefresh)
+                .await;
         }
+        let reason = match self.lookup(&partition, &scopes, &plan).await? {
+            Lookup::Hit(result) => return Ok(*result),
+            Lookup::Miss(reason) => reason,
+        };
+        // Single flight: concurrent misses for the same token wait for one request, then find
+        // its result in the cache.
+        let gate = inner.inflight.gate(&partition, &scopes);
+        let _turn = gate.lock().await;
+        if let Lookup::Hit(result) = self.lookup(&partition, &scopes, &plan).await? {
+            return Ok(*result);
+        }
+        let result = self.request_token(&scopes, &partition, &plan, reason).await;
+        drop(_turn);
+        inner.inflight.release(&partition, &scopes, gate);
+        result
+    }
+
+    /// Look in the cache: a usable token (possibly starting a proactive refresh), or why not.
+    async fn lookup(
+        &self,
+        partition: &PartitionKey,
+        scopes: &Scopes,
+        plan: &Plan,
+    ) -> Result<Lookup, Error> {
+        let inner = &self.app.inner;
+        let now = SystemTime::now();
+        let entry = match inner.cache.find(partition, scopes).await? {
+            None => return Ok(Lookup::Miss(CacheRefreshReason::NoCachedToken)),
+            Some(entry) if to_time(entry.expires_on) < now + EXPIRY_MARGIN => {
+                return Ok(Lookup::Miss(CacheRefreshReason::Expired))
+            }
+            Some(entry) => entry,
+        };
+        if entry.refresh_on.is_some_and(|r| to_time(r) <= now) {
+            self.refresh_in_background(partition, scopes);
+        }
+        if let Ok(mut last) = inner.last_requests.lock() {
+            last.record_cache_hit();
+        }
+        tracing::debug!(client_id = %inner.client_id, token_type = plan.token_type, "token served from cache");
+        Ok(Lookup::Hit(Box::new(result_from_cache(
+            entry, scopes, plan,
+        ))))
+    }
+
+    /// The token is past its `refresh_on` but still valid: the caller keeps it, and one
+    /// background request replaces it. If that request fails, the cached token keeps serving
+    /// until it expires.
+    fn refresh_in_background(&self, partition: &PartitionKey, scopes: &Scopes) {
+        let inner = &self.app.inner;
+        let gate = inner.inflight.gate(partition, scopes);
+        let Ok(turn) = gate.clone().try_lock_owned() else {
+            return; // a request for this token is already running
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let app = self.app.clone();
+        let (scopes, partition, mtls_pop) = (scopes.clone(), partition.clone(), self.mtls_pop);
+        let owned_scopes = self.scopes.clone();
+        runtime.spawn(async move {
+            let request = AcquireTokenForClient {
+                app: &app,
+                scopes: owned_scopes,
+                force_refresh: true,
+                correlation_id: None,
+                mtls_pop,
+            };
+            let outcome = match request.plan() {
+                Ok(plan) => {
+                    request
+                        .request_token(&scopes, &partition, &plan, CacheRefreshReason::ProactiveRefresh)
+                        .await
+                }
+                Err(e) => Err(e),
+            };
+            if let Err(e) = outcome {
+                tracing::warn!(error = %e, "proactive token refresh failed; the cached token keeps serving until it expires");
+            }
+            drop(turn);
+            app.inner.inflight.release(&partition, &scopes, gate);
+        });
     }
 
     /// The token endpoint for this request, the realm to cache under, and the region used.

@@ -1,0 +1,130 @@
+//! Cache behaviour of the facade against the emulator: single flight, proactive refresh,
+//! expiry margin.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use entra_emulator::Misbehavior;
+use msal::TokenSource;
+use msal_e2e_tests::*;
+
+async fn wait_for_token_requests(env: &TestEnv, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while env.emulator.token_requests().len() < n {
+        assert!(Instant::now() < deadline, "expected {n} token requests");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_concurrent_calls_on_a_cold_cache_send_one_request() {
+    let env = TestEnv::start().await;
+    let app = env.app(SECRET_APP).client_secret(SECRET).build().unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..1000 {
+        let app = app.clone();
+        tasks.push(tokio::spawn(async move {
+            app.acquire_token_for_client([SCOPE]).await.unwrap()
+        }));
+    }
+    let mut from_network = 0;
+    let mut tokens = std::collections::HashSet::new();
+    for task in tasks {
+        let result = task.await.unwrap();
+        if result.token_source() == TokenSource::IdentityProvider {
+            from_network += 1;
+        }
+        tokens.insert(result.access_token().expose_secret().to_owned());
+    }
+    assert_eq!(env.emulator.token_requests().len(), 1);
+    assert_eq!(from_network, 1);
+    assert_eq!(tokens.len(), 1, "everyone got the same token");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_on_serves_the_cached_token_and_refreshes_once_in_the_background() {
+    // refresh_in 0: the token is valid for an hour but due for refresh at once.
+    let env = TestEnv::start_with(|b| b.refresh_in(Some(Duration::ZERO))).await;
+    let app = env.app(SECRET_APP).client_secret(SECRET).build().unwrap();
+    let first = app.acquire_token_for_client([SCOPE]).await.unwrap();
+    assert!(first.refresh_on().is_some());
+
+    let second = app.acquire_token_for_client([SCOPE]).await.unwrap();
+    assert_eq!(second.token_source(), TokenSource::Cache);
+    assert_eq!(
+        second.access_token().expose_secret(),
+        first.access_token().expose_secret(),
+        "the caller gets the cached token at once"
+    );
+    wait_for_token_requests(&env, 2).await;
+    let refresh = &env.emulator.token_requests()[1];
+    assert_eq!(
+        refresh.header("x-client-current-telemetry"),
+        Some("4|730,4|")
+    );
+    // Give a duplicate refresh every chance to show up; there must be none.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        env.emulator.token_requests().len(),
+        2,
+        "exactly one background request"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_proactive_refresh_keeps_the_cached_token() {
+    let env = TestEnv::start_with(|b| b.refresh_in(Some(Duration::ZERO))).await;
+    let app = env
+        .app(SNI_APP)
+        .certificate(client_certificate(&env.sni_cert))
+        .region_environment(Arc::new(|_| None))
+        .build()
+        .unwrap();
+    let first = app
+        .acquire_token_for_client([SCOPE])
+        .with_mtls_proof_of_possession()
+        .await
+        .unwrap();
+    env.emulator.set_misbehavior(Misbehavior::AnswerBearerToPop);
+    let second = app
+        .acquire_token_for_client([SCOPE])
+        .with_mtls_proof_of_possession()
+        .await
+        .unwrap();
+    wait_for_token_requests(&env, 2).await;
+    assert_eq!(second.token_source(), TokenSource::Cache);
+    // The refresh failed (downgraded answer, not cached): the old token still serves.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let third = app
+        .acquire_token_for_client([SCOPE])
+        .with_mtls_proof_of_possession()
+        .await
+        .unwrap();
+    assert_eq!(third.token_type(), "mtls_pop");
+    assert_eq!(
+        third.access_token().expose_secret(),
+        first.access_token().expose_secret()
+    );
+}
+
+#[tokio::test]
+async fn tokens_within_five_minutes_of_expiry_are_a_miss() {
+    let env = TestEnv::start_with(|b| b.token_lifetime(Duration::from_secs(299))).await;
+    let app = env.app(SECRET_APP).client_secret(SECRET).build().unwrap();
+    app.acquire_token_for_client([SCOPE]).await.unwrap();
+    let second = app.acquire_token_for_client([SCOPE]).await.unwrap();
+    assert_eq!(second.token_source(), TokenSource::IdentityProvider);
+    let requests = env.emulator.token_requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(
+        requests[1].header("x-client-current-telemetry"),
+        Some("4|730,3|")
+    );
+
+    // 301 s left is still a hit.
+    let env = TestEnv::start_with(|b| b.token_lifetime(Duration::from_secs(400))).await;
+    let app = env.app(SECRET_APP).client_secret(SECRET).build().unwrap();
+    app.acquire_token_for_client([SCOPE]).await.unwrap();
+    let second = app.acquire_token_for_client([SCOPE]).await.unwrap();
+    assert_eq!(second.token_source(), TokenSource::Cache);
+}
