@@ -67,6 +67,7 @@ impl ConfidentialClientApplication {
             send_x5c: false,
             transport: None,
             cache: None,
+            cache_file: None,
             validate_authority: true,
             region: None,
             imds_base: None,
@@ -123,6 +124,7 @@ pub struct ConfidentialClientApplicationBuilder {
     send_x5c: bool,
     transport: Option<Arc<dyn Transport>>,
     cache: Option<Arc<dyn TokenCache>>,
+    cache_file: Option<std::path::PathBuf>,
     validate_authority: bool,
     region: Option<AzureRegion>,
     imds_base: Option<String>,
@@ -199,6 +201,14 @@ impl ConfidentialClientApplicationBuilder {
         self
     }
 
+    /// Keep tokens in a file shared with other processes (and readable by MSAL Python): MSAL's
+    /// unified cache format, rewritten atomically under a cross-process lock, mode 0600.
+    /// See `docs/cache.md`. Replaces any cache set with [`Self::token_cache`].
+    pub fn token_cache_file(mut self, path: impl AsRef<std::path::Path>) -> Self {
+        self.cache_file = Some(path.as_ref().to_path_buf());
+        self
+    }
+
     /// Check an unknown authority host with Entra's instance discovery (default `true`).
     /// Well-known hosts are never checked over the network.
     pub fn validate_authority(mut self, validate: bool) -> Self {
@@ -250,6 +260,11 @@ impl ConfidentialClientApplicationBuilder {
         let imds_base = url::Url::parse(imds_base).map_err(|e| Error::InvalidImdsEndpoint {
             reason: format!("{imds_base} is not a URL: {e}"),
         })?;
+        let cache: Arc<dyn TokenCache> = match (&self.cache_file, self.cache) {
+            (Some(path), _) => Arc::new(token_cache::FileTokenCache::open(path)?),
+            (None, Some(cache)) => cache,
+            (None, None) => Arc::new(MemoryTokenCache::new()),
+        };
         let transport = match self.transport {
             Some(t) => t,
             None => Arc::new(HyperTransport::new()?),
@@ -261,9 +276,7 @@ impl ConfidentialClientApplicationBuilder {
                 validate_authority: self.validate_authority,
                 credential,
                 transport,
-                cache: self
-                    .cache
-                    .unwrap_or_else(|| Arc::new(MemoryTokenCache::new())),
+                cache,
                 assertions: AssertionCache::new(),
                 endpoints: OnceCell::new(),
                 last_requests: Mutex::new(telemetry::LastRequests::new()),
