@@ -8,6 +8,7 @@
 //!   rustls client-auth config: the floor the library's own overhead is measured against.
 //!
 //! `cargo bench -p msal-e2e-tests --bench pop_requests`
+#![allow(missing_docs)] // criterion's macros generate undocumented items
 
 use std::sync::Arc;
 
@@ -110,10 +111,9 @@ fn benches(c: &mut Criterion) {
     });
     group.finish();
 
-    // The same request with a bare pooled hyper client: connect to the emulator's loopback
-    // address directly (URL authority 127.0.0.1:port) with SNI-less TLS is not what the library
-    // does, so the raw client keeps the real name via the Host/authority and an override-free
-    // connector pointed at `localhost`, which the emulator certificate covers.
+    // The same request with a bare pooled hyper client. It has no resolver override, so it
+    // connects to `localhost:<port>` (covered by the emulator certificate) and names the mTLS
+    // host in the Host header, which is what the emulator routes on.
     let client = raw_client(&env);
     let url = format!(
         "https://localhost:{}/{TENANT}/oauth2/v2.0/token",
