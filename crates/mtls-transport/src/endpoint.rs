@@ -1,78 +1,166 @@
 //! The mTLS endpoint transform: authority + region → the token endpoint that accepts TLS client
-//! certificates (`entra-mtls-pop-wire.md` §2). Pure and table-driven; usable by any OAuth client.
+//! certificates (`entra-mtls-pop-wire.md` §2). Pure and table-driven (no I/O, no discovery);
+//! usable by any OAuth client, not only `msal`.
 //!
-//! For an Entra ID (AAD) authority `https://login.X/{tenant}`:
-//! * `common` / `organizations` → [`Error::MissingTenantedAuthority`] (`consumers` is a tenant);
-//! * the legacy hosts `login.usgovcloudapi.net` and `login.chinacloudapi.cn`, and any host not
-//!   starting with `login.` → [`Error::MtlsNotSupportedForEnvironment`];
-//! * the public-cloud aliases (`login.microsoftonline.com`, `login.windows.net`,
-//!   `login.microsoft.com`) → `mtlsauth.microsoft.com`; a known cloud first becomes its preferred
-//!   network host (`login.microsoft-ppe.com` → `login.windows-ppe.net`); then `login.X` →
-//!   `mtlsauth.X`;
-//! * a valid region `R` (ASCII alphanumeric) prefixes it: `R.mtlsauth.X`; an invalid region is
-//!   ignored (never put into a hostname);
-//! * a non-default port is kept (as MSAL Python and Go do; .NET drops it).
+//! # Rules (MSAL.NET's `RegionAndMtlsDiscoveryProvider`, with the stricter choices below)
 //!
-//! Stricter than MSAL.NET, on purpose (see `docs/mtls-pop.md`): B2C, ADFS and CIAM authorities
-//! are rejected ([`Error::UnsupportedAuthorityType`]) and so is a non-tenanted dSTS authority, so a
-//! certificate is never presented to an endpoint that cannot bind a token to it. A tenanted dSTS
-//! authority keeps its token endpoint unchanged and ignores the region.
+//! For an Entra ID (AAD) authority `https://{host}[:port]/{tenant}`, in this order:
+//! 1. `common` / `organizations` (any case) → [`Error::MissingTenantedAuthority`]
+//!    (`missing_tenanted_authority`); `consumers` counts as a tenant.
+//! 2. The legacy hosts `login.usgovcloudapi.net` and `login.chinacloudapi.cn`, and any host not
+//!    starting with `login.` (`sts.windows.net`, `login-us.microsoftonline.com`, an authority
+//!    already on `mtlsauth.*`, …) → [`Error::MtlsNotSupportedForEnvironment`]
+//!    (`mtls_pop_not_supported_for_environment`), naming the host to use instead where one exists.
+//! 3. An invalid region (not `^[A-Za-z0-9]+$`, see [`is_valid_region`]) is ignored, as if none
+//!    was given; it never becomes part of a hostname. Logging it is the caller's job.
+//! 4. The public-cloud aliases (`login.microsoftonline.com`, `login.windows.net`,
+//!    `login.microsoft.com`) → `mtlsauth.microsoft.com`. Any other host is first replaced by its
+//!    cloud's preferred-network host when that differs (`login.microsoft-ppe.com` →
+//!    `login.windows-ppe.net`), then `login.X` → `mtlsauth.X`.
+//! 5. A region `R` prefixes that host: `R.mtlsauth.X`, lower-cased.
+//! 6. The endpoint is `https://{mtls-host}[:port]/{tenant}/oauth2/v2.0/token`.
+//!
+//! A tenanted dSTS authority keeps its own token endpoint and ignores the region (dSTS has no
+//! separate mTLS host).
+//!
+//! # Where this is stricter than MSAL.NET (on purpose; see `docs/mtls-pop.md`)
+//!
+//! * **B2C, ADFS and CIAM are rejected** with [`Error::UnsupportedAuthorityType`]
+//!   (`invalid_authority_type`). MSAL.NET removed that check (PR #5174) and sends the certificate
+//!   and `token_type=mtls_pop` to the unmodified endpoint, where the request fails server-side.
+//!   Refusing here means no certificate ever leaves the process for an endpoint that cannot bind
+//!   a token to it, and the developer gets the real reason.
+//! * **Non-tenanted dSTS (`/dstsv2/common/`, `/dstsv2/organizations/`) is rejected** with
+//!   [`Error::MissingTenantedAuthority`]; MSAL.NET attempts the request. Binding needs a tenant on
+//!   every other cloud, and MSAL's own design doc and acceptance matrix expect this rejection.
+//! * **A non-default port is kept** (as MSAL Python and Go do); MSAL.NET drops it. This only
+//!   matters for test and private deployments, where dropping it would send the certificate to a
+//!   different service.
+//!
+//! Where other MSALs differ from .NET we follow .NET: `sts.windows.net` is rejected (Python maps
+//! it to `mtlsauth.microsoft.com`), the legacy US Gov / China hosts are rejected rather than
+//! mapped (Go maps them), and `consumers` is allowed (Go rejects it).
 
 use oauth2_core::{Authority, AuthorityKind};
 use url::Url;
 
 use crate::Error;
 
+/// Public-cloud aliases whose mTLS host is `mtlsauth.microsoft.com`.
 const PUBLIC_ALIASES: &[&str] = &[
     "login.microsoftonline.com",
     "login.windows.net",
     "login.microsoft.com",
 ];
 
-/// Known clouds whose preferred network host differs from the alias used.
+/// The global mTLS host of the public cloud.
+const PUBLIC_MTLS_HOST: &str = "mtlsauth.microsoft.com";
+
+/// Public-cloud hosts whose regional Bearer host is `{region}.login.microsoft.com`.
+const PUBLIC_REGIONAL_ALIASES: &[&str] = &[
+    "login.microsoftonline.com",
+    "login.microsoft.com",
+    "login.windows.net",
+    "sts.windows.net",
+];
+
+/// The regional Bearer host suffix of the public cloud.
+const PUBLIC_REGIONAL_HOST: &str = "login.microsoft.com";
+
+/// Known clouds whose preferred-network host differs from the alias in the authority.
 const PREFERRED_NETWORK: &[(&str, &str)] = &[("login.microsoft-ppe.com", "login.windows-ppe.net")];
 
-/// Legacy hosts with no mTLS endpoint, and the host to use instead.
+/// Legacy hosts without an mTLS endpoint, and the host to use instead.
 const LEGACY_HOSTS: &[(&str, &str)] = &[
     ("login.usgovcloudapi.net", "login.microsoftonline.us"),
     ("login.chinacloudapi.cn", "login.partner.microsoftonline.cn"),
 ];
 
-/// `true` when `region` is non-empty ASCII letters and digits (`westus3`), the only form that
-/// may become part of a hostname.
+/// Whether `region` may be used as a region: non-empty and only ASCII letters and digits
+/// (`^[A-Za-z0-9]+$`, e.g. `westus3`).
+///
+/// Anything else (`east us`, `west.us`, `../x`, the empty string, non-ASCII letters) is rejected,
+/// so an invalid region is never put into a hostname; [`mtls_token_endpoint`] and
+/// [`regional_token_endpoint`] ignore it.
+///
+/// ```
+/// assert!(mtls_transport::is_valid_region("westus3"));
+/// assert!(!mtls_transport::is_valid_region("east us"));
+/// ```
 pub fn is_valid_region(region: &str) -> bool {
     !region.is_empty() && region.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
-fn valid_region(region: Option<&str>) -> Option<String> {
+/// The region to put into a hostname: valid and lower-cased, or `None`.
+fn usable_region(region: Option<&str>) -> Option<String> {
     region
         .filter(|r| is_valid_region(r))
         .map(str::to_ascii_lowercase)
 }
 
-/// The mTLS token endpoint for `authority` and an optional `region`.
+/// The mTLS token endpoint for `authority` and an optional Azure `region`: the URL a token
+/// request that presents a TLS client certificate (mTLS PoP, or Bearer over mTLS) must go to.
+///
+/// Pure and table-driven: no I/O, no instance discovery. An invalid region (see
+/// [`is_valid_region`]) is ignored, as if `None` was given; the caller should log it.
+///
+/// | authority | region | result |
+/// |---|---|---|
+/// | `https://login.microsoftonline.com/T` (or `login.windows.net`, `login.microsoft.com`) | none / `eastus` | `https://[eastus.]mtlsauth.microsoft.com/T/oauth2/v2.0/token` |
+/// | `https://login.X/T` (US Gov, China, sovereign and custom clouds) | none / `eastus` | `https://[eastus.]mtlsauth.X/T/oauth2/v2.0/token` |
+/// | `https://login.microsoft-ppe.com/T` | none | `https://mtlsauth.windows-ppe.net/T/oauth2/v2.0/token` |
+/// | `https://login.microsoftonline.com:8443/T` | none | `https://mtlsauth.microsoft.com:8443/T/oauth2/v2.0/token` |
+/// | dSTS `https://{host}/dstsv2/T/` | ignored | its own token endpoint, unchanged |
+///
+/// # Errors
+///
+/// * [`Error::MissingTenantedAuthority`] (`missing_tenanted_authority`): the tenant is `common`
+///   or `organizations` (Entra ID or dSTS); use a tenant ID or domain.
+/// * [`Error::MtlsNotSupportedForEnvironment`] (`mtls_pop_not_supported_for_environment`): the
+///   legacy hosts `login.usgovcloudapi.net` / `login.chinacloudapi.cn` (the message names the
+///   replacement host), or an Entra ID host that does not start with `login.`.
+/// * [`Error::UnsupportedAuthorityType`] (`invalid_authority_type`): a B2C, ADFS or CIAM
+///   authority. This is stricter than MSAL.NET, which sends the certificate anyway; here it never
+///   leaves the process. [All stricter-than-.NET choices](crate#mtls-endpoint-transform).
+///
+/// # Example
+///
+/// ```
+/// use oauth2_core::Authority;
+/// use mtls_transport::mtls_token_endpoint;
+///
+/// let authority = Authority::parse("https://login.microsoftonline.com/contoso.onmicrosoft.com")?;
+/// assert_eq!(
+///     mtls_token_endpoint(&authority, Some("westus3"))?.as_str(),
+///     "https://westus3.mtlsauth.microsoft.com/contoso.onmicrosoft.com/oauth2/v2.0/token"
+/// );
+///
+/// let common = Authority::parse("https://login.microsoftonline.com/common")?;
+/// assert_eq!(
+///     mtls_token_endpoint(&common, None).unwrap_err().code(),
+///     "missing_tenanted_authority"
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn mtls_token_endpoint(authority: &Authority, region: Option<&str>) -> Result<Url, Error> {
     let host = authority.host();
     match authority.kind() {
         AuthorityKind::Aad => {}
         AuthorityKind::Dsts => {
+            // dSTS has no separate mTLS host: the endpoint is kept and the region ignored.
             if !authority.is_tenanted() {
-                return Err(Error::MissingTenantedAuthority {
-                    host: host.to_owned(),
-                });
+                return Err(missing_tenant(authority, "/dstsv2"));
             }
             return Ok(authority.token_endpoint());
         }
         other => {
             return Err(Error::UnsupportedAuthorityType {
-                kind: format!("{other:?}"),
+                kind: kind_name(other),
             })
         }
     }
     if !authority.is_tenanted() {
-        return Err(Error::MissingTenantedAuthority {
-            host: host.to_owned(),
-        });
+        return Err(missing_tenant(authority, ""));
     }
     if let Some((_, instead)) = LEGACY_HOSTS.iter().find(|(legacy, _)| *legacy == host) {
         return Err(Error::MtlsNotSupportedForEnvironment {
@@ -89,288 +177,296 @@ pub fn mtls_token_endpoint(authority: &Authority, region: Option<&str>) -> Resul
         });
     };
     let mtls_host = if PUBLIC_ALIASES.contains(&host) {
-        "mtlsauth.microsoft.com".to_owned()
+        PUBLIC_MTLS_HOST.to_owned()
     } else {
-        let preferred = PREFERRED_NETWORK
+        let suffix = PREFERRED_NETWORK
             .iter()
             .find(|(alias, _)| *alias == host)
-            .and_then(|(_, p)| p.strip_prefix("login."))
+            .and_then(|(_, preferred)| preferred.strip_prefix("login."))
             .unwrap_or(suffix);
-        format!("mtlsauth.{preferred}")
+        format!("mtlsauth.{suffix}")
     };
-    let full_host = match valid_region(region) {
-        Some(r) => format!("{r}.{mtls_host}"),
+    let full_host = match usable_region(region) {
+        Some(region) => format!("{region}.{mtls_host}"),
         None => mtls_host,
     };
-    build(&full_host, authority.port(), authority.tenant())
+    token_url(&full_host.to_ascii_lowercase(), authority)
 }
 
-/// The (non-mTLS) token endpoint for a Bearer request in `region`: public-cloud aliases (and
-/// `sts.windows.net`) → `{region}.login.microsoft.com`, other hosts → `{region}.{host}`. Without a
-/// valid region, or for a non-AAD authority, the authority's own token endpoint.
+/// The regional (non-mTLS) token endpoint for a Bearer request in `region`.
+///
+/// * Public-cloud aliases (`login.microsoftonline.com`, `login.microsoft.com`,
+///   `login.windows.net`, `sts.windows.net`) → `https://{region}.login.microsoft.com/{tenant}/oauth2/v2.0/token`;
+/// * any other Entra ID host → `https://{region}.{host}[:port]/{tenant}/oauth2/v2.0/token`;
+/// * `region` `None` or invalid (see [`is_valid_region`]), or a non-AAD authority (dSTS, B2C,
+///   ADFS, CIAM) → [`Authority::token_endpoint`] unchanged.
+///
+/// The region is lower-cased. A non-default port of the authority is kept.
+///
+/// ```
+/// use oauth2_core::Authority;
+///
+/// let authority = Authority::parse("https://login.microsoftonline.com/contoso.onmicrosoft.com")?;
+/// assert_eq!(
+///     mtls_transport::regional_token_endpoint(&authority, Some("westus")).as_str(),
+///     "https://westus.login.microsoft.com/contoso.onmicrosoft.com/oauth2/v2.0/token"
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn regional_token_endpoint(authority: &Authority, region: Option<&str>) -> Url {
-    let Some(region) = valid_region(region) else {
+    let Some(region) = usable_region(region) else {
         return authority.token_endpoint();
     };
     if authority.kind() != AuthorityKind::Aad {
         return authority.token_endpoint();
     }
     let host = authority.host();
-    let regional = if PUBLIC_ALIASES.contains(&host) || host == "sts.windows.net" {
-        format!("{region}.login.microsoft.com")
+    let regional = if PUBLIC_REGIONAL_ALIASES.contains(&host) {
+        format!("{region}.{PUBLIC_REGIONAL_HOST}")
     } else {
         format!("{region}.{host}")
     };
-    build(&regional, authority.port(), authority.tenant())
-        .unwrap_or_else(|_| authority.token_endpoint())
+    // A valid region prefixed to a valid host is a valid host; fall back rather than panic.
+    token_url(&regional, authority).unwrap_or_else(|_| authority.token_endpoint())
 }
 
-fn build(host: &str, port: Option<u16>, tenant: &str) -> Result<Url, Error> {
-    let mut url = Url::parse(&format!("https://{host}/")).map_err(|e| Error::InvalidRequest {
-        reason: format!("cannot build an endpoint for host {host}: {e}"),
+/// `https://{host}[:port]/{tenant}/oauth2/v2.0/token`, with the authority's port and tenant.
+fn token_url(host: &str, authority: &Authority) -> Result<Url, Error> {
+    let origin = match authority.port() {
+        Some(port) => format!("https://{host}:{port}/"),
+        None => format!("https://{host}/"),
+    };
+    let mut url = Url::parse(&origin).map_err(|e| {
+        Error::invalid_request(format!("cannot build a token endpoint on host {host}: {e}"))
     })?;
-    // Port: a non-default port of the authority is kept.
-    if let Some(p) = port {
-        let _ = url.set_port(Some(p));
-    }
     url.path_segments_mut()
-        .map_err(|_| Error::InvalidRequest {
-            reason: "endpoint URL cannot have a path".to_owned(),
-        })?
-        .pop_if_empty()
-        .extend([tenant, "oauth2", "v2.0", "token"]);
+        .map_err(|()| Error::invalid_request("an https URL always has a path"))?
+        .clear()
+        .extend([authority.tenant(), "oauth2", "v2.0", "token"]);
     Ok(url)
+}
+
+fn missing_tenant(authority: &Authority, path_prefix: &str) -> Error {
+    Error::MissingTenantedAuthority {
+        host: authority.host().to_owned(),
+        example: format!(
+            "https://{}{path_prefix}/{{tenant-id}}",
+            authority.host_and_port()
+        ),
+    }
+}
+
+fn kind_name(kind: AuthorityKind) -> String {
+    match kind {
+        AuthorityKind::Aad => "AAD".to_owned(),
+        AuthorityKind::Adfs => "ADFS".to_owned(),
+        AuthorityKind::B2C => "B2C".to_owned(),
+        AuthorityKind::Ciam => "CIAM".to_owned(),
+        AuthorityKind::Dsts => "dSTS".to_owned(),
+        other => format!("{other:?}"),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// (authority, region, expected endpoint or error code) — `entra-mtls-pop-wire.md` §2.2.
+    const C: Option<&str> = Some("centralus");
+    const E: Option<&str> = Some("eastus");
+    const N: Option<&str> = None;
+
+    const NOT_SUPPORTED: &str = "mtls_pop_not_supported_for_environment";
+    const NO_TENANT: &str = "missing_tenanted_authority";
+    const BAD_KIND: &str = "invalid_authority_type";
+
+    /// (authority, region, expected token endpoint or error code): every row of
+    /// `entra-mtls-pop-wire.md` §2.2 with an explicit `centralus`, `eastus` and no region,
+    /// plus the stricter rows of §2.4 and the port / invalid-region rules.
+    #[rustfmt::skip]
     const CASES: &[(&str, Option<&str>, Result<&str, &str>)] = &[
-        // public cloud
-        (
-            "https://login.microsoftonline.com/T",
-            Some("eastus"),
-            Ok("https://eastus.mtlsauth.microsoft.com/T/oauth2/v2.0/token"),
-        ),
-        (
-            "https://login.microsoftonline.com/T",
-            Some("centralus"),
-            Ok("https://centralus.mtlsauth.microsoft.com/T/oauth2/v2.0/token"),
-        ),
-        (
-            "https://login.microsoftonline.com/T",
-            None,
-            Ok("https://mtlsauth.microsoft.com/T/oauth2/v2.0/token"),
-        ),
-        (
-            "https://login.windows.net/T",
-            None,
-            Ok("https://mtlsauth.microsoft.com/T/oauth2/v2.0/token"),
-        ),
-        (
-            "https://login.microsoft.com/T",
-            None,
-            Ok("https://mtlsauth.microsoft.com/T/oauth2/v2.0/token"),
-        ),
-        (
-            "https://login.microsoft.com/T",
-            Some("westus3"),
-            Ok("https://westus3.mtlsauth.microsoft.com/T/oauth2/v2.0/token"),
-        ),
+        // public cloud and its aliases
+        ("https://login.microsoftonline.com/T", C, Ok("https://centralus.mtlsauth.microsoft.com/T/oauth2/v2.0/token")),
+        ("https://login.microsoftonline.com/T", E, Ok("https://eastus.mtlsauth.microsoft.com/T/oauth2/v2.0/token")),
+        ("https://login.microsoftonline.com/T", N, Ok("https://mtlsauth.microsoft.com/T/oauth2/v2.0/token")),
+        ("https://login.windows.net/T", C, Ok("https://centralus.mtlsauth.microsoft.com/T/oauth2/v2.0/token")),
+        ("https://login.windows.net/T", E, Ok("https://eastus.mtlsauth.microsoft.com/T/oauth2/v2.0/token")),
+        ("https://login.windows.net/T", N, Ok("https://mtlsauth.microsoft.com/T/oauth2/v2.0/token")),
+        ("https://login.microsoft.com/T", C, Ok("https://centralus.mtlsauth.microsoft.com/T/oauth2/v2.0/token")),
+        ("https://login.microsoft.com/T", E, Ok("https://eastus.mtlsauth.microsoft.com/T/oauth2/v2.0/token")),
+        ("https://login.microsoft.com/T", N, Ok("https://mtlsauth.microsoft.com/T/oauth2/v2.0/token")),
         // sovereign clouds
-        (
-            "https://login.microsoftonline.us/T",
-            Some("eastus"),
-            Ok("https://eastus.mtlsauth.microsoftonline.us/T/oauth2/v2.0/token"),
-        ),
-        (
-            "https://login.microsoftonline.us/T",
-            None,
-            Ok("https://mtlsauth.microsoftonline.us/T/oauth2/v2.0/token"),
-        ),
-        (
-            "https://login.partner.microsoftonline.cn/T",
-            Some("eastus"),
-            Ok("https://eastus.mtlsauth.partner.microsoftonline.cn/T/oauth2/v2.0/token"),
-        ),
-        (
-            "https://login.partner.microsoftonline.cn/T",
-            None,
-            Ok("https://mtlsauth.partner.microsoftonline.cn/T/oauth2/v2.0/token"),
-        ),
-        (
-            "https://login.sovcloud-identity.fr/T",
-            Some("eastus"),
-            Ok("https://eastus.mtlsauth.sovcloud-identity.fr/T/oauth2/v2.0/token"),
-        ),
-        (
-            "https://login.sovcloud-identity.fr/T",
-            None,
-            Ok("https://mtlsauth.sovcloud-identity.fr/T/oauth2/v2.0/token"),
-        ),
-        (
-            "https://login.sovcloud-identity.de/T",
-            Some("eastus"),
-            Ok("https://eastus.mtlsauth.sovcloud-identity.de/T/oauth2/v2.0/token"),
-        ),
-        (
-            "https://login.sovcloud-identity.de/T",
-            None,
-            Ok("https://mtlsauth.sovcloud-identity.de/T/oauth2/v2.0/token"),
-        ),
-        (
-            "https://login.sovcloud-identity.sg/T",
-            Some("eastus"),
-            Ok("https://eastus.mtlsauth.sovcloud-identity.sg/T/oauth2/v2.0/token"),
-        ),
-        (
-            "https://login.sovcloud-identity.sg/T",
-            None,
-            Ok("https://mtlsauth.sovcloud-identity.sg/T/oauth2/v2.0/token"),
-        ),
-        (
-            "https://login.microsoftonline.de/T",
-            None,
-            Ok("https://mtlsauth.microsoftonline.de/T/oauth2/v2.0/token"),
-        ),
-        (
-            "https://login.windows-ppe.net/T",
-            None,
-            Ok("https://mtlsauth.windows-ppe.net/T/oauth2/v2.0/token"),
-        ),
-        (
-            "https://login.microsoft-ppe.com/T",
-            None,
-            Ok("https://mtlsauth.windows-ppe.net/T/oauth2/v2.0/token"),
-        ),
-        // custom login.* cloud
-        (
-            "https://login.myLocalAAD.com/T",
-            Some("eastus"),
-            Ok("https://eastus.mtlsauth.mylocalaad.com/T/oauth2/v2.0/token"),
-        ),
-        (
-            "https://login.myLocalAAD.com/T",
-            None,
-            Ok("https://mtlsauth.mylocalaad.com/T/oauth2/v2.0/token"),
-        ),
-        // a non-default port is kept
-        (
-            "https://login.microsoftonline.com:8443/T",
-            None,
-            Ok("https://mtlsauth.microsoft.com:8443/T/oauth2/v2.0/token"),
-        ),
-        // consumers counts as a tenant
-        (
-            "https://login.microsoftonline.com/consumers",
-            None,
-            Ok("https://mtlsauth.microsoft.com/consumers/oauth2/v2.0/token"),
-        ),
-        // invalid regions never reach the hostname
-        (
-            "https://login.microsoftonline.com/T",
-            Some("east us"),
-            Ok("https://mtlsauth.microsoft.com/T/oauth2/v2.0/token"),
-        ),
-        (
-            "https://login.microsoftonline.com/T",
-            Some("west.us"),
-            Ok("https://mtlsauth.microsoft.com/T/oauth2/v2.0/token"),
-        ),
-        (
-            "https://login.microsoftonline.com/T",
-            Some("../x"),
-            Ok("https://mtlsauth.microsoft.com/T/oauth2/v2.0/token"),
-        ),
-        (
-            "https://login.microsoftonline.com/T",
-            Some(""),
-            Ok("https://mtlsauth.microsoft.com/T/oauth2/v2.0/token"),
-        ),
-        // legacy hosts
-        (
-            "https://login.usgovcloudapi.net/T",
-            None,
-            Err("mtls_pop_not_supported_for_environment"),
-        ),
-        (
-            "https://login.usgovcloudapi.net/T",
-            Some("eastus"),
-            Err("mtls_pop_not_supported_for_environment"),
-        ),
-        (
-            "https://login.chinacloudapi.cn/T",
-            None,
-            Err("mtls_pop_not_supported_for_environment"),
-        ),
-        (
-            "https://login.chinacloudapi.cn/T",
-            Some("eastus"),
-            Err("mtls_pop_not_supported_for_environment"),
-        ),
-        // non-login hosts
-        (
-            "https://mtlsauth.microsoft.com/T",
-            None,
-            Err("mtls_pop_not_supported_for_environment"),
-        ),
-        (
-            "https://sts.windows.net/T",
-            None,
-            Err("mtls_pop_not_supported_for_environment"),
-        ),
-        (
-            "https://graph.microsoft.com/T",
-            None,
-            Err("mtls_pop_not_supported_for_environment"),
-        ),
-        (
-            "https://login-us.microsoftonline.com/T",
-            Some("eastus"),
-            Err("mtls_pop_not_supported_for_environment"),
-        ),
-        // dSTS
-        (
-            "https://dsts.core.azure-test.net/dstsv2/T/",
-            None,
-            Ok("https://dsts.core.azure-test.net/dstsv2/T/oauth2/v2.0/token"),
-        ),
-        (
-            "https://dsts.core.azure-test.net/dstsv2/T/",
-            Some("eastus"),
-            Ok("https://dsts.core.azure-test.net/dstsv2/T/oauth2/v2.0/token"),
-        ),
-        (
-            "https://dsts.core.azure-test.net/dstsv2/common/",
-            None,
-            Err("missing_tenanted_authority"),
-        ),
-        (
-            "https://dsts.core.azure-test.net/dstsv2/organizations/",
-            None,
-            Err("missing_tenanted_authority"),
-        ),
-        // B2C, ADFS, CIAM: refused before any certificate is presented
-        (
-            "https://contoso.b2clogin.com/tfp/contoso.onmicrosoft.com/B2C_1_signin",
-            None,
-            Err("invalid_authority_type"),
-        ),
-        (
-            "https://fs.contoso.example/adfs",
-            None,
-            Err("invalid_authority_type"),
-        ),
-        (
-            "https://contoso.ciamlogin.com/contoso.onmicrosoft.com",
-            None,
-            Err("invalid_authority_type"),
-        ),
+        ("https://login.microsoftonline.us/T", C, Ok("https://centralus.mtlsauth.microsoftonline.us/T/oauth2/v2.0/token")),
+        ("https://login.microsoftonline.us/T", E, Ok("https://eastus.mtlsauth.microsoftonline.us/T/oauth2/v2.0/token")),
+        ("https://login.microsoftonline.us/T", N, Ok("https://mtlsauth.microsoftonline.us/T/oauth2/v2.0/token")),
+        ("https://login.partner.microsoftonline.cn/T", C, Ok("https://centralus.mtlsauth.partner.microsoftonline.cn/T/oauth2/v2.0/token")),
+        ("https://login.partner.microsoftonline.cn/T", E, Ok("https://eastus.mtlsauth.partner.microsoftonline.cn/T/oauth2/v2.0/token")),
+        ("https://login.partner.microsoftonline.cn/T", N, Ok("https://mtlsauth.partner.microsoftonline.cn/T/oauth2/v2.0/token")),
+        ("https://login.sovcloud-identity.fr/T", C, Ok("https://centralus.mtlsauth.sovcloud-identity.fr/T/oauth2/v2.0/token")),
+        ("https://login.sovcloud-identity.fr/T", E, Ok("https://eastus.mtlsauth.sovcloud-identity.fr/T/oauth2/v2.0/token")),
+        ("https://login.sovcloud-identity.fr/T", N, Ok("https://mtlsauth.sovcloud-identity.fr/T/oauth2/v2.0/token")),
+        ("https://login.sovcloud-identity.de/T", C, Ok("https://centralus.mtlsauth.sovcloud-identity.de/T/oauth2/v2.0/token")),
+        ("https://login.sovcloud-identity.de/T", E, Ok("https://eastus.mtlsauth.sovcloud-identity.de/T/oauth2/v2.0/token")),
+        ("https://login.sovcloud-identity.de/T", N, Ok("https://mtlsauth.sovcloud-identity.de/T/oauth2/v2.0/token")),
+        ("https://login.sovcloud-identity.sg/T", C, Ok("https://centralus.mtlsauth.sovcloud-identity.sg/T/oauth2/v2.0/token")),
+        ("https://login.sovcloud-identity.sg/T", E, Ok("https://eastus.mtlsauth.sovcloud-identity.sg/T/oauth2/v2.0/token")),
+        ("https://login.sovcloud-identity.sg/T", N, Ok("https://mtlsauth.sovcloud-identity.sg/T/oauth2/v2.0/token")),
+        ("https://login.microsoftonline.de/T", C, Ok("https://centralus.mtlsauth.microsoftonline.de/T/oauth2/v2.0/token")),
+        ("https://login.microsoftonline.de/T", E, Ok("https://eastus.mtlsauth.microsoftonline.de/T/oauth2/v2.0/token")),
+        ("https://login.microsoftonline.de/T", N, Ok("https://mtlsauth.microsoftonline.de/T/oauth2/v2.0/token")),
+        // PPE, including the preferred-network replacement
+        ("https://login.windows-ppe.net/T", C, Ok("https://centralus.mtlsauth.windows-ppe.net/T/oauth2/v2.0/token")),
+        ("https://login.windows-ppe.net/T", E, Ok("https://eastus.mtlsauth.windows-ppe.net/T/oauth2/v2.0/token")),
+        ("https://login.windows-ppe.net/T", N, Ok("https://mtlsauth.windows-ppe.net/T/oauth2/v2.0/token")),
+        ("https://login.microsoft-ppe.com/T", C, Ok("https://centralus.mtlsauth.windows-ppe.net/T/oauth2/v2.0/token")),
+        ("https://login.microsoft-ppe.com/T", E, Ok("https://eastus.mtlsauth.windows-ppe.net/T/oauth2/v2.0/token")),
+        ("https://login.microsoft-ppe.com/T", N, Ok("https://mtlsauth.windows-ppe.net/T/oauth2/v2.0/token")),
+        // a custom login.* cloud (host lower-cased)
+        ("https://login.myLocalAAD.com/T", C, Ok("https://centralus.mtlsauth.mylocalaad.com/T/oauth2/v2.0/token")),
+        ("https://login.myLocalAAD.com/T", E, Ok("https://eastus.mtlsauth.mylocalaad.com/T/oauth2/v2.0/token")),
+        ("https://login.myLocalAAD.com/T", N, Ok("https://mtlsauth.mylocalaad.com/T/oauth2/v2.0/token")),
+        // a non-default port is kept (MSAL.NET drops it)
+        ("https://login.microsoftonline.com:8443/T", C, Ok("https://centralus.mtlsauth.microsoft.com:8443/T/oauth2/v2.0/token")),
+        ("https://login.microsoftonline.com:8443/T", E, Ok("https://eastus.mtlsauth.microsoft.com:8443/T/oauth2/v2.0/token")),
+        ("https://login.microsoftonline.com:8443/T", N, Ok("https://mtlsauth.microsoft.com:8443/T/oauth2/v2.0/token")),
+        ("https://login.myLocalAAD.com:9443/T", E, Ok("https://eastus.mtlsauth.mylocalaad.com:9443/T/oauth2/v2.0/token")),
+        ("https://login.microsoftonline.com:443/T", N, Ok("https://mtlsauth.microsoft.com/T/oauth2/v2.0/token")),
+        // consumers counts as a tenant; a domain tenant and a GUID tenant are kept verbatim
+        ("https://login.microsoftonline.com/consumers", C, Ok("https://centralus.mtlsauth.microsoft.com/consumers/oauth2/v2.0/token")),
+        ("https://login.microsoftonline.com/consumers", E, Ok("https://eastus.mtlsauth.microsoft.com/consumers/oauth2/v2.0/token")),
+        ("https://login.microsoftonline.com/consumers", N, Ok("https://mtlsauth.microsoft.com/consumers/oauth2/v2.0/token")),
+        ("https://login.microsoftonline.us/consumers", N, Ok("https://mtlsauth.microsoftonline.us/consumers/oauth2/v2.0/token")),
+        ("https://login.microsoftonline.com/contoso.onmicrosoft.com/", N, Ok("https://mtlsauth.microsoft.com/contoso.onmicrosoft.com/oauth2/v2.0/token")),
+        ("https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0", E, Ok("https://eastus.mtlsauth.microsoft.com/72f988bf-86f1-41af-91ab-2d7cd011db47/oauth2/v2.0/token")),
+        // regions: lower-cased; invalid ones are ignored and never reach the hostname
+        ("https://login.microsoftonline.com/T", Some("EastUS2"), Ok("https://eastus2.mtlsauth.microsoft.com/T/oauth2/v2.0/token")),
+        ("https://login.microsoftonline.com/T", Some("east us"), Ok("https://mtlsauth.microsoft.com/T/oauth2/v2.0/token")),
+        ("https://login.microsoftonline.com/T", Some("west.us"), Ok("https://mtlsauth.microsoft.com/T/oauth2/v2.0/token")),
+        ("https://login.microsoftonline.com/T", Some("../x"), Ok("https://mtlsauth.microsoft.com/T/oauth2/v2.0/token")),
+        ("https://login.microsoftonline.com/T", Some(""), Ok("https://mtlsauth.microsoft.com/T/oauth2/v2.0/token")),
+        ("https://login.microsoftonline.com/T", Some("west-us"), Ok("https://mtlsauth.microsoft.com/T/oauth2/v2.0/token")),
+        ("https://login.microsoftonline.com/T", Some("evil.com/"), Ok("https://mtlsauth.microsoft.com/T/oauth2/v2.0/token")),
+        ("https://login.microsoftonline.com/T", Some("wéstus"), Ok("https://mtlsauth.microsoft.com/T/oauth2/v2.0/token")),
+        ("https://login.sovcloud-identity.fr/T", Some("west.us"), Ok("https://mtlsauth.sovcloud-identity.fr/T/oauth2/v2.0/token")),
+        // legacy hosts: rejected, the message names the replacement
+        ("https://login.usgovcloudapi.net/T", C, Err(NOT_SUPPORTED)),
+        ("https://login.usgovcloudapi.net/T", E, Err(NOT_SUPPORTED)),
+        ("https://login.usgovcloudapi.net/T", N, Err(NOT_SUPPORTED)),
+        ("https://login.chinacloudapi.cn/T", C, Err(NOT_SUPPORTED)),
+        ("https://login.chinacloudapi.cn/T", E, Err(NOT_SUPPORTED)),
+        ("https://login.chinacloudapi.cn/T", N, Err(NOT_SUPPORTED)),
+        // hosts that do not start with `login.`
+        ("https://mtlsauth.microsoft.com/T", C, Err(NOT_SUPPORTED)),
+        ("https://mtlsauth.microsoft.com/T", E, Err(NOT_SUPPORTED)),
+        ("https://mtlsauth.microsoft.com/T", N, Err(NOT_SUPPORTED)),
+        ("https://sts.windows.net/T", C, Err(NOT_SUPPORTED)),
+        ("https://sts.windows.net/T", E, Err(NOT_SUPPORTED)),
+        ("https://sts.windows.net/T", N, Err(NOT_SUPPORTED)),
+        ("https://graph.microsoft.com/T", C, Err(NOT_SUPPORTED)),
+        ("https://graph.microsoft.com/T", E, Err(NOT_SUPPORTED)),
+        ("https://graph.microsoft.com/T", N, Err(NOT_SUPPORTED)),
+        ("https://login-us.microsoftonline.com/T", C, Err(NOT_SUPPORTED)),
+        ("https://login-us.microsoftonline.com/T", E, Err(NOT_SUPPORTED)),
+        ("https://login-us.microsoftonline.com/T", N, Err(NOT_SUPPORTED)),
+        // /common and /organizations on all six clouds (the tenant check runs first, §7)
+        ("https://login.microsoftonline.com/common", C, Err(NO_TENANT)),
+        ("https://login.microsoftonline.com/common", E, Err(NO_TENANT)),
+        ("https://login.microsoftonline.com/common", N, Err(NO_TENANT)),
+        ("https://login.microsoftonline.com/organizations", C, Err(NO_TENANT)),
+        ("https://login.microsoftonline.com/organizations", E, Err(NO_TENANT)),
+        ("https://login.microsoftonline.com/organizations", N, Err(NO_TENANT)),
+        ("https://login.microsoftonline.us/common", C, Err(NO_TENANT)),
+        ("https://login.microsoftonline.us/common", E, Err(NO_TENANT)),
+        ("https://login.microsoftonline.us/common", N, Err(NO_TENANT)),
+        ("https://login.microsoftonline.us/organizations", C, Err(NO_TENANT)),
+        ("https://login.microsoftonline.us/organizations", E, Err(NO_TENANT)),
+        ("https://login.microsoftonline.us/organizations", N, Err(NO_TENANT)),
+        ("https://login.partner.microsoftonline.cn/common", C, Err(NO_TENANT)),
+        ("https://login.partner.microsoftonline.cn/common", E, Err(NO_TENANT)),
+        ("https://login.partner.microsoftonline.cn/common", N, Err(NO_TENANT)),
+        ("https://login.partner.microsoftonline.cn/organizations", C, Err(NO_TENANT)),
+        ("https://login.partner.microsoftonline.cn/organizations", E, Err(NO_TENANT)),
+        ("https://login.partner.microsoftonline.cn/organizations", N, Err(NO_TENANT)),
+        ("https://login.sovcloud-identity.fr/common", C, Err(NO_TENANT)),
+        ("https://login.sovcloud-identity.fr/common", E, Err(NO_TENANT)),
+        ("https://login.sovcloud-identity.fr/common", N, Err(NO_TENANT)),
+        ("https://login.sovcloud-identity.fr/organizations", C, Err(NO_TENANT)),
+        ("https://login.sovcloud-identity.fr/organizations", E, Err(NO_TENANT)),
+        ("https://login.sovcloud-identity.fr/organizations", N, Err(NO_TENANT)),
+        ("https://login.sovcloud-identity.de/common", C, Err(NO_TENANT)),
+        ("https://login.sovcloud-identity.de/common", E, Err(NO_TENANT)),
+        ("https://login.sovcloud-identity.de/common", N, Err(NO_TENANT)),
+        ("https://login.sovcloud-identity.de/organizations", C, Err(NO_TENANT)),
+        ("https://login.sovcloud-identity.de/organizations", E, Err(NO_TENANT)),
+        ("https://login.sovcloud-identity.de/organizations", N, Err(NO_TENANT)),
+        ("https://login.sovcloud-identity.sg/common", C, Err(NO_TENANT)),
+        ("https://login.sovcloud-identity.sg/common", E, Err(NO_TENANT)),
+        ("https://login.sovcloud-identity.sg/common", N, Err(NO_TENANT)),
+        ("https://login.sovcloud-identity.sg/organizations", C, Err(NO_TENANT)),
+        ("https://login.sovcloud-identity.sg/organizations", E, Err(NO_TENANT)),
+        ("https://login.sovcloud-identity.sg/organizations", N, Err(NO_TENANT)),
+        ("https://login.microsoftonline.com/Common", N, Err(NO_TENANT)),
+        ("https://login.microsoftonline.com:8443/organizations", N, Err(NO_TENANT)),
+        ("https://login.usgovcloudapi.net/common", N, Err(NO_TENANT)),
+        ("https://sts.windows.net/organizations", E, Err(NO_TENANT)),
+        // dSTS: tenanted → its own endpoint, region ignored; non-tenanted → rejected (stricter)
+        ("https://dsts.core.azure-test.net/dstsv2/T/", C, Ok("https://dsts.core.azure-test.net/dstsv2/T/oauth2/v2.0/token")),
+        ("https://dsts.core.azure-test.net/dstsv2/T/", E, Ok("https://dsts.core.azure-test.net/dstsv2/T/oauth2/v2.0/token")),
+        ("https://dsts.core.azure-test.net/dstsv2/T/", N, Ok("https://dsts.core.azure-test.net/dstsv2/T/oauth2/v2.0/token")),
+        ("https://dsts.core.azure-test.net/dstsv2/common/", C, Err(NO_TENANT)),
+        ("https://dsts.core.azure-test.net/dstsv2/common/", E, Err(NO_TENANT)),
+        ("https://dsts.core.azure-test.net/dstsv2/common/", N, Err(NO_TENANT)),
+        ("https://dsts.core.azure-test.net/dstsv2/organizations/", C, Err(NO_TENANT)),
+        ("https://dsts.core.azure-test.net/dstsv2/organizations/", E, Err(NO_TENANT)),
+        ("https://dsts.core.azure-test.net/dstsv2/organizations/", N, Err(NO_TENANT)),
+        // B2C, ADFS, CIAM: refused before any certificate is presented (stricter)
+        ("https://contoso.b2clogin.com/tfp/contoso.onmicrosoft.com/B2C_1_signin", C, Err(BAD_KIND)),
+        ("https://contoso.b2clogin.com/tfp/contoso.onmicrosoft.com/B2C_1_signin", E, Err(BAD_KIND)),
+        ("https://contoso.b2clogin.com/tfp/contoso.onmicrosoft.com/B2C_1_signin", N, Err(BAD_KIND)),
+        ("https://login.microsoftonline.com/tfp/contoso.onmicrosoft.com/B2C_1_signin", N, Err(BAD_KIND)),
+        ("https://fs.contoso.example/adfs", C, Err(BAD_KIND)),
+        ("https://fs.contoso.example/adfs", E, Err(BAD_KIND)),
+        ("https://fs.contoso.example/adfs", N, Err(BAD_KIND)),
+        ("https://login.contoso.example/adfs", N, Err(BAD_KIND)),
+        ("https://contoso.ciamlogin.com/contoso.onmicrosoft.com", C, Err(BAD_KIND)),
+        ("https://contoso.ciamlogin.com/contoso.onmicrosoft.com", E, Err(BAD_KIND)),
+        ("https://contoso.ciamlogin.com/contoso.onmicrosoft.com", N, Err(BAD_KIND)),
     ];
 
-    const CLOUDS: &[&str] = &[
+    /// The exact message of every erroring authority in [`CASES`] (the region never changes it).
+    #[rustfmt::skip]
+    const MESSAGES: &[(&str, &str)] = &[
+        ("https://login.usgovcloudapi.net/T", "login.usgovcloudapi.net is not supported for mTLS PoP, please use login.microsoftonline.us"),
+        ("https://login.chinacloudapi.cn/T", "login.chinacloudapi.cn is not supported for mTLS PoP, please use login.partner.microsoftonline.cn"),
+        ("https://mtlsauth.microsoft.com/T", "mTLS PoP is only supported for hosts that start with 'login.'; mtlsauth.microsoft.com does not"),
+        ("https://sts.windows.net/T", "mTLS PoP is only supported for hosts that start with 'login.'; sts.windows.net does not"),
+        ("https://graph.microsoft.com/T", "mTLS PoP is only supported for hosts that start with 'login.'; graph.microsoft.com does not"),
+        ("https://login-us.microsoftonline.com/T", "mTLS PoP is only supported for hosts that start with 'login.'; login-us.microsoftonline.com does not"),
+        ("https://login.microsoftonline.com/common", "mTLS authentication requires a tenanted authority. Using 'common', 'organizations', or similar non-tenanted authorities is not allowed. Use https://login.microsoftonline.com/{tenant-id}"),
+        ("https://login.microsoftonline.com/organizations", "mTLS authentication requires a tenanted authority. Using 'common', 'organizations', or similar non-tenanted authorities is not allowed. Use https://login.microsoftonline.com/{tenant-id}"),
+        ("https://login.microsoftonline.us/common", "mTLS authentication requires a tenanted authority. Using 'common', 'organizations', or similar non-tenanted authorities is not allowed. Use https://login.microsoftonline.us/{tenant-id}"),
+        ("https://login.microsoftonline.us/organizations", "mTLS authentication requires a tenanted authority. Using 'common', 'organizations', or similar non-tenanted authorities is not allowed. Use https://login.microsoftonline.us/{tenant-id}"),
+        ("https://login.partner.microsoftonline.cn/common", "mTLS authentication requires a tenanted authority. Using 'common', 'organizations', or similar non-tenanted authorities is not allowed. Use https://login.partner.microsoftonline.cn/{tenant-id}"),
+        ("https://login.partner.microsoftonline.cn/organizations", "mTLS authentication requires a tenanted authority. Using 'common', 'organizations', or similar non-tenanted authorities is not allowed. Use https://login.partner.microsoftonline.cn/{tenant-id}"),
+        ("https://login.sovcloud-identity.fr/common", "mTLS authentication requires a tenanted authority. Using 'common', 'organizations', or similar non-tenanted authorities is not allowed. Use https://login.sovcloud-identity.fr/{tenant-id}"),
+        ("https://login.sovcloud-identity.fr/organizations", "mTLS authentication requires a tenanted authority. Using 'common', 'organizations', or similar non-tenanted authorities is not allowed. Use https://login.sovcloud-identity.fr/{tenant-id}"),
+        ("https://login.sovcloud-identity.de/common", "mTLS authentication requires a tenanted authority. Using 'common', 'organizations', or similar non-tenanted authorities is not allowed. Use https://login.sovcloud-identity.de/{tenant-id}"),
+        ("https://login.sovcloud-identity.de/organizations", "mTLS authentication requires a tenanted authority. Using 'common', 'organizations', or similar non-tenanted authorities is not allowed. Use https://login.sovcloud-identity.de/{tenant-id}"),
+        ("https://login.sovcloud-identity.sg/common", "mTLS authentication requires a tenanted authority. Using 'common', 'organizations', or similar non-tenanted authorities is not allowed. Use https://login.sovcloud-identity.sg/{tenant-id}"),
+        ("https://login.sovcloud-identity.sg/organizations", "mTLS authentication requires a tenanted authority. Using 'common', 'organizations', or similar non-tenanted authorities is not allowed. Use https://login.sovcloud-identity.sg/{tenant-id}"),
+        ("https://login.microsoftonline.com/Common", "mTLS authentication requires a tenanted authority. Using 'common', 'organizations', or similar non-tenanted authorities is not allowed. Use https://login.microsoftonline.com/{tenant-id}"),
+        ("https://login.microsoftonline.com:8443/organizations", "mTLS authentication requires a tenanted authority. Using 'common', 'organizations', or similar non-tenanted authorities is not allowed. Use https://login.microsoftonline.com:8443/{tenant-id}"),
+        ("https://login.usgovcloudapi.net/common", "mTLS authentication requires a tenanted authority. Using 'common', 'organizations', or similar non-tenanted authorities is not allowed. Use https://login.usgovcloudapi.net/{tenant-id}"),
+        ("https://sts.windows.net/organizations", "mTLS authentication requires a tenanted authority. Using 'common', 'organizations', or similar non-tenanted authorities is not allowed. Use https://sts.windows.net/{tenant-id}"),
+        ("https://dsts.core.azure-test.net/dstsv2/common/", "mTLS authentication requires a tenanted authority. Using 'common', 'organizations', or similar non-tenanted authorities is not allowed. Use https://dsts.core.azure-test.net/dstsv2/{tenant-id}"),
+        ("https://dsts.core.azure-test.net/dstsv2/organizations/", "mTLS authentication requires a tenanted authority. Using 'common', 'organizations', or similar non-tenanted authorities is not allowed. Use https://dsts.core.azure-test.net/dstsv2/{tenant-id}"),
+        ("https://contoso.b2clogin.com/tfp/contoso.onmicrosoft.com/B2C_1_signin", "mTLS PoP is only supported for Microsoft Entra ID (AAD) and dSTS authorities, not B2C"),
+        ("https://login.microsoftonline.com/tfp/contoso.onmicrosoft.com/B2C_1_signin", "mTLS PoP is only supported for Microsoft Entra ID (AAD) and dSTS authorities, not B2C"),
+        ("https://fs.contoso.example/adfs", "mTLS PoP is only supported for Microsoft Entra ID (AAD) and dSTS authorities, not ADFS"),
+        ("https://login.contoso.example/adfs", "mTLS PoP is only supported for Microsoft Entra ID (AAD) and dSTS authorities, not ADFS"),
+        ("https://contoso.ciamlogin.com/contoso.onmicrosoft.com", "mTLS PoP is only supported for Microsoft Entra ID (AAD) and dSTS authorities, not CIAM"),
+    ];
+
+    const SIX_CLOUDS: &[&str] = &[
         "login.microsoftonline.com",
         "login.microsoftonline.us",
         "login.partner.microsoftonline.cn",
@@ -380,98 +476,116 @@ mod tests {
     ];
 
     #[test]
-    fn endpoint_table() {
+    fn every_row_of_the_endpoint_table() {
         for (authority, region, expected) in CASES {
             let parsed = Authority::parse(authority).unwrap();
             let got = mtls_token_endpoint(&parsed, *region);
             match (expected, got) {
                 (Ok(url), Ok(got)) => assert_eq!(got.as_str(), *url, "{authority} {region:?}"),
-                (Err(code), Err(e)) => assert_eq!(e.code(), *code, "{authority} {region:?}"),
+                (Err(code), Err(e)) => {
+                    assert_eq!(e.code(), *code, "{authority} {region:?}");
+                    let message = MESSAGES
+                        .iter()
+                        .find(|(a, _)| a == authority)
+                        .map(|(_, m)| *m)
+                        .unwrap_or_else(|| panic!("no expected message for {authority}"));
+                    assert_eq!(e.to_string(), message, "{authority} {region:?}");
+                }
                 (want, got) => panic!("{authority} {region:?}: want {want:?}, got {got:?}"),
             }
         }
     }
 
     #[test]
-    fn non_tenanted_authorities_on_every_cloud() {
-        for cloud in CLOUDS {
-            for tenant in ["common", "organizations", "Common"] {
-                for region in [None, Some("eastus")] {
-                    let authority = Authority::parse(&format!("https://{cloud}/{tenant}")).unwrap();
-                    let err = mtls_token_endpoint(&authority, region).unwrap_err();
-                    assert_eq!(err.code(), "missing_tenanted_authority");
-                    assert!(err.to_string().starts_with(
-                        "mTLS authentication requires a tenanted authority. Using 'common', 'organizations', or similar non-tenanted authorities is not allowed."
-                    ), "{err}");
+    fn table_covers_every_cloud_and_region_config() {
+        let has = |authority: &str, region: Option<&str>| {
+            CASES
+                .iter()
+                .any(|(a, r, _)| *a == authority && *r == region)
+        };
+        for cloud in SIX_CLOUDS {
+            for region in [C, E, N] {
+                assert!(
+                    has(&format!("https://{cloud}/T"), region),
+                    "{cloud} {region:?}"
+                );
+                for tenant in ["common", "organizations"] {
+                    let authority = format!("https://{cloud}/{tenant}");
+                    assert!(has(&authority, region), "{authority} {region:?}");
                 }
             }
+        }
+        // every message entry is used, so none of them is stale
+        for (authority, _) in MESSAGES {
+            assert!(
+                CASES.iter().any(|(a, _, r)| a == authority && r.is_err()),
+                "{authority}"
+            );
         }
     }
 
     #[test]
-    fn exact_error_messages() {
-        let msg = |a: &str| {
-            mtls_token_endpoint(&Authority::parse(a).unwrap(), None)
-                .unwrap_err()
-                .to_string()
-        };
-        assert_eq!(
-            msg("https://login.usgovcloudapi.net/T"),
-            "login.usgovcloudapi.net is not supported for mTLS PoP, please use login.microsoftonline.us"
-        );
-        assert_eq!(
-            msg("https://login.chinacloudapi.cn/T"),
-            "login.chinacloudapi.cn is not supported for mTLS PoP, please use login.partner.microsoftonline.cn"
-        );
-        assert_eq!(
-            msg("https://sts.windows.net/T"),
-            "mTLS PoP is only supported for hosts that start with 'login.'; sts.windows.net does not"
-        );
+    fn invalid_regions_never_reach_the_hostname() {
+        let authority = Authority::parse("https://login.myLocalAAD.com/T").unwrap();
+        for bad in [
+            "east us",
+            "west.us",
+            "../x",
+            "",
+            "a/b",
+            "a:1",
+            "a@b",
+            "x%2e",
+            "ｅａｓｔ",
+        ] {
+            assert!(!is_valid_region(bad), "{bad:?}");
+            let url = mtls_token_endpoint(&authority, Some(bad)).unwrap();
+            assert_eq!(url.host_str(), Some("mtlsauth.mylocalaad.com"), "{bad:?}");
+            assert_eq!(url.path(), "/T/oauth2/v2.0/token", "{bad:?}");
+            let url = regional_token_endpoint(&authority, Some(bad));
+            assert_eq!(url, authority.token_endpoint(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn region_validation() {
+        for good in ["westus3", "EastUS", "centralus", "a", "0"] {
+            assert!(is_valid_region(good), "{good}");
+        }
+        for bad in [
+            "", " ", "east us", " eastus", "west.us", "../x", "wéstus", "a-b", "a_b",
+        ] {
+            assert!(!is_valid_region(bad), "{bad:?}");
+        }
     }
 
     #[test]
     fn regional_bearer_endpoints() {
+        #[rustfmt::skip]
         let cases: &[(&str, Option<&str>, &str)] = &[
-            (
-                "https://login.microsoftonline.com/T",
-                Some("westus"),
-                "https://westus.login.microsoft.com/T/oauth2/v2.0/token",
-            ),
-            (
-                "https://login.windows.net/T",
-                Some("westus"),
-                "https://westus.login.microsoft.com/T/oauth2/v2.0/token",
-            ),
-            (
-                "https://sts.windows.net/T",
-                Some("westus"),
-                "https://westus.login.microsoft.com/T/oauth2/v2.0/token",
-            ),
-            (
-                "https://login.microsoftonline.us/T",
-                Some("usgovvirginia"),
-                "https://usgovvirginia.login.microsoftonline.us/T/oauth2/v2.0/token",
-            ),
-            (
-                "https://login.contoso.example/T",
-                Some("westus2"),
-                "https://westus2.login.contoso.example/T/oauth2/v2.0/token",
-            ),
-            (
-                "https://login.microsoftonline.com/T",
-                None,
-                "https://login.microsoftonline.com/T/oauth2/v2.0/token",
-            ),
-            (
-                "https://login.microsoftonline.com/T",
-                Some("west us"),
-                "https://login.microsoftonline.com/T/oauth2/v2.0/token",
-            ),
-            (
-                "https://fs.contoso.example/adfs",
-                Some("westus"),
-                "https://fs.contoso.example/adfs/oauth2/token",
-            ),
+            ("https://login.microsoftonline.com/T", Some("westus"), "https://westus.login.microsoft.com/T/oauth2/v2.0/token"),
+            ("https://login.microsoftonline.com/T", C, "https://centralus.login.microsoft.com/T/oauth2/v2.0/token"),
+            ("https://login.microsoft.com/T", E, "https://eastus.login.microsoft.com/T/oauth2/v2.0/token"),
+            ("https://login.windows.net/T", E, "https://eastus.login.microsoft.com/T/oauth2/v2.0/token"),
+            ("https://sts.windows.net/T", E, "https://eastus.login.microsoft.com/T/oauth2/v2.0/token"),
+            ("https://login.microsoftonline.com/T", Some("EastUS2"), "https://eastus2.login.microsoft.com/T/oauth2/v2.0/token"),
+            ("https://login.microsoftonline.us/T", Some("usgovvirginia"), "https://usgovvirginia.login.microsoftonline.us/T/oauth2/v2.0/token"),
+            ("https://login.sovcloud-identity.fr/T", E, "https://eastus.login.sovcloud-identity.fr/T/oauth2/v2.0/token"),
+            ("https://login.myLocalAAD.com/T", E, "https://eastus.login.mylocalaad.com/T/oauth2/v2.0/token"),
+            ("https://login.microsoftonline.com:8443/T", E, "https://eastus.login.microsoft.com:8443/T/oauth2/v2.0/token"),
+            ("https://login.microsoftonline.com/common", E, "https://eastus.login.microsoft.com/common/oauth2/v2.0/token"),
+            // no region, or an invalid one → the authority's own endpoint
+            ("https://login.microsoftonline.com/T", N, "https://login.microsoftonline.com/T/oauth2/v2.0/token"),
+            ("https://login.microsoftonline.us/T", N, "https://login.microsoftonline.us/T/oauth2/v2.0/token"),
+            ("https://login.microsoftonline.com:8443/T", N, "https://login.microsoftonline.com:8443/T/oauth2/v2.0/token"),
+            ("https://login.microsoftonline.com/T", Some("west us"), "https://login.microsoftonline.com/T/oauth2/v2.0/token"),
+            ("https://login.microsoftonline.com/T", Some("../x"), "https://login.microsoftonline.com/T/oauth2/v2.0/token"),
+            ("https://login.microsoftonline.com/T", Some(""), "https://login.microsoftonline.com/T/oauth2/v2.0/token"),
+            // non-AAD kinds → unchanged, whatever the region
+            ("https://dsts.core.azure-test.net/dstsv2/T/", E, "https://dsts.core.azure-test.net/dstsv2/T/oauth2/v2.0/token"),
+            ("https://fs.contoso.example/adfs", E, "https://fs.contoso.example/adfs/oauth2/token"),
+            ("https://contoso.b2clogin.com/tfp/contoso.onmicrosoft.com/B2C_1_signin", E, "https://contoso.b2clogin.com/tfp/contoso.onmicrosoft.com/B2C_1_signin/oauth2/v2.0/token"),
+            ("https://contoso.ciamlogin.com/contoso.onmicrosoft.com", E, "https://contoso.ciamlogin.com/contoso.onmicrosoft.com/oauth2/v2.0/token"),
         ];
         for (authority, region, expected) in cases {
             let got = regional_token_endpoint(&Authority::parse(authority).unwrap(), *region);
@@ -480,11 +594,13 @@ mod tests {
     }
 
     #[test]
-    fn region_validation() {
-        assert!(is_valid_region("westus3"));
-        assert!(is_valid_region("EastUS"));
-        for bad in ["", "east us", "west.us", "../x", "wéstus", "a-b"] {
-            assert!(!is_valid_region(bad), "{bad}");
+    fn region_none_is_the_authority_endpoint_for_every_authority() {
+        for (authority, _, _) in CASES {
+            let parsed = Authority::parse(authority).unwrap();
+            assert_eq!(
+                regional_token_endpoint(&parsed, None),
+                parsed.token_endpoint()
+            );
         }
     }
 }

@@ -107,28 +107,34 @@ pub enum Error {
         reason: String,
     },
 
-    /// mTLS needs a tenanted authority; `common` and `organizations` are not.
-    #[error("mTLS authentication requires a tenanted authority. Using 'common', 'organizations', or similar non-tenanted authorities is not allowed. Use https://{host}/<tenant-id>")]
+    /// mTLS needs a tenanted authority; `common` and `organizations` are not (`consumers` is).
+    /// Code `missing_tenanted_authority`.
+    #[error("mTLS authentication requires a tenanted authority. Using 'common', 'organizations', or similar non-tenanted authorities is not allowed. Use {example}")]
     MissingTenantedAuthority {
         /// The authority host.
         host: String,
+        /// The authority form to use instead, e.g. `https://login.microsoftonline.com/{tenant-id}`.
+        example: String,
     },
 
-    /// The authority's host has no mTLS endpoint.
+    /// The authority's host has no mTLS endpoint: a legacy host (the message names its
+    /// replacement) or a host that does not start with `login.`.
+    /// Code `mtls_pop_not_supported_for_environment`.
     #[error("{message}")]
     MtlsNotSupportedForEnvironment {
         /// The authority host.
         host: String,
-        /// What to use instead.
+        /// What is wrong and what to use instead.
         message: String,
     },
 
-    /// mTLS PoP is only defined for Entra ID (AAD) and dSTS authorities.
+    /// mTLS PoP is only defined for Entra ID (AAD) and dSTS authorities; B2C, ADFS and CIAM are
+    /// refused before any certificate is presented. Code `invalid_authority_type`.
     #[error(
         "mTLS PoP is only supported for Microsoft Entra ID (AAD) and dSTS authorities, not {kind}"
     )]
     UnsupportedAuthorityType {
-        /// The authority kind, e.g. `B2C`.
+        /// The authority kind: `B2C`, `ADFS` or `CIAM`.
         kind: String,
     },
 }

@@ -33,6 +33,21 @@
 //! up to a size limit; larger bodies fail with [`Error::ResponseTooLarge`] without buffering
 //! them.
 //!
+//! # mTLS endpoint transform
+//!
+//! [`mtls_token_endpoint`] maps an authority (and an optional Azure region) to the token
+//! endpoint that accepts client certificates, e.g. `https://login.microsoftonline.com/{tenant}`
+//! → `https://[{region}.]mtlsauth.microsoft.com/{tenant}/oauth2/v2.0/token`;
+//! [`regional_token_endpoint`] gives the regional endpoint for Bearer requests, and
+//! [`is_valid_region`] the region syntax both accept. They are pure functions, usable by any
+//! OAuth client. They follow MSAL.NET, but are stricter on purpose:
+//!
+//! * B2C, ADFS and CIAM authorities are refused ([`Error::UnsupportedAuthorityType`]) instead of
+//!   sending the certificate to an endpoint that cannot bind a token to it;
+//! * non-tenanted dSTS authorities are refused ([`Error::MissingTenantedAuthority`]), as Entra ID
+//!   ones are;
+//! * a non-default port of the authority is kept (MSAL.NET drops it).
+//!
 //! # Example
 //!
 //! ```no_run
