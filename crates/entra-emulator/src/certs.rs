@@ -31,7 +31,7 @@ pub(crate) fn sha1(der: &[u8]) -> Vec<u8> {
 /// Parses a DER certificate, describing the failure without echoing the input.
 pub(crate) fn parse(der: &[u8]) -> Result<X509Certificate<'_>, String> {
     match x509_parser::parse_x509_certificate(der) {
-        Ok((rest, cert)) if rest.is_empty() => Ok(cert),
+        Ok(([], cert)) => Ok(cert),
         Ok(_) => Err("the certificate has trailing bytes after its DER encoding".to_owned()),
         Err(e) => Err(format!("the certificate is not valid DER X.509 ({e})")),
     }
@@ -90,16 +90,20 @@ pub(crate) fn chains_to_trusted(
     let intermediates: Vec<X509Certificate<'_>> =
         intermediates.iter().filter_map(|d| parse(d).ok()).collect();
     let mut current = parse(leaf)?;
+    let mut used: Vec<&[u8]> = Vec::new();
     for _depth in 0..6 {
         if let Some(ca) = trusted.iter().find(|ca| issued_by(&current, ca)) {
             return check_validity(ca, now, "trusted issuer certificate");
         }
-        match intermediates
-            .iter()
-            .find(|i| i.is_ca() && issued_by(&current, i))
-        {
+        // An untrusted self-issued certificate ends the chain: nothing can vouch for it.
+        let self_issued = current.issuer().as_raw() == current.subject().as_raw();
+        let next = intermediates.iter().find(|i| {
+            !self_issued && i.is_ca() && !used.contains(&i.as_raw()) && issued_by(&current, i)
+        });
+        match next {
             Some(next) => {
                 check_validity(next, now, "intermediate certificate")?;
+                used.push(next.as_raw());
                 current = next.clone();
             }
             None => {

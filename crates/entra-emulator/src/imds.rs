@@ -120,7 +120,7 @@ async fn run(listener: TcpListener, shared: Arc<Shared>, mut shutdown: watch::Re
                     connections.spawn(async move {
                         let service = service_fn(move |req| {
                             let shared = shared.clone();
-                            async move { Ok::<_, Infallible>(handle(&shared, req)) }
+                            async move { Ok::<_, Infallible>(handle(&shared, &req)) }
                         });
                         let _ = http1::Builder::new()
                             .timer(TokioTimer::new())
@@ -146,7 +146,7 @@ fn bad_request(message: &str) -> Resp {
     )
 }
 
-fn handle(shared: &Shared, req: Request<Incoming>) -> Resp {
+fn handle(shared: &Shared, req: &Request<Incoming>) -> Resp {
     shared.requests.fetch_add(1, Ordering::Relaxed);
     tracing::debug!(method = %req.method(), path = req.uri().path(), "IMDS stub request");
     if req.method() != Method::GET || req.uri().path() != "/metadata/instance/compute" {

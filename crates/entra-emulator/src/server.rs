@@ -309,10 +309,10 @@ fn route(ctx: &Ctx<'_>) -> Resp {
             (&Method::GET, [tenant, "v2.0", ".well-known", "openid-configuration"]) => {
                 crate::routes::discovery::openid_configuration(ctx, cloud, tenant)
             }
-            (&Method::GET, [tenant, "discovery", "v2.0", "keys"])
-            | (&Method::GET, [tenant, "discovery", "keys"]) => {
-                crate::routes::discovery::jwks(ctx, cloud, tenant)
-            }
+            (
+                &Method::GET,
+                [tenant, "discovery", "v2.0", "keys"] | [tenant, "discovery", "keys"],
+            ) => crate::routes::discovery::jwks(ctx, cloud, tenant),
             (&Method::POST, [tenant, "oauth2", "v2.0", "token"]) => {
                 crate::routes::token::token(ctx, kind, tenant)
             }

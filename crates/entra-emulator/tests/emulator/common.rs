@@ -1,6 +1,5 @@
 //! A small real-TLS HTTP/1.1 client for the emulator tests, plus a minimal JWT signer.
 
-
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 

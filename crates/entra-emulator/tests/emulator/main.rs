@@ -1,0 +1,11 @@
+//! End-to-end tests of the emulator over real TLS on loopback.
+#![allow(dead_code, unreachable_pub, missing_docs)]
+
+mod common;
+
+mod assertion;
+mod discovery;
+mod imds;
+mod pop;
+mod resource;
+mod secret;
