@@ -776,3 +776,177 @@ async fn resource_accepts_the_bound_token_only_with_its_certificate() {
     let resp = transport.send(pop, Some(&other)).await.unwrap();
     assert_eq!(resp.status, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn two_apps_sharing_a_file_cache_serve_each_other() {
+    let env = TestEnv::start().await;
+    let dir = std::env::temp_dir().join(format!("msal-e2e-{}", uuid_like()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("cache.json");
+    let build = || {
+        env.app(SNI_APP)
+            .certificate(client_certificate(&env.sni_cert))
+            .token_cache_file(&path)
+            .region_environment(no_env())
+            .build()
+            .unwrap()
+    };
+    let first = build()
+        .acquire_token_for_client([SCOPE])
+        .with_mtls_proof_of_possession()
+        .await
+        .unwrap();
+    let second = build()
+        .acquire_token_for_client([SCOPE])
+        .with_mtls_proof_of_possession()
+        .await
+        .unwrap();
+    assert_eq!(second.token_source(), TokenSource::Cache);
+    assert_eq!(second.token_type(), "mtls_pop");
+    assert_eq!(
+        second.access_token().expose_secret(),
+        first.access_token().expose_secret()
+    );
+    assert!(second.binding_certificate().is_some());
+    assert_eq!(env.emulator.token_requests().len(), 1);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+fn uuid_like() -> String {
+    format!(
+        "{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    )
+}
+
+#[tokio::test]
+async fn custom_login_cloud_maps_to_its_mtls_host() {
+    let env = TestEnv::start_with(|b| b.custom_authority_host("login.contoso-cloud.example")).await;
+    for (region, host) in [
+        (None, "mtlsauth.contoso-cloud.example"),
+        (Some("eastus"), "eastus.mtlsauth.contoso-cloud.example"),
+    ] {
+        let mut builder = ConfidentialClientApplication::builder(SNI_APP)
+            .authority(format!("https://login.contoso-cloud.example/{TENANT}"))
+            .validate_authority(false)
+            .certificate(client_certificate(&env.sni_cert))
+            .transport(env.transport.clone())
+            .region_environment(no_env());
+        if let Some(r) = region {
+            builder = builder.azure_region(AzureRegion::Named(r.into()));
+        }
+        let result = builder
+            .build()
+            .unwrap()
+            .acquire_token_for_client([SCOPE])
+            .with_mtls_proof_of_possession()
+            .await
+            .unwrap();
+        assert_eq!(result.token_endpoint(), Some(endpoint(host).as_str()));
+    }
+    // No instance discovery, no OIDC: the transform is local.
+    assert_eq!(env.emulator.requests().len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_pop_calls_with_several_certificates() {
+    let env = TestEnv::start().await;
+    let cache = Arc::new(MemoryTokenCache::new());
+    let mut apps = Vec::new();
+    for key in [1, 2, 3] {
+        let mut request = CertRequest::new(SNI_SUBJECT);
+        request.key = KeyChoice::Rsa(key);
+        let cert = env.ca.issue(&request).unwrap();
+        apps.push(
+            env.app(SNI_APP)
+                .certificate(client_certificate(&cert))
+                .token_cache(cache.clone())
+                .region_environment(no_env())
+                .build()
+                .unwrap(),
+        );
+    }
+    let mut tasks = Vec::new();
+    for round in 0..60 {
+        let app = apps[round % apps.len()].clone();
+        tasks.push(tokio::spawn(async move {
+            let r = app
+                .acquire_token_for_client([SCOPE])
+                .with_mtls_proof_of_possession()
+                .await
+                .unwrap();
+            (
+                r.binding_certificate().unwrap().x5t_s256().to_owned(),
+                r.access_token().expose_secret().to_owned(),
+            )
+        }));
+    }
+    let mut by_cert: HashMap<String, BTreeSet<String>> = HashMap::new();
+    for t in tasks {
+        let (kid, token) = t.await.unwrap();
+        by_cert.entry(kid).or_default().insert(token);
+    }
+    assert_eq!(by_cert.len(), 3);
+    for (kid, tokens) in &by_cert {
+        assert_eq!(tokens.len(), 1, "one token per certificate");
+        let claims = env
+            .emulator
+            .verify_access_token(tokens.iter().next().unwrap())
+            .unwrap();
+        assert_eq!(claims["cnf"]["x5t#S256"], kid.as_str());
+    }
+    assert_eq!(
+        env.emulator.token_requests().len(),
+        3,
+        "one request per certificate"
+    );
+}
+
+/// A transport that cannot present client certificates.
+#[derive(Debug)]
+struct PlainOnly(Arc<msal::HyperTransport>);
+
+#[async_trait::async_trait]
+impl Transport for PlainOnly {
+    async fn send(
+        &self,
+        request: HttpRequest,
+        identity: Option<&msal::ClientCertificate>,
+    ) -> Result<msal::HttpResponse, msal::layers::mtls_transport::Error> {
+        if identity.is_some() {
+            return Err(
+                msal::layers::mtls_transport::Error::ClientIdentityNotSupported {
+                    transport: "PlainOnly".to_owned(),
+                },
+            );
+        }
+        self.0.send(request, None).await
+    }
+}
+
+#[tokio::test]
+async fn a_transport_without_client_certificates_is_a_typed_error() {
+    let env = TestEnv::start().await;
+    let app = ConfidentialClientApplication::builder(SNI_APP)
+        .authority(AUTHORITY)
+        .certificate(client_certificate(&env.sni_cert))
+        .send_x5c(true)
+        .transport(Arc::new(PlainOnly(env.transport.clone())))
+        .region_environment(no_env())
+        .build()
+        .unwrap();
+    // Bearer works through it...
+    app.acquire_token_for_client([SCOPE]).await.unwrap();
+    // ...PoP says exactly why it cannot.
+    let err = app
+        .acquire_token_for_client([SCOPE])
+        .with_mtls_proof_of_possession()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "client_identity_not_supported");
+    assert_eq!(env.emulator.token_requests().len(), 1);
+}
