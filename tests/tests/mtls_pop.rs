@@ -916,13 +916,11 @@ impl Transport for PlainOnly {
         &self,
         request: HttpRequest,
         identity: Option<&msal::ClientCertificate>,
-    ) -> Result<msal::HttpResponse, msal::layers::mtls_transport::Error> {
+    ) -> Result<msal::HttpResponse, mtls_transport::Error> {
         if identity.is_some() {
-            return Err(
-                msal::layers::mtls_transport::Error::ClientIdentityNotSupported {
-                    transport: "PlainOnly".to_owned(),
-                },
-            );
+            return Err(mtls_transport::Error::ClientIdentityNotSupported {
+                transport: "PlainOnly".to_owned(),
+            });
         }
         self.0.send(request, None).await
     }
