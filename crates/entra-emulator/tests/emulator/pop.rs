@@ -316,3 +316,131 @@ async fn federated_credential_two_leg_exchange_over_mtls() {
     let r = post_token(&s.em, MTLS, TENANT, Some(&s.registered), &f).await;
     assert_eq!((r.status, r.error_code()), (401, 500181));
 }
+
+#[tokio::test]
+async fn pop_over_tls12_with_rsa_and_ecdsa_client_certificates() {
+    use rustls::pki_types::pem::PemObject as _;
+    let s = setup().await;
+    let ec =
+        s.ca.issue(&CertRequest::new("sni.contoso.test").with_key(KeyChoice::EcdsaP256))
+            .unwrap();
+    for (client_id, id) in [("cert-app", &s.registered), ("sni-app", &ec)] {
+        let mut roots = rustls::RootCertStore::empty();
+        roots
+            .add(rustls::pki_types::CertificateDer::from(
+                s.em.ca_certificate_der(),
+            ))
+            .unwrap();
+        let chain = rustls::pki_types::CertificateDer::pem_slice_iter(id.chain_pem.as_bytes())
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(id.key_pem.as_bytes()).unwrap();
+        let cfg = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_protocol_versions(&[&rustls::version::TLS12])
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_client_auth_cert(chain, key)
+        .unwrap();
+        let mut conn = Conn::open_with(&s.em, MTLS, std::sync::Arc::new(cfg)).await;
+        let r = conn
+            .send(
+                "POST",
+                &format!("/{TENANT}/oauth2/v2.0/token"),
+                &[],
+                Some(&pop_form(client_id)),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{client_id}: {}", r.body);
+        let claims =
+            s.em.verify_access_token(r.json()["access_token"].as_str().unwrap())
+                .unwrap();
+        assert_eq!(claims["cnf"]["x5t#S256"], x5t_s256(&id.leaf_der));
+    }
+}
+
+/// Presents `cert` but signs the handshake with a different key.
+#[derive(Debug)]
+struct MismatchedKey(std::sync::Arc<rustls::sign::CertifiedKey>);
+
+impl rustls::client::ResolvesClientCert for MismatchedKey {
+    fn resolve(
+        &self,
+        _: &[&[u8]],
+        _: &[rustls::SignatureScheme],
+    ) -> Option<std::sync::Arc<rustls::sign::CertifiedKey>> {
+        Some(self.0.clone())
+    }
+
+    fn has_certs(&self) -> bool {
+        true
+    }
+}
+
+#[tokio::test]
+async fn handshake_signature_is_verified() {
+    use rustls::pki_types::pem::PemObject as _;
+    let s = setup().await;
+    // Registered certificate (bundled RSA key 0) with the private key of bundled RSA key 1.
+    let wrong =
+        s.ca.issue(&CertRequest::new("x").with_key(KeyChoice::Rsa(1)))
+            .unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let key = provider
+        .key_provider
+        .load_private_key(
+            rustls::pki_types::PrivateKeyDer::from_pem_slice(wrong.key_pem.as_bytes()).unwrap(),
+        )
+        .unwrap();
+    let certified = rustls::sign::CertifiedKey::new(
+        vec![rustls::pki_types::CertificateDer::from(
+            s.registered.leaf_der.clone(),
+        )],
+        key,
+    );
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(rustls::pki_types::CertificateDer::from(
+            s.em.ca_certificate_der(),
+        ))
+        .unwrap();
+    let cfg = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_client_cert_resolver(std::sync::Arc::new(MismatchedKey(std::sync::Arc::new(
+            certified,
+        ))));
+    let tcp = tokio::net::TcpStream::connect(s.em.addr()).await.unwrap();
+    let tls = tokio_rustls::TlsConnector::from(std::sync::Arc::new(cfg))
+        .connect(rustls::pki_types::ServerName::try_from(MTLS).unwrap(), tcp)
+        .await;
+    // In TLS 1.3 the client finishes before the server checks CertificateVerify; the failure then
+    // shows on the first request.
+    let failed = match tls {
+        Err(_) => true,
+        Ok(tls) => match hyper::client::conn::http1::handshake::<
+            _,
+            http_body_util::Full<bytes::Bytes>,
+        >(hyper_util::rt::TokioIo::new(tls))
+        .await
+        {
+            Err(_) => true,
+            Ok((mut sender, conn)) => {
+                tokio::spawn(conn);
+                let req = hyper::Request::post(format!("/{TENANT}/oauth2/v2.0/token"))
+                    .header("host", MTLS)
+                    .body(http_body_util::Full::new(bytes::Bytes::new()))
+                    .unwrap();
+                sender.send_request(req).await.is_err()
+            }
+        },
+    };
+    assert!(
+        failed,
+        "a handshake signed with the wrong key must not complete"
+    );
+    assert_eq!(s.em.tls_handshakes(), 0);
+    assert!(s.em.requests().is_empty());
+}
