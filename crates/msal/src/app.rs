@@ -10,7 +10,8 @@ use token_cache::{MemoryTokenCache, TokenCache};
 use tokio::sync::OnceCell;
 
 use crate::credential::{
-    AssertionContext, BoxError, ClientAssertionProvider, ClientCredential, FnAssertionProvider,
+    AssertionContext, BoundAssertion, BoundAssertionProvider, BoxError, ClientAssertionProvider,
+    ClientCredential, FnAssertionProvider, FnBoundAssertionProvider,
 };
 use crate::endpoints::Endpoints;
 use crate::inflight::InFlight;
@@ -55,6 +56,8 @@ pub(crate) struct Inner {
     pub(crate) last_requests: Mutex<telemetry::LastRequests>,
     pub(crate) region: RegionConfig,
     pub(crate) inflight: InFlight,
+    /// The binding certificate the bound-assertion provider returned last (cache lookups use it).
+    pub(crate) last_binding: Mutex<Option<ClientCertificate>>,
 }
 
 impl ConfidentialClientApplication {
@@ -69,6 +72,7 @@ impl ConfidentialClientApplication {
             cache: None,
             cache_file: None,
             validate_authority: true,
+            send_certificate_over_mtls: false,
             region: None,
             imds_base: None,
             env: None,
@@ -126,6 +130,7 @@ pub struct ConfidentialClientApplicationBuilder {
     cache: Option<Arc<dyn TokenCache>>,
     cache_file: Option<std::path::PathBuf>,
     validate_authority: bool,
+    send_certificate_over_mtls: bool,
     region: Option<AzureRegion>,
     imds_base: Option<String>,
     env: Option<EnvLookup>,
@@ -150,6 +155,7 @@ impl ConfidentialClientApplicationBuilder {
         self.credential = Some(ClientCredential::Certificate {
             certificate,
             send_x5c: false,
+            over_mtls: false,
         });
         self
     }
@@ -185,6 +191,50 @@ impl ConfidentialClientApplicationBuilder {
             Box<dyn Future<Output = Result<String, BoxError>> + Send>,
         > { Box::pin(callback(ctx)) };
         self.client_assertion_provider(Arc::new(FnAssertionProvider(boxed)))
+    }
+
+    /// Send ordinary Bearer requests over mTLS too ("Bearer over mTLS", MSAL.NET's
+    /// `SendCertificateOverMtls`): the certificate is presented in TLS to the `mtlsauth` host and
+    /// the request still carries a signed assertion, which then always includes `x5c` and has the
+    /// mTLS token endpoint as `aud`. Tokens are cached under the certificate's key id. Only valid
+    /// with [`Self::certificate`]; `build()` fails with `invalid_credential_material` otherwise.
+    pub fn send_certificate_over_mtls(mut self, enabled: bool) -> Self {
+        self.send_certificate_over_mtls = enabled;
+        self
+    }
+
+    /// Authenticate with an assertion bound to a certificate (leg 2 of a federated exchange):
+    /// requests go over mTLS presenting `binding_certificate` with `client_assertion_type`
+    /// `jwt-pop`. The pair is fixed; prefer [`Self::bound_assertion_provider`] for rotation.
+    pub fn client_assertion_with_binding(
+        mut self,
+        assertion: impl Into<SecretString>,
+        binding_certificate: ClientCertificate,
+    ) -> Self {
+        self.credential = Some(ClientCredential::BoundAssertion(BoundAssertion::new(
+            assertion,
+            Some(binding_certificate),
+        )));
+        self
+    }
+
+    /// Authenticate with (assertion, binding certificate) pairs from a provider, called once per
+    /// network token request. [`crate::FederatedLeg1`] wires leg 1 of a federated exchange in.
+    pub fn bound_assertion_provider(mut self, provider: Arc<dyn BoundAssertionProvider>) -> Self {
+        self.credential = Some(ClientCredential::BoundAssertionProvider(provider));
+        self
+    }
+
+    /// Authenticate with (assertion, binding certificate) pairs from an async closure.
+    pub fn bound_assertion_callback<F, Fut>(self, callback: F) -> Self
+    where
+        F: Fn(AssertionContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<BoundAssertion, BoxError>> + Send + 'static,
+    {
+        let boxed = move |ctx: AssertionContext| -> std::pin::Pin<
+            Box<dyn Future<Output = Result<BoundAssertion, BoxError>> + Send>,
+        > { Box::pin(callback(ctx)) };
+        self.bound_assertion_provider(Arc::new(FnBoundAssertionProvider(boxed)))
     }
 
     /// Use this HTTP transport instead of the default rustls + hyper one (custom roots, proxies,
@@ -249,7 +299,19 @@ impl ConfidentialClientApplicationBuilder {
             ClientCredential::Certificate { certificate, .. } => ClientCredential::Certificate {
                 certificate,
                 send_x5c: self.send_x5c,
+                over_mtls: self.send_certificate_over_mtls,
             },
+            other if self.send_certificate_over_mtls => {
+                return Err(Error::InvalidCredentialMaterial {
+                    reason: format!(
+                        "send_certificate_over_mtls is only valid with a certificate credential (.certificate(...)), not a {}",
+                        other.kind()
+                    ),
+                })
+            }
+            ClientCredential::BoundAssertion(b) if b.assertion().is_empty() => {
+                return Err(Error::InvalidClientAssertion)
+            }
             ClientCredential::Secret(s) if s.is_empty() => return Err(Error::NoCredential),
             ClientCredential::Assertion(a) if a.is_empty() => {
                 return Err(Error::InvalidClientAssertion)
@@ -286,6 +348,7 @@ impl ConfidentialClientApplicationBuilder {
                     env: self.env.unwrap_or_else(RegionConfig::process_env),
                 },
                 inflight: InFlight::default(),
+                last_binding: Mutex::new(None),
             }),
         })
     }

@@ -50,6 +50,125 @@ where
     }
 }
 
+/// A client assertion together with the certificate it is bound to: what leg 2 of a federated
+/// (FIC) exchange over mTLS sends. With a binding certificate the request goes over mTLS
+/// presenting it, with `client_assertion_type` `jwt-pop`; without one it is an ordinary
+/// `jwt-bearer` assertion over TLS.
+#[derive(Clone)]
+pub struct BoundAssertion {
+    assertion: SecretString,
+    binding_certificate: Option<ClientCertificate>,
+}
+
+impl BoundAssertion {
+    /// An assertion (e.g. a leg-1 `mtls_pop` token) and the certificate it is bound to.
+    pub fn new(
+        assertion: impl Into<SecretString>,
+        binding_certificate: Option<ClientCertificate>,
+    ) -> Self {
+        Self {
+            assertion: assertion.into(),
+            binding_certificate,
+        }
+    }
+
+    /// Leg 1's result as leg 2's credential: its token and its binding certificate. `None` for a
+    /// result that is not certificate-bound.
+    pub fn from_result(result: &crate::AuthenticationResult) -> Option<Self> {
+        let binding = result.binding_certificate()?;
+        Some(Self::new(
+            result.access_token().clone(),
+            Some(binding.client_identity().clone()),
+        ))
+    }
+
+    /// The assertion.
+    pub fn assertion(&self) -> &SecretString {
+        &self.assertion
+    }
+
+    /// The certificate the assertion is bound to, if any.
+    pub fn binding_certificate(&self) -> Option<&ClientCertificate> {
+        self.binding_certificate.as_ref()
+    }
+}
+
+impl fmt::Debug for BoundAssertion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BoundAssertion")
+            .field("assertion", &"<redacted>")
+            .field("binding_certificate", &self.binding_certificate)
+            .finish()
+    }
+}
+
+/// Supplies an assertion and its binding certificate together for each network token request,
+/// so the two cannot drift apart when the certificate rotates. Called once per network request,
+/// never on cache hits.
+#[async_trait::async_trait]
+pub trait BoundAssertionProvider: Send + Sync + fmt::Debug {
+    /// Return the assertion and the certificate it is bound to.
+    async fn bound_assertion(&self, context: &AssertionContext)
+        -> Result<BoundAssertion, BoxError>;
+}
+
+type BoundFuture = Pin<Box<dyn Future<Output = Result<BoundAssertion, BoxError>> + Send>>;
+
+/// Adapts an async closure into a [`BoundAssertionProvider`].
+pub(crate) struct FnBoundAssertionProvider<F>(pub(crate) F);
+
+impl<F> fmt::Debug for FnBoundAssertionProvider<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("FnBoundAssertionProvider")
+    }
+}
+
+#[async_trait::async_trait]
+impl<F> BoundAssertionProvider for FnBoundAssertionProvider<F>
+where
+    F: Fn(AssertionContext) -> BoundFuture + Send + Sync,
+{
+    async fn bound_assertion(
+        &self,
+        context: &AssertionContext,
+    ) -> Result<BoundAssertion, BoxError> {
+        (self.0)(context.clone()).await
+    }
+}
+
+/// The audience of the token a federated (leg-1) credential is requested for.
+pub const TOKEN_EXCHANGE_SCOPE: &str = "api://AzureADTokenExchange/.default";
+
+/// Leg 1 of a federated exchange as a [`BoundAssertionProvider`]: acquires an `mtls_pop` token
+/// for [`TOKEN_EXCHANGE_SCOPE`] with the leg-1 application (served from its cache while valid)
+/// and hands it, with its binding certificate, to leg 2.
+#[derive(Debug, Clone)]
+pub struct FederatedLeg1 {
+    app: crate::ConfidentialClientApplication,
+}
+
+impl FederatedLeg1 {
+    /// Leg 1 = `app`, which must have a certificate credential.
+    pub fn new(app: crate::ConfidentialClientApplication) -> Self {
+        Self { app }
+    }
+}
+
+#[async_trait::async_trait]
+impl BoundAssertionProvider for FederatedLeg1 {
+    async fn bound_assertion(
+        &self,
+        _context: &AssertionContext,
+    ) -> Result<BoundAssertion, BoxError> {
+        let result = self
+            .app
+            .acquire_token_for_client([TOKEN_EXCHANGE_SCOPE])
+            .with_mtls_proof_of_possession()
+            .await?;
+        BoundAssertion::from_result(&result).ok_or_else(|| "leg 1 returned an unbound token".into())
+    }
+}
+
 /// The credential an application authenticates with.
 #[derive(Clone)]
 pub(crate) enum ClientCredential {
@@ -57,9 +176,14 @@ pub(crate) enum ClientCredential {
     Certificate {
         certificate: ClientCertificate,
         send_x5c: bool,
+        /// Bearer over mTLS: present the certificate in TLS and send the assertion to the
+        /// mTLS host.
+        over_mtls: bool,
     },
     Assertion(SecretString),
     AssertionProvider(Arc<dyn ClientAssertionProvider>),
+    BoundAssertion(BoundAssertion),
+    BoundAssertionProvider(Arc<dyn BoundAssertionProvider>),
 }
 
 impl ClientCredential {
@@ -69,6 +193,8 @@ impl ClientCredential {
             ClientCredential::Certificate { .. } => "certificate",
             ClientCredential::Assertion(_) => "client_assertion",
             ClientCredential::AssertionProvider(_) => "client_assertion_provider",
+            ClientCredential::BoundAssertion(_) => "bound_client_assertion",
+            ClientCredential::BoundAssertionProvider(_) => "bound_client_assertion_provider",
         }
     }
 }
@@ -79,11 +205,14 @@ impl fmt::Debug for ClientCredential {
             ClientCredential::Certificate {
                 certificate,
                 send_x5c,
+                over_mtls,
             } => f
                 .debug_struct("Certificate")
                 .field("certificate", certificate)
                 .field("send_x5c", send_x5c)
+                .field("over_mtls", over_mtls)
                 .finish(),
+            ClientCredential::BoundAssertion(b) => fmt::Debug::fmt(b, f),
             other => write!(f, "{}(<redacted>)", other.kind()),
         }
     }

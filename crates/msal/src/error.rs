@@ -66,8 +66,15 @@ pub enum Error {
         reason: String,
     },
 
+    /// An option needs another kind of credential than the one configured.
+    #[error("{reason}")]
+    InvalidCredentialMaterial {
+        /// Which option and which credential.
+        reason: String,
+    },
+
     /// mTLS Proof-of-Possession was requested but the application has no certificate credential.
-    #[error("mTLS Proof-of-Possession requires a certificate for this request: configure the application with .certificate(...) (a client secret or a plain client assertion cannot bind a token)")]
+    #[error("mTLS Proof-of-Possession requires a certificate for this request: configure the application with .certificate(...), or pass a certificate-bound client assertion (.client_assertion_with_binding / .bound_assertion_provider); a client secret or a plain client assertion cannot bind a token")]
     MtlsCertificateNotProvided,
 
     /// The service answered a Proof-of-Possession request without a `token_type`.
@@ -103,6 +110,7 @@ impl Error {
             Error::AssertionProvider { .. } => "client_assertion_provider_failed",
             Error::InvalidClientAssertion => "invalid_client_assertion",
             Error::InvalidImdsEndpoint { .. } => "invalid_imds_endpoint",
+            Error::InvalidCredentialMaterial { .. } => "invalid_credential_material",
             Error::MtlsCertificateNotProvided => "mtls_certificate_not_provided",
             Error::TokenTypeMissing => "token_type_missing",
             Error::TokenTypeMismatch { .. } => "token_type_mismatch",

@@ -40,7 +40,10 @@ mod result;
 
 pub use app::{ConfidentialClientApplication, ConfidentialClientApplicationBuilder};
 pub use binding::BindingCertificate;
-pub use credential::{AssertionContext, BoxError, ClientAssertionProvider};
+pub use credential::{
+    AssertionContext, BoundAssertion, BoundAssertionProvider, BoxError, ClientAssertionProvider,
+    FederatedLeg1, TOKEN_EXCHANGE_SCOPE,
+};
 pub use error::{Error, ServiceError};
 pub use headers::{CLIENT_SKU, CLIENT_VERSION};
 pub use region::{

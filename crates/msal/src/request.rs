@@ -8,7 +8,7 @@ use mtls_transport::HttpRequest;
 use oauth2_core::{
     AssertionFlavor, AssertionOptions, AuthorityKind, ClientAuthentication, ClientCertificate,
     ClientCredentialsRequest, ErrorResponse, Scopes, SecretString, TokenResponse,
-    JWT_BEARER_ASSERTION_TYPE,
+    JWT_BEARER_ASSERTION_TYPE, JWT_POP_ASSERTION_TYPE,
 };
 use telemetry::{ApiId, CacheRefreshReason, CurrentRequest, TokenTypeCode};
 use token_cache::{CachedAccessToken, PartitionKey};
@@ -47,7 +47,10 @@ enum Lookup {
 /// What kind of token one call asks for, decided before the cache is consulted.
 struct Plan {
     token_type: &'static str,
-    /// The certificate presented in TLS (mTLS PoP); its `x5t#S256` is the cache key id.
+    pop: bool,
+    /// The certificate presented in TLS (mTLS PoP, Bearer over mTLS, bound assertions); its
+    /// `x5t#S256` is the cache key id. For a bound-assertion provider it is the certificate the
+    /// provider returned last (the actual one is known only after calling it).
     identity: Option<ClientCertificate>,
 }
 
@@ -86,22 +89,78 @@ impl<'a> AcquireTokenForClient<'a> {
 
     fn plan(&self) -> Result<Plan, Error> {
         let inner = &self.app.inner;
-        if !self.mtls_pop {
-            return Ok(Plan {
-                token_type: BEARER,
-                identity: None,
-            });
-        }
-        let ClientCredential::Certificate { certificate, .. } = &inner.credential else {
-            return Err(Error::MtlsCertificateNotProvided);
+        let identity = match &inner.credential {
+            ClientCredential::Certificate {
+                certificate,
+                over_mtls,
+                ..
+            } if self.mtls_pop || *over_mtls => Some(certificate.clone()),
+            ClientCredential::BoundAssertion(bound) => bound.binding_certificate().cloned(),
+            ClientCredential::BoundAssertionProvider(_) => inner
+                .last_binding
+                .lock()
+                .map(|l| l.clone())
+                .unwrap_or_default(),
+            ClientCredential::Certificate { .. }
+            | ClientCredential::Secret(_)
+            | ClientCredential::Assertion(_)
+            | ClientCredential::AssertionProvider(_) => None,
         };
-        // Authority guards (tenanted, supported cloud and kind) run before the cache and before
-        // any certificate leaves the process; the region is applied later.
-        mtls_transport::mtls_token_endpoint(&inner.authority, None)?;
+        if self.mtls_pop {
+            let can_bind = match &inner.credential {
+                ClientCredential::Certificate { .. }
+                | ClientCredential::BoundAssertionProvider(_) => true,
+                ClientCredential::BoundAssertion(bound) => bound.binding_certificate().is_some(),
+                _ => false,
+            };
+            if !can_bind {
+                return Err(Error::MtlsCertificateNotProvided);
+            }
+        }
+        if self.mtls_pop || identity.is_some() {
+            // Authority guards (tenanted, supported cloud and kind) run before the cache and
+            // before any certificate leaves the process; the region is applied later.
+            mtls_transport::mtls_token_endpoint(&inner.authority, None)?;
+        }
         Ok(Plan {
-            token_type: MTLS_POP,
-            identity: Some(certificate.clone()),
+            token_type: if self.mtls_pop { MTLS_POP } else { BEARER },
+            pop: self.mtls_pop,
+            identity,
         })
+    }
+
+    /// The certificate to present and, for bound assertions, the assertion: the provider is
+    /// called here, once per network request.
+    async fn identity_for_request(
+        &self,
+        plan: &Plan,
+    ) -> Result<(Option<ClientCertificate>, Option<SecretString>), Error> {
+        let inner = &self.app.inner;
+        match &inner.credential {
+            ClientCredential::BoundAssertion(bound) => Ok((
+                bound.binding_certificate().cloned(),
+                Some(bound.assertion().clone()),
+            )),
+            ClientCredential::BoundAssertionProvider(provider) => {
+                let context = AssertionContext {
+                    client_id: inner.client_id.clone(),
+                    token_endpoint: inner.authority.token_endpoint().to_string(),
+                };
+                let bound = provider.bound_assertion(&context).await.map_err(|e| {
+                    Error::AssertionProvider {
+                        reason: e.to_string(),
+                    }
+                })?;
+                if let Ok(mut last) = inner.last_binding.lock() {
+                    last.clone_from(&bound.binding_certificate().cloned());
+                }
+                Ok((
+                    bound.binding_certificate().cloned(),
+                    Some(bound.assertion().clone()),
+                ))
+            }
+            _ => Ok((plan.identity.clone(), None)),
+        }
     }
 
     async fn run(self) -> Result<AuthenticationResult, Error> {
@@ -206,10 +265,10 @@ impl<'a> AcquireTokenForClient<'a> {
     }
 
     /// The token endpoint for this request, the realm to cache under, and the region used.
-    async fn endpoint(&self, plan: &Plan) -> Result<(Url, String, RegionDetails), Error> {
+    async fn endpoint(&self, mtls: bool) -> Result<(Url, String, RegionDetails), Error> {
         let inner = &self.app.inner;
         let region = inner.region.resolve(inner.transport.as_ref()).await;
-        if plan.identity.is_some() {
+        if mtls {
             let url = mtls_transport::mtls_token_endpoint(&inner.authority, region.region_used())?;
             return Ok((url, inner.authority.tenant().to_owned(), region));
         }
@@ -240,17 +299,33 @@ impl<'a> AcquireTokenForClient<'a> {
         reason: CacheRefreshReason,
     ) -> Result<AuthenticationResult, Error> {
         let inner = &self.app.inner;
-        let (token_endpoint, tenant, region) = self.endpoint(plan).await?;
+        let (identity, bound_assertion) = self.identity_for_request(plan).await?;
+        if plan.pop && identity.is_none() {
+            return Err(Error::MtlsCertificateNotProvided);
+        }
+        // Stored under the key id of the certificate actually presented.
+        let partition = PartitionKey::new(
+            partition.environment(),
+            partition.client_id(),
+            partition.tenant(),
+            partition.token_type(),
+            identity.as_ref().map(|c| c.x5t_s256()),
+        );
+        let (token_endpoint, tenant, region) = self.endpoint(identity.is_some()).await?;
 
-        let authentication = match &plan.identity {
-            Some(_) => ClientAuthentication::TlsClientCertificate,
-            None => self.client_authentication(token_endpoint.as_str()).await?,
-        };
+        let authentication = self
+            .client_authentication(
+                token_endpoint.as_str(),
+                identity.is_some(),
+                plan.pop,
+                bound_assertion,
+            )
+            .await?;
         let request = ClientCredentialsRequest {
             client_id: inner.client_id.clone(),
             scopes: scopes.clone(),
             authentication,
-            token_type: plan.identity.as_ref().map(|_| MTLS_POP.to_owned()),
+            token_type: plan.pop.then(|| MTLS_POP.to_owned()),
             extra: Vec::new(),
         };
         let correlation_id = self
@@ -260,7 +335,7 @@ impl<'a> AcquireTokenForClient<'a> {
         let current = CurrentRequest {
             api: ApiId::AcquireTokenForClient,
             cache_refresh: reason,
-            token_type: if plan.identity.is_some() {
+            token_type: if plan.pop {
                 TokenTypeCode::MtlsPop
             } else {
                 TokenTypeCode::Bearer
@@ -291,7 +366,7 @@ impl<'a> AcquireTokenForClient<'a> {
         let started = std::time::Instant::now();
         let response = inner
             .transport
-            .send(http_request, plan.identity.as_ref())
+            .send(http_request, identity.as_ref())
             .await?;
         let status = response.status.as_u16();
         tracing::debug!(
@@ -328,16 +403,16 @@ impl<'a> AcquireTokenForClient<'a> {
 
         let token = TokenResponse::parse(&response.body)?;
         // A PoP request must get a PoP token: a downgraded answer is an error and never cached.
-        let token_type = match (&plan.identity, token.token_type.as_deref()) {
-            (Some(_), None) => return Err(Error::TokenTypeMissing),
-            (Some(_), Some(t)) if !t.eq_ignore_ascii_case(MTLS_POP) => {
+        let token_type = match (plan.pop, token.token_type.as_deref()) {
+            (true, None) => return Err(Error::TokenTypeMissing),
+            (true, Some(t)) if !t.eq_ignore_ascii_case(MTLS_POP) => {
                 return Err(Error::TokenTypeMismatch {
                     expected: MTLS_POP.to_owned(),
                     received: t.to_owned(),
                 })
             }
-            (Some(_), Some(_)) => MTLS_POP.to_owned(),
-            (None, t) => t.unwrap_or(BEARER).to_owned(),
+            (true, Some(_)) => MTLS_POP.to_owned(),
+            (false, t) => t.unwrap_or(BEARER).to_owned(),
         };
         if let Ok(mut l) = inner.last_requests.lock() {
             l.reset();
@@ -367,7 +442,7 @@ impl<'a> AcquireTokenForClient<'a> {
             correlation_id: Some(correlation_id),
             tenant_id: tenant,
             token_endpoint: Some(token_endpoint.to_string()),
-            binding_certificate: plan.identity.clone().map(BindingCertificate::new),
+            binding_certificate: identity.filter(|_| plan.pop).map(BindingCertificate::new),
             region,
         })
     }
@@ -375,16 +450,25 @@ impl<'a> AcquireTokenForClient<'a> {
     async fn client_authentication(
         &self,
         token_endpoint: &str,
+        over_mtls: bool,
+        pop: bool,
+        bound_assertion: Option<SecretString>,
     ) -> Result<ClientAuthentication, Error> {
         let inner = &self.app.inner;
         Ok(match &inner.credential {
             ClientCredential::Secret(secret) => ClientAuthentication::Secret(secret.clone()),
+            // PoP with a certificate: the TLS handshake authenticates; no assertion is sent.
+            ClientCredential::Certificate { .. } if pop => {
+                ClientAuthentication::TlsClientCertificate
+            }
             ClientCredential::Certificate {
                 certificate,
                 send_x5c,
+                ..
             } => {
                 let mut options = AssertionOptions::new(&inner.client_id, token_endpoint);
-                options.send_x5c = *send_x5c;
+                // Bearer over mTLS always sends the chain (MSAL.NET forces x5c there).
+                options.send_x5c = *send_x5c || over_mtls;
                 options.flavor = match inner.authority.kind() {
                     AuthorityKind::Adfs => AssertionFlavor::Adfs,
                     _ => AssertionFlavor::Entra,
@@ -420,6 +504,21 @@ impl<'a> AcquireTokenForClient<'a> {
                     assertion_type: JWT_BEARER_ASSERTION_TYPE,
                 }
             }
+            ClientCredential::BoundAssertion(_) | ClientCredential::BoundAssertionProvider(_) => {
+                let assertion = bound_assertion.unwrap_or_default();
+                if assertion.expose_secret().trim().is_empty() {
+                    return Err(Error::InvalidClientAssertion);
+                }
+                ClientAuthentication::Assertion {
+                    assertion,
+                    // jwt-pop whenever the assertion travels with its binding certificate.
+                    assertion_type: if over_mtls {
+                        JWT_POP_ASSERTION_TYPE
+                    } else {
+                        JWT_BEARER_ASSERTION_TYPE
+                    },
+                }
+            }
         })
     }
 }
@@ -441,7 +540,11 @@ fn result_from_cache(
         tenant_id: entry.partition.tenant().to_owned(),
         token_endpoint: None,
         // The key id matched, so the current certificate has the same DER as the bound one.
-        binding_certificate: plan.identity.clone().map(BindingCertificate::new),
+        binding_certificate: plan
+            .identity
+            .clone()
+            .filter(|_| plan.pop)
+            .map(BindingCertificate::new),
         region: RegionDetails::NONE,
     }
 }
