@@ -34,8 +34,9 @@ use crate::{CachedAccessToken, Error, MemoryTokenCache, PartitionKey, TokenCache
 /// * Everything MSAL Python or another library wrote that this crate does not understand is
 ///   kept as it was.
 ///
-/// File work runs on Tokio's blocking pool (`spawn_blocking`) when called inside a Tokio
-/// runtime, inline otherwise. The cross-process lock is advisory: writers that do not take it
+/// Reading, parsing and writing run on Tokio's blocking pool (`spawn_blocking`) when called
+/// inside a Tokio runtime, inline otherwise; the per-lookup change check (one `stat`) runs
+/// inline. The cross-process lock is advisory: writers that do not take it
 /// (MSAL Python's own `SerializableTokenCache`, msal-extensions' `.lockfile`) are not
 /// serialized against this one.
 #[derive(Clone)]
@@ -168,9 +169,14 @@ impl FileTokenCache {
         self.len() == 0
     }
 
+    /// The index, reloaded first if the file changed on disk. The change check is one `stat`,
+    /// made inline (it reads no data; sending it to the blocking pool would cost more than the
+    /// call); reading and parsing run on the blocking pool.
     async fn refresh(&self) -> Result<Arc<MemoryTokenCache>, Error> {
-        let inner = self.inner.clone();
-        blocking(move || inner.refresh()).await?;
+        if self.inner.current_stamp()? != self.inner.installed_stamp()? {
+            let inner = self.inner.clone();
+            blocking(move || inner.refresh()).await?;
+        }
         self.inner.index()
     }
 }
@@ -182,7 +188,17 @@ impl TokenCache for FileTokenCache {
         partition: &PartitionKey,
         scopes: &Scopes,
     ) -> Result<Option<CachedAccessToken>, Error> {
-        self.refresh().await?.find_sync(partition, scopes)
+        let index = self.refresh().await?;
+        MemoryTokenCache::find_sync(&index, partition, scopes)
+    }
+
+    async fn find_shared(
+        &self,
+        partition: &PartitionKey,
+        scopes: &Scopes,
+    ) -> Result<Option<Arc<CachedAccessToken>>, Error> {
+        let index = self.refresh().await?;
+        MemoryTokenCache::find_shared(&index, partition, scopes)
     }
 
     async fn store(&self, token: CachedAccessToken) -> Result<(), Error> {

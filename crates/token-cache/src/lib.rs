@@ -36,6 +36,8 @@ pub use file::FileTokenCache;
 pub use memory::MemoryTokenCache;
 pub use oauth2_core::{Scopes, SecretString};
 
+use std::sync::Arc;
+
 /// A store of access tokens.
 ///
 /// Implement it to keep tokens somewhere else (Redis, a database, a key vault). Implementations
@@ -49,6 +51,17 @@ pub trait TokenCache: Send + Sync + std::fmt::Debug {
         partition: &PartitionKey,
         scopes: &Scopes,
     ) -> Result<Option<CachedAccessToken>, Error>;
+
+    /// Like [`find`](Self::find), returning a shared entry. The built-in backends answer a hit
+    /// without copying the entry (no allocation for the token, the partition or the scopes);
+    /// the default wraps [`find`](Self::find).
+    async fn find_shared(
+        &self,
+        partition: &PartitionKey,
+        scopes: &Scopes,
+    ) -> Result<Option<Arc<CachedAccessToken>>, Error> {
+        Ok(self.find(partition, scopes).await?.map(Arc::new))
+    }
 
     /// Store `token`, replacing the entry with the same partition and scope set.
     async fn store(&self, token: CachedAccessToken) -> Result<(), Error>;
@@ -67,13 +80,21 @@ pub trait TokenCache: Send + Sync + std::fmt::Debug {
 }
 
 #[async_trait::async_trait]
-impl<T: TokenCache + ?Sized> TokenCache for std::sync::Arc<T> {
+impl<T: TokenCache + ?Sized> TokenCache for Arc<T> {
     async fn find(
         &self,
         partition: &PartitionKey,
         scopes: &Scopes,
     ) -> Result<Option<CachedAccessToken>, Error> {
         (**self).find(partition, scopes).await
+    }
+
+    async fn find_shared(
+        &self,
+        partition: &PartitionKey,
+        scopes: &Scopes,
+    ) -> Result<Option<Arc<CachedAccessToken>>, Error> {
+        (**self).find_shared(partition, scopes).await
     }
 
     async fn store(&self, token: CachedAccessToken) -> Result<(), Error> {

@@ -164,6 +164,14 @@ impl TokenCache for MemoryTokenCache {
         self.find_sync(partition, scopes)
     }
 
+    async fn find_shared(
+        &self,
+        partition: &PartitionKey,
+        scopes: &Scopes,
+    ) -> Result<Option<Arc<CachedAccessToken>>, Error> {
+        MemoryTokenCache::find_shared(self, partition, scopes)
+    }
+
     async fn store(&self, token: CachedAccessToken) -> Result<(), Error> {
         self.store_sync(token)
     }
@@ -295,6 +303,82 @@ mod tests {
             .remove_sync(&key("bearer", None), &scopes(&["s"]))
             .unwrap());
         assert!(cache.is_empty());
+    }
+
+    #[tokio::test]
+    async fn trait_find_shared_returns_the_stored_entry_without_copying() {
+        let cache = MemoryTokenCache::new();
+        cache
+            .store_many(vec![
+                token(key("bearer", None), &["a"], "a", 100),
+                token(key("bearer", None), &["b"], "b", 100),
+            ])
+            .await
+            .unwrap();
+        let one = TokenCache::find_shared(&cache, &key("bearer", None), &scopes(&["a"]))
+            .await
+            .unwrap()
+            .unwrap();
+        let two = TokenCache::find_shared(&cache, &key("bearer", None), &scopes(&["a"]))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(Arc::ptr_eq(&one, &two));
+        assert_eq!(one.secret.expose_secret(), "a");
+        // through an `Arc<dyn TokenCache>`, as the facade holds it
+        let shared: Arc<dyn TokenCache> = Arc::new(cache);
+        let three = shared
+            .find_shared(&key("bearer", None), &scopes(&["b"]))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(three.secret.expose_secret(), "b");
+        assert!(shared
+            .find_shared(&key("mtls_pop", Some("k")), &scopes(&["b"]))
+            .await
+            .unwrap()
+            .is_none());
+    }
+
+    #[tokio::test]
+    async fn default_find_shared_wraps_find() {
+        #[derive(Debug)]
+        struct OnlyFind;
+        #[async_trait::async_trait]
+        impl TokenCache for OnlyFind {
+            async fn find(
+                &self,
+                partition: &PartitionKey,
+                scopes: &Scopes,
+            ) -> Result<Option<CachedAccessToken>, Error> {
+                Ok(Some(CachedAccessToken {
+                    partition: partition.clone(),
+                    scopes: scopes.clone(),
+                    secret: SecretString::new("x"),
+                    cached_at: 0,
+                    expires_on: 1,
+                    extended_expires_on: 1,
+                    refresh_on: None,
+                }))
+            }
+            async fn store(&self, _: CachedAccessToken) -> Result<(), Error> {
+                Ok(())
+            }
+            async fn remove(&self, _: &PartitionKey, _: &Scopes) -> Result<bool, Error> {
+                Ok(false)
+            }
+        }
+        let found = OnlyFind
+            .find_shared(&key("bearer", None), &scopes(&["s"]))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.secret.expose_secret(), "x");
+        // the default store_many stores each in turn
+        OnlyFind
+            .store_many(vec![token(key("bearer", None), &["s"], "s", 1)])
+            .await
+            .unwrap();
     }
 
     #[test]

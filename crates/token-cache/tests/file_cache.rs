@@ -61,6 +61,12 @@ async fn store_persists_and_a_new_instance_finds_it() {
         .unwrap()
         .unwrap();
     assert_eq!(hit.secret.expose_secret(), "tok-1");
+    let shared = again
+        .find_shared(&bearer(), &scopes(&[GRAPH]))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(shared.secret.expose_secret(), "tok-1");
     // subset lookup works through the file index too
     cache
         .store(token(bearer(), &["a", "b"], "tok-ab"))
