@@ -6,8 +6,8 @@ use std::sync::Arc;
 use entra_emulator::pki::{CertRequest, TestCa};
 use entra_emulator::{AppRegistration, Emulator, LoggedRequest};
 use msal::{
-    ClientCertificate, ConfidentialClientApplication, HttpRequest, HyperTransport, TokenSource,
-    Transport,
+    ClientCertificate, ConfidentialClientApplication, FederatedLeg1, HttpRequest, HyperTransport,
+    TokenSource, Transport,
 };
 
 use crate::{output, CliError};
@@ -18,6 +18,7 @@ const SCOPE: &str = "https://graph.microsoft.com/.default";
 const CERT_APP: &str = "11111111-1111-1111-1111-111111111111";
 const SECRET_APP: &str = "22222222-2222-2222-2222-222222222222";
 const DEMO_SECRET: &str = "demo-secret-value-not-for-production";
+const LEG2_APP: &str = "33333333-3333-3333-3333-333333333333";
 const RESOURCE: &str = "https://mtlstb.graph.microsoft.com/v1.0/applications";
 
 pub(crate) async fn run() -> Result<(), CliError> {
@@ -31,6 +32,12 @@ pub(crate) async fn run() -> Result<(), CliError> {
                 .with_subject_name_issuer("demo-app.contoso.example"),
         )
         .app(AppRegistration::new(SECRET_APP, TENANT).with_secret(DEMO_SECRET))
+        .app(
+            AppRegistration::new(LEG2_APP, TENANT).with_federated_credential(
+                &format!("https://login.microsoftonline.com/{TENANT}/v2.0"),
+                &Emulator::object_id(CERT_APP),
+            ),
+        )
         .start()
         .await?;
     println!("msal demo: a confidential client against the Entra emulator over real TLS\n");
@@ -102,6 +109,7 @@ pub(crate) async fn run() -> Result<(), CliError> {
         }
     }
     pop_steps(&emulator, &ca, &cert, transport_for_pop.as_ref()).await?;
+    federated_steps(&emulator, &cert, transport_for_pop).await?;
 
     println!("\ndemo finished: all steps succeeded");
     emulator.shutdown().await;
@@ -167,6 +175,55 @@ async fn pop_steps(
     );
     if refused.status != http::StatusCode::UNAUTHORIZED {
         return Err("the resource accepted a bound token from another certificate".into());
+    }
+    Ok(())
+}
+
+/// Federated two-leg exchange over mTLS: leg 1's bound token is leg 2's `jwt-pop` assertion.
+async fn federated_steps(
+    emulator: &Emulator,
+    cert: &entra_emulator::pki::IssuedCertificate,
+    transport: Arc<HyperTransport>,
+) -> Result<(), CliError> {
+    println!(
+        "\n[7] Federated two-leg exchange over mTLS (leg 1 PoP token as leg 2's jwt-pop assertion)"
+    );
+    let leg1 = ConfidentialClientApplication::builder(CERT_APP)
+        .authority(AUTHORITY)
+        .certificate(ClientCertificate::from_pem_parts(
+            cert.chain_pem.as_bytes(),
+            cert.key_pem.as_bytes(),
+        )?)
+        .transport(transport.clone())
+        .build()?;
+    let leg2 = ConfidentialClientApplication::builder(LEG2_APP)
+        .authority(AUTHORITY)
+        .bound_assertion_provider(Arc::new(FederatedLeg1::new(leg1)))
+        .transport(transport)
+        .build()?;
+    let before = emulator.token_requests().len();
+    let result = leg2
+        .acquire_token_for_client([SCOPE])
+        .with_mtls_proof_of_possession()
+        .await?;
+    println!(
+        "    leg 2 got an {} token for {} bound to {}",
+        result.token_type(),
+        LEG2_APP,
+        result
+            .binding_certificate()
+            .map(|b| b.x5t_s256())
+            .unwrap_or("-")
+    );
+    for request in &emulator.token_requests()[before..] {
+        println!(
+            "    the emulator saw: {} scope={} client_assertion_type={} token_type={} (client certificate in TLS: {})",
+            request.host,
+            request.form_value("scope").unwrap_or_default(),
+            request.form_value("client_assertion_type").unwrap_or("-"),
+            request.form_value("token_type").unwrap_or("-"),
+            if request.client_certificate.is_some() { "yes" } else { "no" }
+        );
     }
     Ok(())
 }
