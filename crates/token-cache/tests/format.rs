@@ -178,6 +178,11 @@ fn ext_cache_key_follows_the_documented_derivation() {
         .encode(digest.as_ref())
         .to_lowercase();
     assert_eq!(ext_cache_key(&p).unwrap(), expected);
+    // a vector computed with Python's hashlib/base64 (the documented example)
+    assert_eq!(
+        ext_cache_key(&partition("mtls_pop", Some("xYz_SAMPLEx5tS256"))).unwrap(),
+        "e43eyjvtovvbygdfnhgxm0d8ihpcaoilwqoc-paxjdo"
+    );
     assert_eq!(ext_cache_key(&partition("Bearer", None)), None);
     // Bearer over mTLS, PoP without key id, and two certificates: all distinct
     let keys = [
