@@ -159,7 +159,7 @@ fn eight_processes_one_write_per_entry() {
     run_writers(&dir, 8, 50, 1);
 }
 
-#[cfg(unix)]
+#[cfg(target_os = "linux")]
 fn signal(child: &Child, sig: &str) {
     let status = Command::new("sh")
         .args(["-c", &format!("kill -{sig} {}", child.id())])
@@ -168,12 +168,32 @@ fn signal(child: &Child, sig: &str) {
     assert!(status.success());
 }
 
+/// Waits until the kernel reports the child as stopped (signals are delivered asynchronously).
+#[cfg(target_os = "linux")]
+fn wait_until_stopped(child: &Child) {
+    let stat_path = format!("/proc/{}/stat", child.id());
+    loop {
+        let stat = std::fs::read_to_string(&stat_path).unwrap();
+        // the state follows the parenthesised command name
+        let state = stat
+            .rsplit(") ")
+            .next()
+            .and_then(|rest| rest.chars().next());
+        match state {
+            Some('T' | 't') => return,
+            Some('Z' | 'X') => panic!("the writer exited instead of stopping"),
+            _ => {}
+        }
+        std::thread::yield_now();
+    }
+}
+
 /// A writer killed with SIGKILL while its temporary file is being written (the child is frozen
-/// with SIGSTOP first and we check that its temporary file exists, so the kill lands mid-write
-/// deterministically) leaves the cache file complete: it parses and holds everything written
+/// with SIGSTOP first, and only once the kernel reports it stopped do we check that its
+/// temporary file exists, so the kill lands mid-write deterministically) leaves the cache file complete: it parses and holds everything written
 /// before. The dead writer's lock is released by the OS, and the next writer removes its
 /// temporary file.
-#[cfg(unix)]
+#[cfg(target_os = "linux")]
 #[test]
 fn a_writer_killed_mid_write_leaves_a_file_that_parses() {
     let dir = TempDir::new("sigkill");
@@ -208,6 +228,7 @@ fn a_writer_killed_mid_write_leaves_a_file_that_parses() {
                 continue;
             }
             signal(&child, "STOP");
+            wait_until_stopped(&child);
             attempts += 1;
             if dir.names().iter().any(|n| n.starts_with(&temp_prefix)) {
                 caught = true;
