@@ -11,6 +11,7 @@ use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
 use crate::error::Error;
+use crate::fault::{Fault, FaultQueue};
 use crate::hosts::{self, Clouds};
 use crate::jwt::TokenSigner;
 use crate::log::{LoggedRequest, RequestLog};
@@ -149,6 +150,7 @@ impl EmulatorBuilder {
             token_lifetime: self.token_lifetime,
             refresh_in: self.refresh_in,
             misbehavior: Mutex::new(Misbehavior::None),
+            faults: FaultQueue::default(),
             log: RequestLog::default(),
             signer: TokenSigner::generate()?,
             handshakes: Default::default(),
@@ -306,6 +308,24 @@ impl Emulator {
     /// Makes the token endpoint misbehave until reset with [`Misbehavior::None`].
     pub fn set_misbehavior(&self, m: Misbehavior) {
         self.inner.state.set_misbehavior(m);
+    }
+
+    /// Queues `count` occurrences of `fault` behind any faults already pending: the next
+    /// requests to a token endpoint (`POST …/oauth2/v2.0/token`, any host) take them one by one,
+    /// in order, before they are authenticated. Other endpoints are unaffected. Faulted requests
+    /// are still logged (status `0` when no response was sent). See [`Fault`].
+    pub fn inject_faults(&self, fault: Fault, count: usize) {
+        self.inner.state.faults.push(fault, count);
+    }
+
+    /// How many token requests will still be faulted.
+    pub fn pending_faults(&self) -> usize {
+        self.inner.state.faults.len()
+    }
+
+    /// Drops every pending fault.
+    pub fn clear_faults(&self) {
+        self.inner.state.faults.clear();
     }
 
     /// The `iss` claim of access tokens this emulator issues for `tenant_id` in the public

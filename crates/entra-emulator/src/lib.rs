@@ -14,6 +14,9 @@
 //! * mTLS Proof-of-Possession on `mtlsauth.*` hosts (`token_type=mtls_pop`, RFC 8705 `cnf`);
 //! * a protected resource on `mtlstb.graph.microsoft.com` that enforces the certificate binding;
 //! * [`ImdsStub`], a plain-HTTP stand-in for the instance metadata service (region discovery).
+//! * fault injection for client hardening tests: [`Emulator::inject_faults`] makes the next
+//!   token requests fail with a [`Fault`] (429 + `Retry-After`, 500, 503, a stall, a TCP reset,
+//!   a non-JSON, oversized or wrongly typed body, a wrong `token_type`).
 //!
 //! It shares no code with the client crates, so their bugs cannot hide each other: JWTs are
 //! parsed and verified here with `ring` and `x509-parser`.
@@ -43,6 +46,7 @@
 mod certs;
 mod emulator;
 mod error;
+mod fault;
 mod hosts;
 mod imds;
 mod jwt;
@@ -58,6 +62,7 @@ mod tls;
 
 pub use emulator::{Emulator, EmulatorBuilder, Misbehavior};
 pub use error::Error;
+pub use fault::Fault;
 pub use imds::ImdsStub;
 pub use log::LoggedRequest;
 pub use registration::AppRegistration;

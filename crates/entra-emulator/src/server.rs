@@ -1,22 +1,28 @@
 //! Accept loop, TLS handshakes, HTTP/1.1 serving and request dispatch.
 
-use std::convert::Infallible;
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use http_body_util::{BodyExt as _, Limited};
+use http_body_util::{BodyExt as _, Either, Limited};
 use hyper::body::Incoming;
 use hyper::header::HeaderValue;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper::{HeaderMap, Method, Request};
+use hyper::{HeaderMap, Method, Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use serde_json::json;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
+use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 
+use crate::fault::{self, Dropped, Fault, ServeBody};
 use crate::hosts::{normalize_host, HostKind};
 use crate::log::LoggedRequest;
 use crate::respond::{self, Resp};
@@ -34,6 +40,8 @@ pub(crate) struct ConnInfo {
     pub(crate) sni: Option<String>,
     /// Client certificate chain (leaf first), empty when none was presented.
     pub(crate) peer_chain: Vec<Vec<u8>>,
+    /// Set to make the connection end with a TCP reset when it is dropped.
+    pub(crate) reset_on_close: Arc<AtomicBool>,
 }
 
 impl ConnInfo {
@@ -58,6 +66,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) form: &'a [(String, String)],
     pub(crate) trace_id: String,
     pub(crate) correlation_id: String,
+    /// [`Fault::WrongTokenType`] applies to this request.
+    pub(crate) wrong_token_type: bool,
 }
 
 impl Ctx<'_> {
@@ -143,6 +153,7 @@ async fn serve_connection(tcp: TcpStream, id: u64, acceptor: TlsAcceptor, state:
     };
     state.count_handshake();
     let (_, server_conn) = tls.get_ref();
+    let reset_on_close = Arc::new(AtomicBool::new(false));
     let info = Arc::new(ConnInfo {
         id,
         sni: server_conn.server_name().map(str::to_owned),
@@ -150,6 +161,7 @@ async fn serve_connection(tcp: TcpStream, id: u64, acceptor: TlsAcceptor, state:
             .peer_certificates()
             .map(|certs| certs.iter().map(|c| c.as_ref().to_vec()).collect())
             .unwrap_or_default(),
+        reset_on_close: reset_on_close.clone(),
     });
     tracing::debug!(
         connection_id = id,
@@ -160,15 +172,79 @@ async fn serve_connection(tcp: TcpStream, id: u64, acceptor: TlsAcceptor, state:
     let service = service_fn(move |req| {
         let state = state.clone();
         let info = info.clone();
-        async move { Ok::<_, Infallible>(handle(&state, &info, req).await) }
+        async move { handle(&state, &info, req).await }
     });
+    let io = ConnIo {
+        tls,
+        reset_on_close,
+    };
     if let Err(e) = http1::Builder::new()
         .timer(TokioTimer::new())
         .keep_alive(true)
-        .serve_connection(TokioIo::new(tls), service)
+        .serve_connection(TokioIo::new(io), service)
         .await
     {
         tracing::debug!(connection_id = id, error = %e, "connection ended with an error");
+    }
+}
+
+/// The TLS stream of one connection; when dropped with `reset_on_close` set, the TCP
+/// connection is aborted with a reset instead of a normal close.
+struct ConnIo {
+    tls: TlsStream<TcpStream>,
+    reset_on_close: Arc<AtomicBool>,
+}
+
+impl Drop for ConnIo {
+    fn drop(&mut self) {
+        if self.reset_on_close.load(Ordering::Relaxed) {
+            // SO_LINGER 0: close() sends RST and does not block. `set_linger` is deprecated in
+            // newer Tokio only because a non-zero linger blocks on drop.
+            #[allow(deprecated)]
+            if let Err(e) = self.tls.get_ref().0.set_linger(Some(Duration::ZERO)) {
+                tracing::debug!(error = %e, "could not arm the TCP reset");
+            }
+        }
+    }
+}
+
+impl AsyncRead for ConnIo {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.tls).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for ConnIo {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.tls).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.tls).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.tls).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.tls).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.tls.is_write_vectored()
     }
 }
 
@@ -192,7 +268,18 @@ fn parse_form(headers: &HeaderMap, body: &[u8]) -> Vec<(String, String)> {
         .collect()
 }
 
-async fn handle(state: &State, conn: &ConnInfo, req: Request<Incoming>) -> Resp {
+/// What to do with a request once it has been read.
+enum Outcome {
+    Respond(Response<ServeBody>),
+    /// Answer nothing; wait this long (if `Some`), then drop the connection.
+    Drop(Option<Duration>),
+}
+
+async fn handle(
+    state: &State,
+    conn: &ConnInfo,
+    req: Request<Incoming>,
+) -> Result<Response<ServeBody>, Dropped> {
     let (parts, body) = req.into_parts();
     let authority = parts
         .headers
@@ -218,6 +305,15 @@ async fn handle(state: &State, conn: &ConnInfo, req: Request<Incoming>) -> Resp 
         Ok(collected) => (parse_form(&parts.headers, &collected.to_bytes()), None),
         Err(e) => (Vec::new(), Some(e.to_string())),
     };
+    // Faults are taken before anything else looks at the request (tenant, client, credential).
+    let fault = if fault::applies_to(&parts.method, &path) {
+        state.faults.take()
+    } else {
+        None
+    };
+    if let Some(f) = &fault {
+        tracing::info!(connection_id = conn.id, host = %host, path = %path, fault = ?f, "injecting fault");
+    }
 
     let ctx = Ctx {
         state,
@@ -233,37 +329,23 @@ async fn handle(state: &State, conn: &ConnInfo, req: Request<Incoming>) -> Resp 
         correlation_id: correlation_id
             .clone()
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+        wrong_token_type: fault == Some(Fault::WrongTokenType),
     };
 
-    let mut resp = match body_error {
-        Some(reason) => ctx.sts_error(&respond::StsError::invalid_request(
-            900144,
-            format!("The request body could not be read ({reason}); bodies are limited to 1 MiB."),
-        )),
-        None => route(&ctx),
+    let outcome = match &fault {
+        Some(Fault::Stall(d)) => Outcome::Drop(Some(*d)),
+        Some(Fault::ResetConnection) => Outcome::Drop(None),
+        Some(f) => match fault::respond(&ctx, f) {
+            Some(resp) => Outcome::Respond(resp),
+            None => Outcome::Respond(serve(&ctx, body_error)),
+        },
+        None => Outcome::Respond(serve(&ctx, body_error)),
     };
 
-    let headers = resp.headers_mut();
-    if let Some(cid) = correlation_id
-        .as_deref()
-        .and_then(|c| HeaderValue::from_str(c).ok())
-    {
-        headers.insert("client-request-id", cid);
-    }
-    if let Ok(v) = HeaderValue::from_str(&trace_id) {
-        headers.insert("x-ms-request-id", v);
-    }
-    headers.insert(
-        "cache-control",
-        HeaderValue::from_static("no-store, no-cache"),
-    );
-    headers.insert("pragma", HeaderValue::from_static("no-cache"));
-    headers.insert(
-        "x-ms-ests-server",
-        HeaderValue::from_static("entra-emulator"),
-    );
-
-    let status = resp.status().as_u16();
+    let status = match &outcome {
+        Outcome::Respond(resp) => resp.status().as_u16(),
+        Outcome::Drop(_) => 0,
+    };
     tracing::debug!(
         connection_id = conn.id,
         method = %parts.method,
@@ -293,7 +375,52 @@ async fn handle(state: &State, conn: &ConnInfo, req: Request<Incoming>) -> Resp 
         client_certificate: conn.leaf().map(<[u8]>::to_vec),
         status,
     });
-    resp
+
+    match outcome {
+        Outcome::Respond(mut resp) => {
+            add_common_headers(&mut resp, correlation_id.as_deref(), &trace_id);
+            Ok(resp)
+        }
+        Outcome::Drop(stall) => {
+            match stall {
+                Some(d) => tokio::time::sleep(d).await,
+                None => conn.reset_on_close.store(true, Ordering::Relaxed),
+            }
+            Err(Dropped)
+        }
+    }
+}
+
+/// The normal answer to a request (no fault, or [`Fault::WrongTokenType`]).
+fn serve(ctx: &Ctx<'_>, body_error: Option<String>) -> Response<ServeBody> {
+    let resp = match body_error {
+        Some(reason) => ctx.sts_error(&respond::StsError::invalid_request(
+            900144,
+            format!("The request body could not be read ({reason}); bodies are limited to 1 MiB."),
+        )),
+        None => route(ctx),
+    };
+    resp.map(Either::Left)
+}
+
+/// Headers Entra sends on every answer.
+fn add_common_headers<B>(resp: &mut Response<B>, correlation_id: Option<&str>, trace_id: &str) {
+    let headers = resp.headers_mut();
+    if let Some(cid) = correlation_id.and_then(|c| HeaderValue::from_str(c).ok()) {
+        headers.insert("client-request-id", cid);
+    }
+    if let Ok(v) = HeaderValue::from_str(trace_id) {
+        headers.insert("x-ms-request-id", v);
+    }
+    headers.insert(
+        "cache-control",
+        HeaderValue::from_static("no-store, no-cache"),
+    );
+    headers.insert("pragma", HeaderValue::from_static("no-cache"));
+    headers.insert(
+        "x-ms-ests-server",
+        HeaderValue::from_static("entra-emulator"),
+    );
 }
 
 fn route(ctx: &Ctx<'_>) -> Resp {

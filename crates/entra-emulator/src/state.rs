@@ -4,6 +4,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, RwLock};
 use std::time::Duration;
 
+use crate::fault::FaultQueue;
 use crate::hosts::Clouds;
 use crate::jwt::TokenSigner;
 use crate::log::RequestLog;
@@ -93,6 +94,7 @@ pub(crate) struct State {
     pub(crate) token_lifetime: Duration,
     pub(crate) refresh_in: Option<Duration>,
     pub(crate) misbehavior: Mutex<Misbehavior>,
+    pub(crate) faults: FaultQueue,
     pub(crate) log: RequestLog,
     pub(crate) signer: TokenSigner,
     pub(crate) handshakes: AtomicU64,

@@ -218,6 +218,8 @@ fn issue(ctx: &Ctx<'_>, kind: HostKind, tenant_name: &str) -> Result<Resp, StsEr
         )
     })?;
     let token_type = match (state.misbehavior(), pop) {
+        // Fault::WrongTokenType: the opposite of what was asked for.
+        _ if ctx.wrong_token_type => Some(if pop { "Bearer" } else { "mtls_pop" }),
         (Misbehavior::OmitTokenType, _) => None,
         (Misbehavior::AnswerBearerToPop, true) => Some("Bearer"),
         (_, true) => Some("mtls_pop"),

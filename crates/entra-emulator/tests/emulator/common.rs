@@ -100,13 +100,14 @@ impl Conn {
         }
     }
 
-    pub async fn send(
+    /// Sends a request and returns the response head with its streaming body, or hyper's error.
+    pub async fn request(
         &mut self,
         method: &str,
         path: &str,
         headers: &[(&str, &str)],
         form: Option<&[(&str, &str)]>,
-    ) -> Resp {
+    ) -> hyper::Result<hyper::Response<hyper::body::Incoming>> {
         let mut builder = hyper::Request::builder()
             .method(method)
             .uri(path)
@@ -125,11 +126,19 @@ impl Conn {
             }
             None => String::new(),
         };
-        let resp = self
-            .sender
+        self.sender
             .send_request(builder.body(Full::new(Bytes::from(body))).unwrap())
             .await
-            .unwrap();
+    }
+
+    pub async fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        form: Option<&[(&str, &str)]>,
+    ) -> Resp {
+        let resp = self.request(method, path, headers, form).await.unwrap();
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let body = resp.into_body().collect().await.unwrap().to_bytes();

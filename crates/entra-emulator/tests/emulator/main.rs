@@ -5,6 +5,7 @@ mod common;
 
 mod assertion;
 mod discovery;
+mod faults;
 mod imds;
 mod pop;
 mod resource;
