@@ -91,8 +91,11 @@ async fn client_secret_flow_sends_exactly_the_reference_fields_and_headers() {
     assert_eq!(req.header("x-client-ver"), Some(msal::CLIENT_VERSION));
     assert_eq!(req.header("x-client-os"), Some(std::env::consts::OS));
     assert_eq!(req.header("x-ms-lib-capability"), Some("retry-after, h429"));
-    assert_eq!(req.header("x-client-current-telemetry"), Some("4|730,2|"));
-    assert_eq!(req.header("x-client-last-telemetry"), Some("4|0|||"));
+    assert_eq!(
+        req.header("x-client-current-telemetry"),
+        Some("5|1004,2,,,|0,0,1,,,")
+    );
+    assert_eq!(req.header("x-client-last-telemetry"), Some("5|0|||"));
     assert_eq!(
         req.header("content-type"),
         Some("application/x-www-form-urlencoded")
@@ -126,12 +129,12 @@ async fn repeat_call_is_served_from_cache_without_a_request() {
     assert_eq!(requests.len(), 2);
     assert_eq!(
         requests[1].header("x-client-current-telemetry"),
-        Some("4|730,1|")
+        Some("5|1004,1,,,|0,0,1,,,")
     );
     // one cache hit was counted in between
     assert_eq!(
         requests[1].header("x-client-last-telemetry"),
-        Some("4|1|||")
+        Some("5|1|||")
     );
 }
 
@@ -315,7 +318,7 @@ async fn wrong_secret_is_a_typed_service_error() {
     let second = &env.emulator.token_requests()[1];
     assert_eq!(
         second.header("x-client-last-telemetry").unwrap(),
-        format!("4|0|730,{sent}|invalid_client|")
+        format!("5|0|1004,{sent}|invalid_client|")
     );
 }
 

@@ -60,7 +60,7 @@ async fn refresh_on_serves_the_cached_token_and_refreshes_once_in_the_background
     let refresh = &env.emulator.token_requests()[1];
     assert_eq!(
         refresh.header("x-client-current-telemetry"),
-        Some("4|730,4|")
+        Some("5|1004,4,,,|0,0,1,,,")
     );
     // Give a duplicate refresh every chance to show up; there must be none.
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -118,7 +118,7 @@ async fn tokens_within_five_minutes_of_expiry_are_a_miss() {
     assert_eq!(requests.len(), 2);
     assert_eq!(
         requests[1].header("x-client-current-telemetry"),
-        Some("4|730,3|")
+        Some("5|1004,3,,,|0,0,1,,,")
     );
 
     // 301 s left is still a hit.

@@ -110,7 +110,7 @@ async fn pop_token_request_presents_the_certificate_and_sends_no_assertion() {
     }
     assert_eq!(
         req.header("x-client-current-telemetry"),
-        Some("4|730,2|,,6")
+        Some("5|1004,2,,,|0,0,6,,,")
     );
     assert!(req.header("authorization").is_none());
 }
@@ -263,7 +263,24 @@ async fn auto_detected_region_from_imds_is_cached_for_the_process() {
             Some(endpoint("westus2.mtlsauth.microsoft.com").as_str()),
             "round {round}"
         );
-        assert_eq!(result.region_details().source(), Some(RegionSource::Imds));
+        let expected = if round == 0 {
+            RegionSource::Imds
+        } else {
+            RegionSource::Cache
+        };
+        assert_eq!(result.region_details().source(), Some(expected));
+        let telemetry = format!(
+            "5|1004,1,westus2,{},4|0,0,6,,,",
+            if round == 0 { 4 } else { 2 }
+        );
+        assert_eq!(
+            env.emulator
+                .token_requests()
+                .pop()
+                .unwrap()
+                .header("x-client-current-telemetry"),
+            Some(telemetry.as_str())
+        );
     }
     assert_eq!(
         imds.request_count(),

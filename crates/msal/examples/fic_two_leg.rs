@@ -24,11 +24,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let emulator = Emulator::builder()
         .tenant(TENANT, &[])
         .trusted_issuer(ca.certificate_der())
-        .app(AppRegistration::new(LEG1_APP, TENANT).with_subject_name_issuer("leg1.contoso.example"))
-        .app(AppRegistration::new(LEG2_APP, TENANT).with_federated_credential(
-            &format!("https://login.microsoftonline.com/{TENANT}/v2.0"),
-            &Emulator::object_id(LEG1_APP),
-        ))
+        .app(
+            AppRegistration::new(LEG1_APP, TENANT).with_subject_name_issuer("leg1.contoso.example"),
+        )
+        .app(
+            AppRegistration::new(LEG2_APP, TENANT).with_federated_credential(
+                &format!("https://login.microsoftonline.com/{TENANT}/v2.0"),
+                &Emulator::object_id(LEG1_APP),
+            ),
+        )
         .start()
         .await?;
     let mut transport = HyperTransport::builder()
@@ -66,7 +70,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     println!("leg 2 token type: {}", result.token_type());
     println!(
         "bound to leg 1's certificate: {}",
-        result.binding_certificate().map(|b| b.x5t_s256()).unwrap_or("-")
+        result
+            .binding_certificate()
+            .map(|b| b.x5t_s256())
+            .unwrap_or("-")
     );
     for request in emulator.token_requests() {
         println!(

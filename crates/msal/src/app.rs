@@ -3,12 +3,14 @@
 use std::fmt;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use mtls_transport::{HyperTransport, Transport};
 use oauth2_core::{AssertionCache, Authority, ClientCertificate, SecretString};
 use token_cache::{MemoryTokenCache, TokenCache};
 use tokio::sync::OnceCell;
 
+use crate::clock::{Clock, SystemClock};
 use crate::credential::{
     AssertionContext, BoundAssertion, BoundAssertionProvider, BoxError, ClientAssertionProvider,
     ClientCredential, FnAssertionProvider, FnBoundAssertionProvider,
@@ -17,6 +19,7 @@ use crate::endpoints::Endpoints;
 use crate::inflight::InFlight;
 use crate::region::{AzureRegion, EnvLookup, RegionConfig, DEFAULT_IMDS_BASE};
 use crate::request::AcquireTokenForClient;
+use crate::throttle::Throttle;
 use crate::Error;
 
 /// A confidential client: an application that can keep a credential (secret, certificate or
@@ -58,6 +61,10 @@ pub(crate) struct Inner {
     pub(crate) inflight: InFlight,
     /// The binding certificate the bound-assertion provider returned last (cache lookups use it).
     pub(crate) last_binding: Mutex<Option<ClientCertificate>>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) throttle: Throttle,
+    pub(crate) retry_backoff: Duration,
+    pub(crate) cache_serialized: bool,
 }
 
 impl ConfidentialClientApplication {
@@ -73,6 +80,8 @@ impl ConfidentialClientApplication {
             cache_file: None,
             validate_authority: true,
             send_certificate_over_mtls: false,
+            clock: None,
+            retry_backoff: DEFAULT_RETRY_BACKOFF,
             region: None,
             imds_base: None,
             env: None,
@@ -119,6 +128,9 @@ impl fmt::Debug for ConfidentialClientApplication {
     }
 }
 
+/// Default base delay of the single retry.
+pub const DEFAULT_RETRY_BACKOFF: Duration = Duration::from_millis(300);
+
 /// Configures a [`ConfidentialClientApplication`]. Exactly one credential is used: the last
 /// credential setter called wins.
 pub struct ConfidentialClientApplicationBuilder {
@@ -131,6 +143,8 @@ pub struct ConfidentialClientApplicationBuilder {
     cache_file: Option<std::path::PathBuf>,
     validate_authority: bool,
     send_certificate_over_mtls: bool,
+    clock: Option<Arc<dyn Clock>>,
+    retry_backoff: Duration,
     region: Option<AzureRegion>,
     imds_base: Option<String>,
     env: Option<EnvLookup>,
@@ -237,6 +251,20 @@ impl ConfidentialClientApplicationBuilder {
         self.bound_assertion_provider(Arc::new(FnBoundAssertionProvider(boxed)))
     }
 
+    /// Use this clock instead of the system clock (token expiry, `refresh_on`, throttling
+    /// windows). For tests and simulations.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Base delay before the single retry of a token request that failed with a 5xx answer or a
+    /// connection error (default 300 ms; the actual delay is jittered between 50 % and 150 %).
+    pub fn retry_backoff(mut self, base: Duration) -> Self {
+        self.retry_backoff = base;
+        self
+    }
+
     /// Use this HTTP transport instead of the default rustls + hyper one (custom roots, proxies,
     /// a resolver override in tests).
     pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
@@ -322,6 +350,7 @@ impl ConfidentialClientApplicationBuilder {
         let imds_base = url::Url::parse(imds_base).map_err(|e| Error::InvalidImdsEndpoint {
             reason: format!("{imds_base} is not a URL: {e}"),
         })?;
+        let cache_serialized = self.cache_file.is_some() || self.cache.is_some();
         let cache: Arc<dyn TokenCache> = match (&self.cache_file, self.cache) {
             (Some(path), _) => Arc::new(token_cache::FileTokenCache::open(path)?),
             (None, Some(cache)) => cache,
@@ -349,6 +378,10 @@ impl ConfidentialClientApplicationBuilder {
                 },
                 inflight: InFlight::default(),
                 last_binding: Mutex::new(None),
+                clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+                throttle: Throttle::default(),
+                retry_backoff: self.retry_backoff,
+                cache_serialized,
             }),
         })
     }

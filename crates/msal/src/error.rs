@@ -59,6 +59,16 @@ pub enum Error {
         reason: String,
     },
 
+    /// Entra ID asked us to wait (429 / 5xx with `Retry-After`), and the wait is not over: no
+    /// request was sent for this token.
+    #[error("Entra ID is throttling this application: retry after {}s (Retry-After from the service). Requests for this token fail fast until then{}", remaining.as_secs().max(1), service.as_ref().map(|s| format!("; the service said: {s}")).unwrap_or_default())]
+    Throttled {
+        /// Time left until a request may be sent again.
+        remaining: std::time::Duration,
+        /// The service's error, for the response that opened the window.
+        service: Option<Box<ServiceError>>,
+    },
+
     /// The IMDS endpoint given to the builder is not a URL.
     #[error("invalid IMDS endpoint: {reason}; pass a base URL like http://169.254.169.254")]
     InvalidImdsEndpoint {
@@ -110,6 +120,7 @@ impl Error {
             Error::AssertionProvider { .. } => "client_assertion_provider_failed",
             Error::InvalidClientAssertion => "invalid_client_assertion",
             Error::InvalidImdsEndpoint { .. } => "invalid_imds_endpoint",
+            Error::Throttled { .. } => "throttled",
             Error::InvalidCredentialMaterial { .. } => "invalid_credential_material",
             Error::MtlsCertificateNotProvided => "mtls_certificate_not_provided",
             Error::TokenTypeMissing => "token_type_missing",

@@ -29,6 +29,7 @@
 
 mod app;
 mod binding;
+mod clock;
 mod credential;
 mod endpoints;
 mod error;
@@ -37,9 +38,13 @@ mod inflight;
 mod region;
 mod request;
 mod result;
+mod throttle;
 
-pub use app::{ConfidentialClientApplication, ConfidentialClientApplicationBuilder};
+pub use app::{
+    ConfidentialClientApplication, ConfidentialClientApplicationBuilder, DEFAULT_RETRY_BACKOFF,
+};
 pub use binding::BindingCertificate;
+pub use clock::{Clock, SystemClock};
 pub use credential::{
     AssertionContext, BoundAssertion, BoundAssertionProvider, BoxError, ClientAssertionProvider,
     FederatedLeg1, TOKEN_EXCHANGE_SCOPE,

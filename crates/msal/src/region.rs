@@ -47,6 +47,8 @@ pub enum RegionSource {
     EnvVariable,
     /// The Azure Instance Metadata Service.
     Imds,
+    /// A process-wide cached IMDS answer.
+    Cache,
     /// Auto-detection was attempted and failed.
     FailedAutoDiscovery,
 }
@@ -84,6 +86,7 @@ impl RegionDetails {
     }
 
     /// Where the region came from (`None` when no region was configured).
+    /// [`RegionSource::Cache`] means an IMDS answer another request of this process obtained.
     pub fn source(&self) -> Option<RegionSource> {
         self.source
     }
@@ -168,12 +171,16 @@ impl RegionConfig {
                     tracing::warn!("REGION_NAME is not a valid region name; trying IMDS");
                 }
                 match imds_region(&self.imds_base, transport).await {
-                    Some(region) => RegionDetails {
+                    (Some(region), cached) => RegionDetails {
                         region: Some(region),
-                        source: Some(RegionSource::Imds),
+                        source: Some(if cached {
+                            RegionSource::Cache
+                        } else {
+                            RegionSource::Imds
+                        }),
                         outcome: Some(RegionOutcome::AutodetectSuccess),
                     },
-                    None => RegionDetails {
+                    (None, _) => RegionDetails {
                         region: None,
                         source: Some(RegionSource::FailedAutoDiscovery),
                         outcome: Some(RegionOutcome::FallbackToGlobal),
@@ -192,14 +199,18 @@ fn imds_cache() -> &'static Mutex<HashMap<String, ImdsCell>> {
     CACHE.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
-async fn imds_region(base: &Url, transport: &dyn Transport) -> Option<String> {
-    let cell = {
-        let mut cache = imds_cache().lock().ok()?;
-        cache.entry(base.to_string()).or_default().clone()
+/// The region IMDS reports, and whether it came from the process-wide cache.
+async fn imds_region(base: &Url, transport: &dyn Transport) -> (Option<String>, bool) {
+    let cell = match imds_cache().lock() {
+        Ok(mut cache) => cache.entry(base.to_string()).or_default().clone(),
+        Err(_) => return (None, false),
     };
-    cell.get_or_init(|| query_imds(base, transport))
+    let cached = cell.initialized();
+    let region = cell
+        .get_or_init(|| query_imds(base, transport))
         .await
-        .clone()
+        .clone();
+    (region, cached)
 }
 
 #[derive(Deserialize)]

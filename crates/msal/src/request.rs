@@ -10,7 +10,9 @@ use oauth2_core::{
     ClientCredentialsRequest, ErrorResponse, Scopes, SecretString, TokenResponse,
     JWT_BEARER_ASSERTION_TYPE, JWT_POP_ASSERTION_TYPE,
 };
-use telemetry::{ApiId, CacheRefreshReason, CurrentRequest, TokenTypeCode};
+use telemetry::{
+    ApiId, CacheRefreshReason, CurrentRequest, RegionOutcomeCode, RegionSourceCode, TokenTypeCode,
+};
 use token_cache::{CachedAccessToken, PartitionKey};
 use url::Url;
 
@@ -18,7 +20,7 @@ use crate::app::ConfidentialClientApplication;
 use crate::credential::{AssertionContext, ClientCredential};
 use crate::endpoints;
 use crate::headers::token_request_headers;
-use crate::region::RegionDetails;
+use crate::region::{RegionDetails, RegionOutcome, RegionSource};
 use crate::{AuthenticationResult, BindingCertificate, Error, ServiceError, TokenSource};
 
 /// A token with less than this left is treated as expired (MSAL's 5-minute margin).
@@ -205,7 +207,7 @@ impl<'a> AcquireTokenForClient<'a> {
         plan: &Plan,
     ) -> Result<Lookup, Error> {
         let inner = &self.app.inner;
-        let now = SystemTime::now();
+        let now = inner.clock.now();
         let entry = match inner.cache.find(partition, scopes).await? {
             None => return Ok(Lookup::Miss(CacheRefreshReason::NoCachedToken)),
             Some(entry) if to_time(entry.expires_on) < now + EXPIRY_MARGIN => {
@@ -299,6 +301,19 @@ impl<'a> AcquireTokenForClient<'a> {
         reason: CacheRefreshReason,
     ) -> Result<AuthenticationResult, Error> {
         let inner = &self.app.inner;
+        if let Some(remaining) = inner
+            .throttle
+            .remaining(partition, scopes, inner.clock.now())
+        {
+            tracing::debug!(
+                remaining_s = remaining.as_secs(),
+                "throttled: no request sent"
+            );
+            return Err(Error::Throttled {
+                remaining,
+                service: None,
+            });
+        }
         let (identity, bound_assertion) = self.identity_for_request(plan).await?;
         if plan.pop && identity.is_none() {
             return Err(Error::MtlsCertificateNotProvided);
@@ -333,13 +348,29 @@ impl<'a> AcquireTokenForClient<'a> {
             .clone()
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let current = CurrentRequest {
-            api: ApiId::AcquireTokenForClient,
-            cache_refresh: reason,
-            token_type: if plan.pop {
-                TokenTypeCode::MtlsPop
-            } else {
-                TokenTypeCode::Bearer
-            },
+            region_used: region.region_used().map(str::to_owned),
+            region_source: region.source().and_then(|s| match s {
+                RegionSource::FailedAutoDiscovery => Some(RegionSourceCode::FailedAutoDiscovery),
+                RegionSource::Cache => Some(RegionSourceCode::Cache),
+                RegionSource::EnvVariable => Some(RegionSourceCode::EnvVariable),
+                RegionSource::Imds => Some(RegionSourceCode::Imds),
+                RegionSource::UserProvided => None,
+            }),
+            region_outcome: region.outcome().map(|o| match o {
+                RegionOutcome::AutodetectSuccess => RegionOutcomeCode::AutodetectSuccess,
+                RegionOutcome::FallbackToGlobal => RegionOutcomeCode::FallbackToGlobal,
+                RegionOutcome::UserProvided => RegionOutcomeCode::UserProvided,
+            }),
+            cache_serialized: inner.cache_serialized,
+            ..CurrentRequest::new(
+                ApiId::AcquireTokenForClient,
+                reason,
+                if plan.pop {
+                    TokenTypeCode::MtlsPop
+                } else {
+                    TokenTypeCode::Bearer
+                },
+            )
         }
         .header_value();
         let last = inner
@@ -364,9 +395,8 @@ impl<'a> AcquireTokenForClient<'a> {
         );
         tracing::debug!(parent: &span, reason = ?reason, "requesting token");
         let started = std::time::Instant::now();
-        let response = inner
-            .transport
-            .send(http_request, identity.as_ref())
+        let response = self
+            .send_with_one_retry(http_request, identity.as_ref())
             .await?;
         let status = response.status.as_u16();
         tracing::debug!(
@@ -376,8 +406,32 @@ impl<'a> AcquireTokenForClient<'a> {
             "token response"
         );
 
+        let window = inner.throttle.observe(
+            &partition,
+            scopes,
+            response.status,
+            &response.headers,
+            inner.clock.now(),
+        );
         if !response.status.is_success() {
             let error = match ErrorResponse::parse(&response.body) {
+                Some(body) if response.status == http::StatusCode::TOO_MANY_REQUESTS => {
+                    if let Ok(mut l) = inner.last_requests.lock() {
+                        l.record_failure(
+                            ApiId::AcquireTokenForClient,
+                            &correlation_id,
+                            &body.error,
+                        );
+                    }
+                    Error::Throttled {
+                        remaining: window.unwrap_or_default(),
+                        service: Some(Box::new(ServiceError {
+                            status,
+                            body,
+                            request_correlation_id: correlation_id.clone(),
+                        })),
+                    }
+                }
                 Some(body) => {
                     if let Ok(mut l) = inner.last_requests.lock() {
                         l.record_failure(
@@ -392,16 +446,30 @@ impl<'a> AcquireTokenForClient<'a> {
                         request_correlation_id: correlation_id.clone(),
                     }))
                 }
+                None if response.status == http::StatusCode::TOO_MANY_REQUESTS => {
+                    Error::Throttled {
+                        remaining: window.unwrap_or_default(),
+                        service: None,
+                    }
+                }
                 None => Error::InvalidResponse {
                     endpoint: token_endpoint.to_string(),
                     status,
-                    reason: "the body is not an OAuth error response".to_owned(),
+                    reason: format!(
+                        "the body is not an OAuth error response: {}",
+                        snippet(&response.body)
+                    ),
                 },
             };
             return Err(error);
         }
 
-        let token = TokenResponse::parse(&response.body)?;
+        let token = TokenResponse::parse(&response.body).map_err(|e| Error::InvalidResponse {
+            endpoint: token_endpoint.to_string(),
+            status,
+            reason: format!("{e} (body: {})", snippet(&response.body)),
+        })?;
+        inner.throttle.clear(&partition, scopes);
         // A PoP request must get a PoP token: a downgraded answer is an error and never cached.
         let token_type = match (plan.pop, token.token_type.as_deref()) {
             (true, None) => return Err(Error::TokenTypeMissing),
@@ -417,7 +485,7 @@ impl<'a> AcquireTokenForClient<'a> {
         if let Ok(mut l) = inner.last_requests.lock() {
             l.reset();
         }
-        let now = unix_now();
+        let now = unix_secs(inner.clock.now());
         let entry = CachedAccessToken {
             // Cached under the configured authority (host and tenant), even when the token came
             // from a regional or mTLS host, so the next lookup finds it.
@@ -445,6 +513,39 @@ impl<'a> AcquireTokenForClient<'a> {
             binding_certificate: identity.filter(|_| plan.pop).map(BindingCertificate::new),
             region,
         })
+    }
+
+    /// Send the token POST; on a 5xx answer without `Retry-After`, or a connection error,
+    /// wait a jittered backoff and send it once more (client credentials are idempotent). No
+    /// retry on 4xx, on timeouts, or when the service named its own wait.
+    async fn send_with_one_retry(
+        &self,
+        request: HttpRequest,
+        identity: Option<&ClientCertificate>,
+    ) -> Result<mtls_transport::HttpResponse, Error> {
+        let inner = &self.app.inner;
+        let first = inner.transport.send(request.clone(), identity).await;
+        let retry = match &first {
+            Ok(r) => {
+                r.status.is_server_error() && !r.headers.contains_key(http::header::RETRY_AFTER)
+            }
+            Err(e) => e.is_connect() && !e.is_timeout(),
+        };
+        if !retry {
+            return Ok(first?);
+        }
+        let delay = jitter(inner.retry_backoff);
+        let cause = match &first {
+            Ok(r) => format!("HTTP {}", r.status.as_u16()),
+            Err(e) => e.code().to_owned(),
+        };
+        tracing::info!(
+            cause = %cause,
+            delay_ms = delay.as_millis() as u64,
+            "token request failed; retrying once"
+        );
+        tokio::time::sleep(delay).await;
+        Ok(inner.transport.send(request, identity).await?)
     }
 
     async fn client_authentication(
@@ -476,7 +577,7 @@ impl<'a> AcquireTokenForClient<'a> {
                 let assertion =
                     inner
                         .assertions
-                        .get_or_sign(certificate, &options, SystemTime::now())?;
+                        .get_or_sign(certificate, &options, inner.clock.now())?;
                 ClientAuthentication::Assertion {
                     assertion: assertion.jwt().clone(),
                     assertion_type: JWT_BEARER_ASSERTION_TYPE,
@@ -558,11 +659,41 @@ impl<'a> IntoFuture for AcquireTokenForClient<'a> {
     }
 }
 
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
+fn unix_secs(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
+}
+
+/// At most 120 characters of a response body for an error message, with anything that looks
+/// like a secret (a word of 24+ characters: tokens, assertions, keys) replaced.
+pub(crate) fn snippet(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(512)]);
+    let mut out = String::new();
+    for word in text.split_inclusive(|c: char| c.is_whitespace() || "\",:{}[]<>=&".contains(c)) {
+        let core = word.trim_end_matches(|c: char| c.is_whitespace() || "\",:{}[]<>=&".contains(c));
+        if core.chars().count() >= 24 {
+            out.push_str("<redacted>");
+            out.push_str(&word[core.len()..]);
+        } else {
+            out.push_str(word);
+        }
+    }
+    let mut shown: String = out
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(120)
+        .collect();
+    if out.chars().count() > 120 || body.len() > 512 {
+        shown.push('…');
+    }
+    format!("{:?} ({} bytes)", shown, body.len())
+}
+
+/// `base` scaled by a random factor in [0.5, 1.5).
+fn jitter(base: Duration) -> Duration {
+    let random = (uuid::Uuid::new_v4().as_u128() % 1000) as u32;
+    base.mul_f64(0.5 + f64::from(random) / 1000.0)
 }
 
 fn to_time(secs: u64) -> SystemTime {

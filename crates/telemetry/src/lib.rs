@@ -7,11 +7,15 @@
 //! * `x-client-last-telemetry` summarises what happened since the last successful request:
 //!   how many calls the cache served and which requests failed (see [`LastRequests`]).
 //!
-//! This crate writes MSAL Python's **schema 4** (the reference for our wire format, see
-//! `docs/telemetry.md`): `4|{api_id},{cache_refresh}|{platform}` and
-//! `4|{silent_hits}|{api,correlation_id,...}|{error,...}|`. For mTLS PoP requests the platform
-//! section carries the token type number `6` in its third field, as MSAL Python does; that number is
-//! the cross-SDK invariant Entra looks for.
+//! This crate writes **schema 5**, MSAL.NET's (see `docs/telemetry.md` for why):
+//!
+//! * current: `5|{api_id},{cache_info},{region_used},{region_source},{region_outcome}|{is_cache_serialized},{is_legacy_cache},{token_type},{caller_sdk_id},{caller_sdk_ver},{managed_cert}`,
+//!   e.g. `5|1004,2,centralus,,6|0,0,6,,,` for a first mTLS PoP call with an explicit region;
+//! * last: `5|{silent_hits}|{api,correlation_id,...}|{error,...}|`.
+//!
+//! Schema 5 is the only one with the region fields (region used, where it came from, outcome)
+//! that a regional/mTLS client must report; the token type number (`1` Bearer, `6` mtls_pop) is
+//! the cross-SDK invariant Entra looks for. We never had a legacy cache, so that flag is `0`.
 //!
 //! The crate has no dependencies of ours, does no I/O and never sees a secret: only API ids,
 //! correlation ids (random UUIDs) and OAuth error codes (`invalid_client`, ...) are recorded.
@@ -20,7 +24,7 @@
 use std::fmt::Write as _;
 
 /// The telemetry schema version this crate writes.
-pub const SCHEMA_VERSION: u8 = 4;
+pub const SCHEMA_VERSION: u8 = 5;
 
 /// Header name for the current request's telemetry.
 pub const CURRENT_TELEMETRY_HEADER: &str = "x-client-current-telemetry";
@@ -40,10 +44,10 @@ pub enum ApiId {
 }
 
 impl ApiId {
-    /// The numeric id Entra knows this API by (schema 4).
+    /// The numeric id Entra knows this API by (MSAL.NET's `ApiIds`).
     pub fn number(self) -> u32 {
         match self {
-            ApiId::AcquireTokenForClient => 730,
+            ApiId::AcquireTokenForClient => 1004,
         }
     }
 }
@@ -97,8 +101,57 @@ impl TokenTypeCode {
     }
 }
 
+/// Where the region came from (MSAL.NET's `RegionAutodetectionSource` numbers).
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RegionSourceCode {
+    /// Auto-detection was attempted and failed (1).
+    FailedAutoDiscovery,
+    /// A process-wide cached detection result (2).
+    Cache,
+    /// The `REGION_NAME` environment variable (3).
+    EnvVariable,
+    /// The Azure Instance Metadata Service (4).
+    Imds,
+}
+
+impl RegionSourceCode {
+    /// The number written in the header.
+    pub fn number(self) -> u8 {
+        match self {
+            RegionSourceCode::FailedAutoDiscovery => 1,
+            RegionSourceCode::Cache => 2,
+            RegionSourceCode::EnvVariable => 3,
+            RegionSourceCode::Imds => 4,
+        }
+    }
+}
+
+/// What came of region selection (MSAL.NET's `RegionOutcome` numbers).
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RegionOutcomeCode {
+    /// A region was detected and used (4).
+    AutodetectSuccess,
+    /// No usable region; the global endpoint was used (5).
+    FallbackToGlobal,
+    /// The configured region was used (6).
+    UserProvided,
+}
+
+impl RegionOutcomeCode {
+    /// The number written in the header.
+    pub fn number(self) -> u8 {
+        match self {
+            RegionOutcomeCode::AutodetectSuccess => 4,
+            RegionOutcomeCode::FallbackToGlobal => 5,
+            RegionOutcomeCode::UserProvided => 6,
+        }
+    }
+}
+
 /// Telemetry of the request about to be sent.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CurrentRequest {
     /// The API that triggered the request.
     pub api: ApiId,
@@ -106,20 +159,51 @@ pub struct CurrentRequest {
     pub cache_refresh: CacheRefreshReason,
     /// The token type requested.
     pub token_type: TokenTypeCode,
+    /// The region used (empty for the global endpoint).
+    pub region_used: Option<String>,
+    /// Where the region came from (`None` when no region was configured or it was given).
+    pub region_source: Option<RegionSourceCode>,
+    /// What came of region selection (`None` when no region was configured).
+    pub region_outcome: Option<RegionOutcomeCode>,
+    /// Whether the token cache is persisted (a file or a user store).
+    pub cache_serialized: bool,
 }
 
 impl CurrentRequest {
-    /// The `x-client-current-telemetry` header value, e.g. `4|730,2|` for a Bearer request that
-    /// missed the cache, or `4|730,2|,,6` for an mTLS PoP request.
+    /// A request with no region information and an in-memory cache.
+    pub fn new(api: ApiId, cache_refresh: CacheRefreshReason, token_type: TokenTypeCode) -> Self {
+        Self {
+            api,
+            cache_refresh,
+            token_type,
+            region_used: None,
+            region_source: None,
+            region_outcome: None,
+            cache_serialized: false,
+        }
+    }
+
+    /// The `x-client-current-telemetry` header value, e.g. `5|1004,2,,,|0,0,1,,,` for a Bearer
+    /// request that missed the cache, or `5|1004,2,eastus,3,4|0,0,6,,,` for an mTLS PoP request
+    /// whose region came from `REGION_NAME`.
     pub fn header_value(&self) -> String {
-        let platform = match self.token_type {
-            TokenTypeCode::Bearer => String::new(),
-            other => format!(",,{}", other.number()),
-        };
+        let opt = |n: Option<u8>| n.map(|n| n.to_string()).unwrap_or_default();
+        // Region names are ASCII alphanumeric by construction; strip separators defensively.
+        let region: String = self
+            .region_used
+            .as_deref()
+            .unwrap_or_default()
+            .chars()
+            .filter(|c| !matches!(c, ',' | '|'))
+            .collect();
         format!(
-            "{SCHEMA_VERSION}|{},{}|{platform}",
+            "{SCHEMA_VERSION}|{},{},{region},{},{}|{},0,{},,,",
             self.api.number(),
-            self.cache_refresh.number()
+            self.cache_refresh.number(),
+            opt(self.region_source.map(RegionSourceCode::number)),
+            opt(self.region_outcome.map(RegionOutcomeCode::number)),
+            u8::from(self.cache_serialized),
+            self.token_type.number(),
         )
     }
 }
@@ -183,8 +267,8 @@ impl LastRequests {
         self.failures.len()
     }
 
-    /// The `x-client-last-telemetry` header value, e.g. `4|0|||` when empty or
-    /// `4|0|730,<corr>|invalid_client|` after one failure.
+    /// The `x-client-last-telemetry` header value, e.g. `5|0|||` when empty or
+    /// `5|0|1004,<corr>|invalid_client|` after one failure.
     pub fn header_value(&self) -> String {
         let mut calls = String::new();
         let mut errors = String::new();
@@ -208,41 +292,65 @@ fn digits(n: u32) -> usize {
 mod tests {
     use super::*;
 
-    #[test]
-    fn current_request_headers() {
-        let bearer = CurrentRequest {
-            api: ApiId::AcquireTokenForClient,
-            cache_refresh: CacheRefreshReason::NoCachedToken,
-            token_type: TokenTypeCode::Bearer,
-        };
-        assert_eq!(bearer.header_value(), "4|730,2|");
-        let pop = CurrentRequest {
-            cache_refresh: CacheRefreshReason::ProactiveRefresh,
-            token_type: TokenTypeCode::MtlsPop,
-            ..bearer
-        };
-        assert_eq!(pop.header_value(), "4|730,4|,,6");
-        let forced = CurrentRequest {
-            cache_refresh: CacheRefreshReason::ForceRefresh,
-            ..bearer
-        };
-        assert_eq!(forced.header_value(), "4|730,1|");
+    fn bearer() -> CurrentRequest {
+        CurrentRequest::new(
+            ApiId::AcquireTokenForClient,
+            CacheRefreshReason::NoCachedToken,
+            TokenTypeCode::Bearer,
+        )
     }
 
     #[test]
-    fn last_requests_sequence_matches_msal_python() {
+    fn current_request_headers() {
+        assert_eq!(bearer().header_value(), "5|1004,2,,,|0,0,1,,,");
+        let pop_explicit = CurrentRequest {
+            token_type: TokenTypeCode::MtlsPop,
+            region_used: Some("centralus".into()),
+            region_outcome: Some(RegionOutcomeCode::UserProvided),
+            ..bearer()
+        };
+        assert_eq!(pop_explicit.header_value(), "5|1004,2,centralus,,6|0,0,6,,,");
+        let auto = CurrentRequest {
+            token_type: TokenTypeCode::MtlsPop,
+            region_used: Some("eastus".into()),
+            region_source: Some(RegionSourceCode::EnvVariable),
+            region_outcome: Some(RegionOutcomeCode::AutodetectSuccess),
+            ..bearer()
+        };
+        assert_eq!(auto.header_value(), "5|1004,2,eastus,3,4|0,0,6,,,");
+        let failed = CurrentRequest {
+            region_source: Some(RegionSourceCode::FailedAutoDiscovery),
+            region_outcome: Some(RegionOutcomeCode::FallbackToGlobal),
+            cache_serialized: true,
+            ..bearer()
+        };
+        assert_eq!(failed.header_value(), "5|1004,2,,1,5|1,0,1,,,");
+        let forced = CurrentRequest {
+            cache_refresh: CacheRefreshReason::ForceRefresh,
+            ..bearer()
+        };
+        assert_eq!(forced.header_value(), "5|1004,1,,,|0,0,1,,,");
+        let refresh = CurrentRequest {
+            cache_refresh: CacheRefreshReason::ProactiveRefresh,
+            ..bearer()
+        };
+        assert_eq!(refresh.header_value(), "5|1004,4,,,|0,0,1,,,");
+    }
+
+    #[test]
+    fn last_requests_sequence() {
         let mut last = LastRequests::new();
-        assert_eq!(last.header_value(), "4|0|||");
+        assert_eq!(last.header_value(), "5|0|||");
         assert!(last.record_failure(ApiId::AcquireTokenForClient, "c1", "invalid_client"));
-        assert_eq!(last.header_value(), "4|0|730,c1|invalid_client|");
+        assert_eq!(last.header_value(), "5|0|1004,c1|invalid_client|");
         assert!(last.record_failure(ApiId::AcquireTokenForClient, "c2", "invalid_client"));
         assert_eq!(
             last.header_value(),
-            "4|0|730,c1,730,c2|invalid_client,invalid_client|"
+            "5|0|1004,c1,1004,c2|invalid_client,invalid_client|"
         );
         last.reset();
         last.record_cache_hit();
-        assert_eq!(last.header_value(), "4|1|||");
+        assert_eq!(last.header_value(), "5|1|||");
     }
 
     #[test]
@@ -264,6 +372,11 @@ mod tests {
     fn separators_are_stripped() {
         let mut last = LastRequests::new();
         last.record_failure(ApiId::AcquireTokenForClient, "a,b|c", "x|y");
-        assert_eq!(last.header_value(), "4|0|730,abc|xy|");
+        assert_eq!(last.header_value(), "5|0|1004,abc|xy|");
+        let odd = CurrentRequest {
+            region_used: Some("we,st|us".into()),
+            ..bearer()
+        };
+        assert_eq!(odd.header_value(), "5|1004,2,westus,,|0,0,1,,,");
     }
 }
