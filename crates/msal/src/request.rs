@@ -529,7 +529,12 @@ impl<'a> AcquireTokenForClient<'a> {
             Ok(r) => {
                 r.status.is_server_error() && !r.headers.contains_key(http::header::RETRY_AFTER)
             }
-            Err(e) => e.is_connect() && !e.is_timeout(),
+            // Connection refused/reset or closed mid-response; never a timeout (the budget is
+            // spent), a TLS verification failure or an oversized body.
+            Err(e) => {
+                (e.is_connect() && !e.is_timeout())
+                    || matches!(e, mtls_transport::Error::Http { .. })
+            }
         };
         if !retry {
             return Ok(first?);
