@@ -66,3 +66,11 @@ pub use fault::Fault;
 pub use imds::ImdsStub;
 pub use log::LoggedRequest;
 pub use registration::AppRegistration;
+
+/// Fuzzing entry point, not part of the supported API: feeds `input` (as a `client_assertion`
+/// value) through the emulator's JWT/assertion parsing and verification, discarding the
+/// result. Used by the `jwt_verifier` target in `fuzz/`; it must never panic.
+#[doc(hidden)]
+pub fn fuzz_parse_jwt(input: &[u8]) {
+    routes::client_auth::fuzz_assertion(input);
+}

@@ -6,6 +6,7 @@ mod common;
 mod assertion;
 mod discovery;
 mod faults;
+mod fuzz_hook;
 mod imds;
 mod pop;
 mod resource;
