@@ -1,9 +1,6 @@
 //! The MSAL unified serialized format: keys, field order, interop shapes, preservation of what
 //! we do not understand.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use token_cache::serialization::{
     access_token_key, deserialize, ext_cache_key, serialize, CacheDocument,
 };
@@ -367,55 +364,6 @@ fn msal_dotnet_kid_is_read_as_the_key_id() {
     let tokens = deserialize(input.as_bytes()).unwrap();
     assert_eq!(tokens.len(), 1);
     assert_eq!(tokens[0].partition, partition("mtls_pop", Some("K")));
-}
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-#[test]
-fn unusable_entries_are_warned_about_and_kept() {
-    let input = format!(
-        r#"{{"AccessToken": {{
-            "not-an-object": 5,
-            "number-secret": {{"credential_type": "AccessToken", "secret": 1, "environment": "e", "client_id": "c", "target": "s", "realm": "r", "expires_on": "2"}},
-            "bad-time": {{"credential_type": "AccessToken", "secret": "tok-bad-time", "environment": "e", "client_id": "c", "target": "s", "realm": "r", "expires_on": "soon"}},
-            "no-target": {{"credential_type": "AccessToken", "secret": "t", "environment": "e", "client_id": "c", "target": " ", "realm": "r", "expires_on": "2"}},
-            "good": {{"credential_type": "AccessToken", "secret": "t", "environment": "login.microsoftonline.com", "client_id": "cid1", "target": "s", "realm": "{TENANT}", "expires_on": 2}}
-        }}}}"#
-    );
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let doc = tracing::subscriber::with_default(subscriber, || {
-        CacheDocument::parse(input.as_bytes()).unwrap()
-    });
-    assert_eq!(doc.len(), 1, "only the good entry is served");
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    for key in ["not-an-object", "number-secret", "bad-time", "no-target"] {
-        assert!(logs.contains(key), "no warning about {key}: {logs}");
-    }
-    assert_eq!(logs.matches("WARN").count(), 4, "{logs}");
-    assert!(
-        !logs.contains("tok-bad-time"),
-        "a token leaked into the log"
-    );
-    // all five kept on rewrite
-    let v = value(&doc);
-    assert_eq!(v["AccessToken"].as_object().unwrap().len(), 5);
-    assert_eq!(v["AccessToken"]["bad-time"]["expires_on"], "soon");
 }
 
 #[test]
