@@ -209,9 +209,16 @@ impl<'a> AcquireTokenForClient<'a> {
         let inner = &self.app.inner;
         let now = inner.clock.now();
         let entry = match inner.cache.find(partition, scopes).await? {
-            None => return Ok(Lookup::Miss(CacheRefreshReason::NoCachedToken)),
+            None => {
+                tracing::debug!(token_type = plan.token_type, "cache miss: no token");
+                return Ok(Lookup::Miss(CacheRefreshReason::NoCachedToken));
+            }
             Some(entry) if to_time(entry.expires_on) < now + EXPIRY_MARGIN => {
-                return Ok(Lookup::Miss(CacheRefreshReason::Expired))
+                tracing::debug!(
+                    token_type = plan.token_type,
+                    "cache miss: token expires within 5 minutes"
+                );
+                return Ok(Lookup::Miss(CacheRefreshReason::Expired));
             }
             Some(entry) => entry,
         };
@@ -660,7 +667,30 @@ impl<'a> IntoFuture for AcquireTokenForClient<'a> {
     type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.run())
+        Box::pin(async move {
+            let started = std::time::Instant::now();
+            let app = self.app;
+            let pop = self.mtls_pop;
+            let result = self.run().await;
+            let elapsed_us = started.elapsed().as_micros() as u64;
+            match &result {
+                Ok(r) => tracing::debug!(
+                    client_id = %app.inner.client_id,
+                    token_type = r.token_type(),
+                    source = ?r.token_source(),
+                    elapsed_us,
+                    "token acquired"
+                ),
+                Err(e) => tracing::debug!(
+                    client_id = %app.inner.client_id,
+                    mtls_pop = pop,
+                    error_code = e.code(),
+                    elapsed_us,
+                    "token acquisition failed"
+                ),
+            }
+            result
+        })
     }
 }
 
