@@ -228,6 +228,21 @@ fn interop(cargo: &str) -> Result<(), String> {
     eprintln!("    MSAL Python {installed} in {}", venv.display());
 
     run(
+        "token-cache file format tests",
+        cargo_command(cargo)
+            .current_dir(&root)
+            .args([
+                "test",
+                "-p",
+                "token-cache",
+                "--test",
+                "msal_python",
+                "--",
+                "--ignored",
+            ])
+            .env("TOKEN_CACHE_MSAL_PYTHON", &python),
+    )?;
+    run(
         "tests",
         cargo_command(cargo)
             .current_dir(&root)
