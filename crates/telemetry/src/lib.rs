@@ -309,7 +309,10 @@ mod tests {
             region_outcome: Some(RegionOutcomeCode::UserProvided),
             ..bearer()
         };
-        assert_eq!(pop_explicit.header_value(), "5|1004,2,centralus,,6|0,0,6,,,");
+        assert_eq!(
+            pop_explicit.header_value(),
+            "5|1004,2,centralus,,6|0,0,6,,,"
+        );
         let auto = CurrentRequest {
             token_type: TokenTypeCode::MtlsPop,
             region_used: Some("eastus".into()),
@@ -359,7 +362,11 @@ mod tests {
         let corr = "0123456789abcdef0123456789abcdef0123";
         let mut accepted = 0;
         for _ in 0..100 {
-            if last.record_failure(ApiId::AcquireTokenForClient, corr, "temporarily_unavailable") {
+            if last.record_failure(
+                ApiId::AcquireTokenForClient,
+                corr,
+                "temporarily_unavailable",
+            ) {
                 accepted += 1;
             }
         }
