@@ -208,7 +208,8 @@ impl<'a> AcquireTokenForClient<'a> {
     ) -> Result<Lookup, Error> {
         let inner = &self.app.inner;
         let now = inner.clock.now();
-        let entry = match inner.cache.find(partition, scopes).await? {
+        // `find_shared`: a hit shares the cached entry instead of copying it.
+        let entry = match inner.cache.find_shared(partition, scopes).await? {
             None => {
                 tracing::debug!(token_type = plan.token_type, "cache miss: no token");
                 return Ok(Lookup::Miss(CacheRefreshReason::NoCachedToken));
@@ -230,7 +231,7 @@ impl<'a> AcquireTokenForClient<'a> {
         }
         tracing::debug!(client_id = %inner.client_id, token_type = plan.token_type, "token served from cache");
         Ok(Lookup::Hit(Box::new(result_from_cache(
-            entry, scopes, plan,
+            &entry, scopes, plan,
         ))))
     }
 
@@ -637,12 +638,12 @@ impl<'a> AcquireTokenForClient<'a> {
 }
 
 fn result_from_cache(
-    entry: CachedAccessToken,
+    entry: &CachedAccessToken,
     scopes: &Scopes,
     plan: &Plan,
 ) -> AuthenticationResult {
     AuthenticationResult {
-        access_token: entry.secret,
+        access_token: entry.secret.clone(),
         token_type: plan.token_type.to_owned(),
         expires_on: to_time(entry.expires_on),
         ext_expires_on: to_time(entry.extended_expires_on),
