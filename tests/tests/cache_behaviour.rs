@@ -128,3 +128,36 @@ async fn tokens_within_five_minutes_of_expiry_are_a_miss() {
     let second = app.acquire_token_for_client([SCOPE]).await.unwrap();
     assert_eq!(second.token_source(), TokenSource::Cache);
 }
+
+#[derive(Debug, Default)]
+struct Counters(std::sync::Mutex<Vec<msal::AcquisitionEvent>>);
+
+impl msal::AcquisitionObserver for Counters {
+    fn on_acquisition(&self, event: &msal::AcquisitionEvent) {
+        self.0.lock().unwrap().push(event.clone());
+    }
+}
+
+#[tokio::test]
+async fn an_observer_sees_every_acquisition() {
+    let env = TestEnv::start().await;
+    let counters = Arc::new(Counters::default());
+    let app = env
+        .app(SECRET_APP)
+        .client_secret(SECRET)
+        .acquisition_observer(counters.clone())
+        .build()
+        .unwrap();
+    app.acquire_token_for_client([SCOPE]).await.unwrap();
+    app.acquire_token_for_client([SCOPE]).await.unwrap();
+    let _ = app.acquire_token_for_client(["", " "]).await.unwrap_err();
+    let events = counters.0.lock().unwrap().clone();
+    assert_eq!(events.len(), 3);
+    assert_eq!(events[0].source, Some(TokenSource::IdentityProvider));
+    assert_eq!(events[1].source, Some(TokenSource::Cache));
+    assert_eq!(events[2].source, None);
+    assert_eq!(events[2].error_code.as_deref(), Some("invalid_scope"));
+    assert!(events
+        .iter()
+        .all(|e| e.client_id == SECRET_APP && !e.mtls_pop));
+}

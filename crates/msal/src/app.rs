@@ -17,6 +17,7 @@ use crate::credential::{
 };
 use crate::endpoints::Endpoints;
 use crate::inflight::InFlight;
+use crate::metrics::AcquisitionObserver;
 use crate::region::{AzureRegion, EnvLookup, RegionConfig, DEFAULT_IMDS_BASE};
 use crate::request::AcquireTokenForClient;
 use crate::throttle::Throttle;
@@ -65,6 +66,7 @@ pub(crate) struct Inner {
     pub(crate) throttle: Throttle,
     pub(crate) retry_backoff: Duration,
     pub(crate) cache_serialized: bool,
+    pub(crate) observer: Option<Arc<dyn AcquisitionObserver>>,
 }
 
 impl ConfidentialClientApplication {
@@ -82,6 +84,7 @@ impl ConfidentialClientApplication {
             send_certificate_over_mtls: false,
             clock: None,
             retry_backoff: DEFAULT_RETRY_BACKOFF,
+            observer: None,
             region: None,
             imds_base: None,
             env: None,
@@ -145,6 +148,7 @@ pub struct ConfidentialClientApplicationBuilder {
     send_certificate_over_mtls: bool,
     clock: Option<Arc<dyn Clock>>,
     retry_backoff: Duration,
+    observer: Option<Arc<dyn AcquisitionObserver>>,
     region: Option<AzureRegion>,
     imds_base: Option<String>,
     env: Option<EnvLookup>,
@@ -255,6 +259,13 @@ impl ConfidentialClientApplicationBuilder {
     /// windows). For tests and simulations.
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = Some(clock);
+        self
+    }
+
+    /// Report every acquisition (source, error code, duration) to `observer`, e.g. to export
+    /// counters and latencies to your metrics system.
+    pub fn acquisition_observer(mut self, observer: Arc<dyn AcquisitionObserver>) -> Self {
+        self.observer = Some(observer);
         self
     }
 
@@ -382,6 +393,7 @@ impl ConfidentialClientApplicationBuilder {
                 throttle: Throttle::default(),
                 retry_backoff: self.retry_backoff,
                 cache_serialized,
+                observer: self.observer,
             }),
         })
     }

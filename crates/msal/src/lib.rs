@@ -35,6 +35,7 @@ mod endpoints;
 mod error;
 mod headers;
 mod inflight;
+mod metrics;
 mod region;
 mod request;
 mod result;
@@ -51,6 +52,7 @@ pub use credential::{
 };
 pub use error::{Error, ServiceError};
 pub use headers::{CLIENT_SKU, CLIENT_VERSION};
+pub use metrics::{AcquisitionEvent, AcquisitionObserver};
 pub use region::{
     AzureRegion, EnvLookup, RegionDetails, RegionOutcome, RegionSource, DEFAULT_IMDS_BASE,
 };

@@ -20,6 +20,7 @@ use crate::app::ConfidentialClientApplication;
 use crate::credential::{AssertionContext, ClientCredential};
 use crate::endpoints;
 use crate::headers::token_request_headers;
+use crate::metrics::AcquisitionEvent;
 use crate::region::{RegionDetails, RegionOutcome, RegionSource};
 use crate::{AuthenticationResult, BindingCertificate, Error, ServiceError, TokenSource};
 
@@ -673,7 +674,17 @@ impl<'a> IntoFuture for AcquireTokenForClient<'a> {
             let app = self.app;
             let pop = self.mtls_pop;
             let result = self.run().await;
-            let elapsed_us = started.elapsed().as_micros() as u64;
+            let elapsed = started.elapsed();
+            let elapsed_us = elapsed.as_micros() as u64;
+            if let Some(observer) = &app.inner.observer {
+                observer.on_acquisition(&AcquisitionEvent {
+                    client_id: app.inner.client_id.clone(),
+                    mtls_pop: pop,
+                    source: result.as_ref().ok().map(AuthenticationResult::token_source),
+                    error_code: result.as_ref().err().map(|e| e.code().to_owned()),
+                    duration: elapsed,
+                });
+            }
             match &result {
                 Ok(r) => tracing::debug!(
                     client_id = %app.inner.client_id,
