@@ -35,3 +35,26 @@ impl InFlight {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn gates_are_shared_then_forgotten() {
+        let inflight = InFlight::default();
+        let p = PartitionKey::new("login.microsoftonline.com", "c", "t", "bearer", None);
+        let s = Scopes::new(["a"]).unwrap();
+        let first = inflight.gate(&p, &s);
+        let second = inflight.gate(&p, &s);
+        assert!(Arc::ptr_eq(&first, &second), "one gate per token");
+        inflight.release(&p, &s, first);
+        assert_eq!(
+            inflight.gates.lock().unwrap().len(),
+            1,
+            "still held by the second"
+        );
+        inflight.release(&p, &s, second);
+        assert!(inflight.gates.lock().unwrap().is_empty());
+    }
+}

@@ -190,14 +190,17 @@ impl<'a> AcquireTokenForClient<'a> {
         // Single flight: concurrent misses for the same token wait for one request, then find
         // its result in the cache.
         let gate = inner.inflight.gate(&partition, &scopes);
-        let _turn = gate.lock().await;
-        if let Lookup::Hit(result) = self.lookup(&partition, &scopes, &plan).await? {
-            return Ok(*result);
-        }
-        let result = self.request_token(&scopes, &partition, &plan, reason).await;
-        drop(_turn);
+        let outcome = {
+            let _turn = gate.lock().await;
+            match self.lookup(&partition, &scopes, &plan).await {
+                Ok(Lookup::Hit(result)) => Ok(*result),
+                Ok(Lookup::Miss(_)) => self.request_token(&scopes, &partition, &plan, reason).await,
+                Err(e) => Err(e),
+            }
+        };
+        // Every waiter releases, so the gate is forgotten once the last one is done.
         inner.inflight.release(&partition, &scopes, gate);
-        result
+        outcome
     }
 
     /// Look in the cache: a usable token (possibly starting a proactive refresh), or why not.
