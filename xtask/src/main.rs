@@ -8,7 +8,11 @@
 //!   of `tests/tests/python_interop.rs` with `MSAL_PYTHON` pointing at the venv's interpreter.
 //!   Needs `python3` (with the `venv` module) and access to PyPI (or a pip mirror configured the
 //!   usual way).
+//! * `fuzz [--seconds N]`: every fuzz target of `fuzz/` for N seconds each (libFuzzer on stable,
+//!   see `xtask/src/fuzz.rs`); fails on any crash.
 #![forbid(unsafe_code)]
+
+mod fuzz;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -50,6 +54,10 @@ fn main() -> ExitCode {
         "ci" => lint.into_iter().chain(test).collect(),
         "lint" => lint,
         "test" => test,
+        "fuzz" => {
+            let args: Vec<String> = std::env::args().skip(2).collect();
+            return fuzz::run(&args);
+        }
         "interop" => {
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
             return match interop(&cargo) {
@@ -64,7 +72,7 @@ fn main() -> ExitCode {
             };
         }
         _ => {
-            eprintln!("usage: cargo xtask <ci|lint|test|interop>");
+            eprintln!("usage: cargo xtask <ci|lint|test|interop|fuzz [--seconds N]>");
             return ExitCode::FAILURE;
         }
     };
