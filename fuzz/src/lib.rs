@@ -10,7 +10,9 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use oauth2_core::{ClientCertificate, ErrorResponse, SecretString, SigningAlgorithm, TokenResponse};
+use oauth2_core::{
+    ClientCertificate, ErrorResponse, SecretString, SigningAlgorithm, TokenResponse,
+};
 use token_cache::serialization::CacheDocument;
 
 /// The password the `certificate` target tries PKCS#12 input with (the fixtures' password, so
@@ -18,7 +20,12 @@ use token_cache::serialization::CacheDocument;
 pub const PKCS12_PASSWORD: &str = "password";
 
 /// The names of the targets, as the binaries and the seed folders are called.
-pub const TARGETS: &[&str] = &["token_response", "cache_file", "certificate", "jwt_verifier"];
+pub const TARGETS: &[&str] = &[
+    "token_response",
+    "cache_file",
+    "certificate",
+    "jwt_verifier",
+];
 
 /// Runs target `name` on `data`; `false` for an unknown name.
 pub fn run(name: &str, data: &[u8]) -> bool {
@@ -39,7 +46,10 @@ pub fn run(name: &str, data: &[u8]) -> bool {
 pub fn token_response(data: &[u8]) {
     if let Ok(response) = TokenResponse::parse(data) {
         let token = response.access_token.expose_secret().to_owned();
-        assert!(!token.is_empty(), "TokenResponse::parse accepted an empty access_token");
+        assert!(
+            !token.is_empty(),
+            "TokenResponse::parse accepted an empty access_token"
+        );
         let shown = format!("{response:?}");
         // The same response with a placeholder token: if the token text appears in the real
         // Debug output but not in this one, it came from the token field.
@@ -72,7 +82,11 @@ pub fn cache_file(data: &[u8]) {
         Ok(again) => again,
         Err(e) => panic!("the cache's own output does not parse again: {e}"),
     };
-    assert_eq!(again.len(), doc.len(), "a round trip changed the number of tokens");
+    assert_eq!(
+        again.len(),
+        doc.len(),
+        "a round trip changed the number of tokens"
+    );
     let rewritten = again.to_json();
     if rewritten.expose_secret() != written.expose_secret() {
         // Known finding (docs/reliability.md, "cache file: floats in foreign entries"): without
@@ -155,7 +169,13 @@ fn use_certificate(loaded: Result<ClientCertificate, oauth2_core::Error>) {
             return;
         }
     };
-    let _ = (cert.x5t(), cert.x5t_s256(), cert.x5c(), cert.subject(), cert.issuer());
+    let _ = (
+        cert.x5t(),
+        cert.x5t_s256(),
+        cert.x5c(),
+        cert.subject(),
+        cert.issuer(),
+    );
     let _ = (cert.thumbprint_sha1_hex(), cert.thumbprint_sha256_hex());
     let _ = (cert.not_before(), cert.not_after(), cert.tls_chain());
     let _ = cert.check_validity_at(UNIX_EPOCH + Duration::from_secs(1_700_000_000));
