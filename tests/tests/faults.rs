@@ -255,3 +255,23 @@ async fn a_wrong_token_type_for_pop_is_not_cached() {
         .unwrap();
     assert_eq!(ok.token_source(), TokenSource::IdentityProvider);
 }
+
+#[tokio::test]
+async fn a_bearer_request_answered_with_another_token_type_is_an_error() {
+    let env = TestEnv::start().await;
+    let app = app(&env, TestClock::new());
+    env.emulator.inject_faults(Fault::WrongTokenType, 1);
+    let before = env.emulator.token_requests().len();
+    match app.acquire_token_for_client([SCOPE]).await {
+        // The emulator's WrongTokenType answers a Bearer request with mtls_pop.
+        Err(e) => assert_eq!(e.code(), "token_type_mismatch", "{e}"),
+        Ok(r) => panic!("accepted a {} token for a Bearer request", r.token_type()),
+    }
+    assert_eq!(env.emulator.token_requests().len(), before + 1);
+    let ok = app.acquire_token_for_client([SCOPE]).await.unwrap();
+    assert_eq!(
+        ok.token_source(),
+        TokenSource::IdentityProvider,
+        "nothing was cached"
+    );
+}

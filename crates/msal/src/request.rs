@@ -492,7 +492,14 @@ impl<'a> AcquireTokenForClient<'a> {
                 })
             }
             (true, Some(_)) => MTLS_POP.to_owned(),
-            (false, t) => t.unwrap_or(BEARER).to_owned(),
+            // A Bearer request must not be answered with a bound (or any other) token type.
+            (false, Some(t)) if !t.eq_ignore_ascii_case(BEARER) => {
+                return Err(Error::TokenTypeMismatch {
+                    expected: BEARER.to_owned(),
+                    received: t.to_owned(),
+                })
+            }
+            (false, _) => BEARER.to_owned(),
         };
         if let Ok(mut l) = inner.last_requests.lock() {
             l.reset();

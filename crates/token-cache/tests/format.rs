@@ -431,3 +431,15 @@ fn debug_shows_no_token() {
     assert!(!shown.contains("eyJ0eXAi"), "{shown}");
     assert!(shown.contains("access_tokens: 1"));
 }
+
+#[test]
+fn foreign_floats_survive_repeated_rewrites() {
+    // Found by the cache_file fuzz target: without correctly rounded float parsing a foreign
+    // number moved by one unit in the last place on every read/rewrite cycle.
+    let input = br#"{"Custom": [2.184467440737095516165, 0.1, 1e300]}"#;
+    let first = CacheDocument::parse(input).unwrap().to_json();
+    let second = CacheDocument::parse(first.expose_secret().as_bytes())
+        .unwrap()
+        .to_json();
+    assert_eq!(first.expose_secret(), second.expose_secret());
+}
