@@ -347,3 +347,44 @@ async fn bearer_over_mtls_tokens_are_keyed_by_certificate() {
     assert_eq!(r.token_source(), TokenSource::IdentityProvider);
     assert_eq!(env.emulator.token_requests().len(), 3);
 }
+
+#[tokio::test]
+async fn bearer_over_mtls_follows_the_region_rules() {
+    let env = TestEnv::start().await;
+    for (vars, host) in [
+        (vec![], "mtlsauth.microsoft.com"),
+        (
+            vec![("REGION_NAME", "eastus")],
+            "eastus.mtlsauth.microsoft.com",
+        ),
+    ] {
+        let vars: Vec<(String, String)> = vars
+            .into_iter()
+            .map(|(k, v): (&str, &str)| (k.to_owned(), v.to_owned()))
+            .collect();
+        let app = env
+            .app(THUMBPRINT_APP)
+            .certificate(client_certificate(&env.thumbprint_cert))
+            .send_certificate_over_mtls(true)
+            .azure_region(msal::AzureRegion::AutoDetect)
+            .imds_endpoint("http://127.0.0.1:9")
+            .region_environment(Arc::new(move |name| {
+                vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+            }))
+            .build()
+            .unwrap();
+        let result = app
+            .acquire_token_for_client([SCOPE])
+            .force_refresh(true)
+            .await
+            .unwrap();
+        assert_eq!(result.token_type(), "Bearer");
+        assert_eq!(
+            result.token_endpoint(),
+            Some(format!("https://{host}/{TENANT}/oauth2/v2.0/token").as_str())
+        );
+        let req = env.emulator.token_requests().pop().unwrap();
+        assert_eq!(req.host, host);
+        assert!(req.client_certificate.is_some());
+    }
+}
