@@ -106,6 +106,14 @@ pub fn transport_for(emulator: &Emulator) -> msal::HyperTransportBuilder {
     builder
 }
 
+/// `app.acquire_token_for_client([SCOPE]).with_mtls_proof_of_possession()`, which must succeed.
+pub async fn pop(app: &ConfidentialClientApplication) -> msal::AuthenticationResult {
+    app.acquire_token_for_client([SCOPE])
+        .with_mtls_proof_of_possession()
+        .await
+        .expect("mTLS PoP token")
+}
+
 /// Load an issued test certificate as a client certificate.
 pub fn client_certificate(cert: &IssuedCertificate) -> ClientCertificate {
     ClientCertificate::from_pem_parts(cert.chain_pem.as_bytes(), cert.key_pem.as_bytes())

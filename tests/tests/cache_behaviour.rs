@@ -80,26 +80,14 @@ async fn a_failed_proactive_refresh_keeps_the_cached_token() {
         .region_environment(Arc::new(|_| None))
         .build()
         .unwrap();
-    let first = app
-        .acquire_token_for_client([SCOPE])
-        .with_mtls_proof_of_possession()
-        .await
-        .unwrap();
+    let first = pop(&app).await;
     env.emulator.set_misbehavior(Misbehavior::AnswerBearerToPop);
-    let second = app
-        .acquire_token_for_client([SCOPE])
-        .with_mtls_proof_of_possession()
-        .await
-        .unwrap();
+    let second = pop(&app).await;
     wait_for_token_requests(&env, 2).await;
     assert_eq!(second.token_source(), TokenSource::Cache);
     // The refresh failed (downgraded answer, not cached): the old token still serves.
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let third = app
-        .acquire_token_for_client([SCOPE])
-        .with_mtls_proof_of_possession()
-        .await
-        .unwrap();
+    let third = pop(&app).await;
     assert_eq!(third.token_type(), "mtls_pop");
     assert_eq!(
         third.access_token().expose_secret(),

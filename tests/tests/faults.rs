@@ -248,11 +248,7 @@ async fn a_wrong_token_type_for_pop_is_not_cached() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), "token_type_mismatch");
-    let ok = app
-        .acquire_token_for_client([SCOPE])
-        .with_mtls_proof_of_possession()
-        .await
-        .unwrap();
+    let ok = pop(&app).await;
     assert_eq!(ok.token_source(), TokenSource::IdentityProvider);
 }
 

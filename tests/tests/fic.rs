@@ -57,11 +57,7 @@ async fn leg1_pop_then_leg2_pop_bound_to_the_same_certificate() {
         .region_environment(no_env())
         .build()
         .unwrap();
-    let result = leg2
-        .acquire_token_for_client([SCOPE])
-        .with_mtls_proof_of_possession()
-        .await
-        .unwrap();
+    let result = pop(&leg2).await;
     assert_eq!(result.token_type(), "mtls_pop");
     let cert = client_certificate(&env.sni_cert);
     assert_eq!(
@@ -165,10 +161,7 @@ async fn provider_is_called_once_per_network_request_and_not_on_cache_hits() {
         .build()
         .unwrap();
     for _ in 0..3 {
-        leg2.acquire_token_for_client([SCOPE])
-            .with_mtls_proof_of_possession()
-            .await
-            .unwrap();
+        pop(&leg2).await;
     }
     assert_eq!(
         calls.load(Ordering::SeqCst),
@@ -303,13 +296,9 @@ async fn bearer_over_mtls_sends_an_x5c_assertion_to_the_mtls_host_and_is_isolate
             .token_source(),
         TokenSource::Cache
     );
-    let pop = app
-        .acquire_token_for_client([SCOPE])
-        .with_mtls_proof_of_possession()
-        .await
-        .unwrap();
-    assert_eq!(pop.token_type(), "mtls_pop");
-    assert_eq!(pop.token_source(), TokenSource::IdentityProvider);
+    let pop_result = pop(&app).await;
+    assert_eq!(pop_result.token_type(), "mtls_pop");
+    assert_eq!(pop_result.token_source(), TokenSource::IdentityProvider);
     let pop_req = env.emulator.token_requests().pop().unwrap();
     assert!(pop_req.form_value("client_assertion").is_none());
     assert_eq!(env.emulator.token_requests().len(), 2);

@@ -46,11 +46,7 @@ async fn pop_token_request_presents_the_certificate_and_sends_no_assertion() {
     let env = TestEnv::start().await;
     let app = pop_app(&env);
     let certificate = client_certificate(&env.sni_cert);
-    let result = app
-        .acquire_token_for_client([SCOPE])
-        .with_mtls_proof_of_possession()
-        .await
-        .unwrap();
+    let result = pop(&app).await;
 
     assert_eq!(result.token_type(), "mtls_pop");
     assert_eq!(result.token_source(), TokenSource::IdentityProvider);
@@ -119,16 +115,8 @@ async fn pop_token_request_presents_the_certificate_and_sends_no_assertion() {
 async fn second_pop_call_is_a_cache_hit_with_the_binding_certificate() {
     let env = TestEnv::start().await;
     let app = pop_app(&env);
-    let first = app
-        .acquire_token_for_client([SCOPE])
-        .with_mtls_proof_of_possession()
-        .await
-        .unwrap();
-    let second = app
-        .acquire_token_for_client([SCOPE])
-        .with_mtls_proof_of_possession()
-        .await
-        .unwrap();
+    let first = pop(&app).await;
+    let second = pop(&app).await;
     assert_eq!(second.token_source(), TokenSource::Cache);
     assert_eq!(second.token_type(), "mtls_pop");
     assert_eq!(
@@ -151,11 +139,7 @@ async fn thumbprint_registered_certificate_needs_no_x5c() {
         .region_environment(no_env())
         .build()
         .unwrap();
-    let result = app
-        .acquire_token_for_client([SCOPE])
-        .with_mtls_proof_of_possession()
-        .await
-        .unwrap();
+    let result = pop(&app).await;
     assert_eq!(result.token_type(), "mtls_pop");
 }
 
@@ -169,11 +153,7 @@ async fn explicit_region_goes_to_the_regional_mtls_host() {
         .region_environment(no_env())
         .build()
         .unwrap();
-    let result = app
-        .acquire_token_for_client([SCOPE])
-        .with_mtls_proof_of_possession()
-        .await
-        .unwrap();
+    let result = pop(&app).await;
     assert_eq!(
         result.token_endpoint(),
         Some(endpoint("centralus.mtlsauth.microsoft.com").as_str())
@@ -198,11 +178,7 @@ async fn invalid_explicit_region_never_reaches_a_hostname() {
             .region_environment(no_env())
             .build()
             .unwrap();
-        let result = app
-            .acquire_token_for_client([SCOPE])
-            .with_mtls_proof_of_possession()
-            .await
-            .unwrap();
+        let result = pop(&app).await;
         assert_eq!(
             result.token_endpoint(),
             Some(endpoint("mtlsauth.microsoft.com").as_str())
@@ -225,11 +201,7 @@ async fn auto_detected_region_from_region_name() {
         .imds_endpoint("http://127.0.0.1:9") // never asked: REGION_NAME wins
         .build()
         .unwrap();
-    let result = app
-        .acquire_token_for_client([SCOPE])
-        .with_mtls_proof_of_possession()
-        .await
-        .unwrap();
+    let result = pop(&app).await;
     assert_eq!(
         result.token_endpoint(),
         Some(endpoint("eastus.mtlsauth.microsoft.com").as_str())
@@ -301,11 +273,7 @@ async fn failed_auto_detection_falls_back_to_global() {
         .imds_endpoint(imds.base_url())
         .build()
         .unwrap();
-    let result = app
-        .acquire_token_for_client([SCOPE])
-        .with_mtls_proof_of_possession()
-        .await
-        .unwrap();
+    let result = pop(&app).await;
     assert_eq!(
         result.token_endpoint(),
         Some(endpoint("mtlsauth.microsoft.com").as_str())
@@ -343,11 +311,7 @@ async fn region_disabled_and_not_configured_use_global() {
             builder = builder.azure_region(r);
         }
         let app = builder.build().unwrap();
-        let result = app
-            .acquire_token_for_client([SCOPE])
-            .with_mtls_proof_of_possession()
-            .await
-            .unwrap();
+        let result = pop(&app).await;
         assert_eq!(
             result.token_endpoint(),
             Some(endpoint("mtlsauth.microsoft.com").as_str())
@@ -360,11 +324,7 @@ async fn region_disabled_and_not_configured_use_global() {
         .region_environment(env_with(&[("MSAL_FORCE_REGION", "westus3")]))
         .build()
         .unwrap();
-    let result = app
-        .acquire_token_for_client([SCOPE])
-        .with_mtls_proof_of_possession()
-        .await
-        .unwrap();
+    let result = pop(&app).await;
     assert_eq!(
         result.token_endpoint(),
         Some(endpoint("westus3.mtlsauth.microsoft.com").as_str())
@@ -501,21 +461,13 @@ async fn sovereign_clouds_map_to_their_mtls_hosts() {
                 builder = builder.azure_region(AzureRegion::Named(r.into()));
             }
             let app = builder.build().unwrap();
-            let result = app
-                .acquire_token_for_client([SCOPE])
-                .with_mtls_proof_of_possession()
-                .await
-                .unwrap();
+            let result = pop(&app).await;
             let host = match region {
                 Some(r) => format!("{r}.{mtls}"),
                 None => mtls.to_owned(),
             };
             assert_eq!(result.token_endpoint(), Some(endpoint(&host).as_str()));
-            let again = app
-                .acquire_token_for_client([SCOPE])
-                .with_mtls_proof_of_possession()
-                .await
-                .unwrap();
+            let again = pop(&app).await;
             assert_eq!(
                 again.token_source(),
                 TokenSource::Cache,
@@ -542,17 +494,13 @@ async fn pop_and_bearer_are_isolated_both_ways() {
         .build()
         .unwrap();
     // PoP then Bearer
-    let pop = app
-        .acquire_token_for_client([SCOPE])
-        .with_mtls_proof_of_possession()
-        .await
-        .unwrap();
+    let pop_result = pop(&app).await;
     let bearer = app.acquire_token_for_client([SCOPE]).await.unwrap();
     assert_eq!(bearer.token_source(), TokenSource::IdentityProvider);
     assert_eq!(bearer.token_type(), "Bearer");
     assert!(bearer.binding_certificate().is_none());
     assert_ne!(
-        pop.access_token().expose_secret(),
+        pop_result.access_token().expose_secret(),
         bearer.access_token().expose_secret()
     );
 
@@ -565,11 +513,7 @@ async fn pop_and_bearer_are_isolated_both_ways() {
         .build()
         .unwrap();
     app2.acquire_token_for_client([SCOPE]).await.unwrap();
-    let pop2 = app2
-        .acquire_token_for_client([SCOPE])
-        .with_mtls_proof_of_possession()
-        .await
-        .unwrap();
+    let pop2 = pop(&app2).await;
     assert_eq!(pop2.token_source(), TokenSource::IdentityProvider);
     assert_eq!(pop2.token_type(), "mtls_pop");
     // Each cached entry answers its own kind.
@@ -580,14 +524,7 @@ async fn pop_and_bearer_are_isolated_both_ways() {
             .token_type(),
         "Bearer"
     );
-    assert_eq!(
-        app2.acquire_token_for_client([SCOPE])
-            .with_mtls_proof_of_possession()
-            .await
-            .unwrap()
-            .token_source(),
-        TokenSource::Cache
-    );
+    assert_eq!(pop(&app2).await.token_source(), TokenSource::Cache);
     assert_eq!(env.emulator.token_requests().len(), 4);
 }
 
@@ -614,11 +551,7 @@ async fn downgraded_or_untyped_answers_are_errors_and_not_cached() {
         .unwrap_err();
     assert_eq!(err.code(), "token_type_missing");
     env.emulator.set_misbehavior(Misbehavior::None);
-    let ok = app
-        .acquire_token_for_client([SCOPE])
-        .with_mtls_proof_of_possession()
-        .await
-        .unwrap();
+    let ok = pop(&app).await;
     assert_eq!(
         ok.token_source(),
         TokenSource::IdentityProvider,
@@ -648,16 +581,8 @@ async fn two_certificates_never_share_a_token() {
         .region_environment(no_env())
         .build()
         .unwrap();
-    let a = app_a
-        .acquire_token_for_client([SCOPE])
-        .with_mtls_proof_of_possession()
-        .await
-        .unwrap();
-    let b = app_b
-        .acquire_token_for_client([SCOPE])
-        .with_mtls_proof_of_possession()
-        .await
-        .unwrap();
+    let a = pop(&app_a).await;
+    let b = pop(&app_b).await;
     assert_eq!(b.token_source(), TokenSource::IdentityProvider);
     let claims_b = env
         .emulator
@@ -669,11 +594,7 @@ async fn two_certificates_never_share_a_token() {
     );
     assert_eq!(cache.len(), 2, "both tokens kept");
     // Each app still gets its own token from the shared cache.
-    let a2 = app_a
-        .acquire_token_for_client([SCOPE])
-        .with_mtls_proof_of_possession()
-        .await
-        .unwrap();
+    let a2 = pop(&app_a).await;
     assert_eq!(a2.token_source(), TokenSource::Cache);
     assert_eq!(
         a2.access_token().expose_secret(),
@@ -692,11 +613,7 @@ async fn two_certificates_never_share_a_token() {
         .region_environment(no_env())
         .build()
         .unwrap();
-    let r = app_r
-        .acquire_token_for_client([SCOPE])
-        .with_mtls_proof_of_possession()
-        .await
-        .unwrap();
+    let r = pop(&app_r).await;
     assert_eq!(r.token_source(), TokenSource::IdentityProvider);
     assert_eq!(env.emulator.token_requests().len(), 3);
 }
@@ -705,10 +622,7 @@ async fn two_certificates_never_share_a_token() {
 async fn same_certificate_reuses_the_tls_connection() {
     let env = TestEnv::start().await;
     let app = pop_app(&env);
-    app.acquire_token_for_client([SCOPE])
-        .with_mtls_proof_of_possession()
-        .await
-        .unwrap();
+    pop(&app).await;
     let after_first = env.emulator.tls_handshakes();
     app.acquire_token_for_client([SCOPE])
         .with_mtls_proof_of_possession()
@@ -732,11 +646,7 @@ async fn same_certificate_reuses_the_tls_connection() {
         .region_environment(no_env())
         .build()
         .unwrap();
-    app_b
-        .acquire_token_for_client([SCOPE])
-        .with_mtls_proof_of_possession()
-        .await
-        .unwrap();
+    pop(&app_b).await;
     assert_eq!(env.emulator.tls_handshakes(), after_first + 1);
     let last = env.emulator.token_requests().pop().unwrap();
     assert_eq!(
@@ -749,11 +659,7 @@ async fn same_certificate_reuses_the_tls_connection() {
 async fn resource_accepts_the_bound_token_only_with_its_certificate() {
     let env = TestEnv::start().await;
     let app = pop_app(&env);
-    let result = app
-        .acquire_token_for_client([SCOPE])
-        .with_mtls_proof_of_possession()
-        .await
-        .unwrap();
+    let result = pop(&app).await;
     let url = Url::parse(RESOURCE).unwrap();
 
     let ok = result
@@ -891,11 +797,7 @@ async fn concurrent_pop_calls_with_several_certificates() {
     for round in 0..60 {
         let app = apps[round % apps.len()].clone();
         tasks.push(tokio::spawn(async move {
-            let r = app
-                .acquire_token_for_client([SCOPE])
-                .with_mtls_proof_of_possession()
-                .await
-                .unwrap();
+            let r = pop(&app).await;
             (
                 r.binding_certificate().unwrap().x5t_s256().to_owned(),
                 r.access_token().expose_secret().to_owned(),

@@ -54,10 +54,7 @@ async fn first_pop_call_with_explicit_region() {
         &[],
         None,
     );
-    app.acquire_token_for_client([SCOPE])
-        .with_mtls_proof_of_possession()
-        .await
-        .unwrap();
+    pop(&app).await;
     assert_eq!(
         last_request_header(&env, CURRENT),
         "5|1004,2,centralus,,6|0,0,6,,,"
@@ -74,10 +71,7 @@ async fn pop_call_with_auto_detected_region() {
         &[("REGION_NAME", "eastus")],
         None,
     );
-    app.acquire_token_for_client([SCOPE])
-        .with_mtls_proof_of_possession()
-        .await
-        .unwrap();
+    pop(&app).await;
     assert_eq!(
         last_request_header(&env, CURRENT),
         "5|1004,2,eastus,3,4|0,0,6,,,"
@@ -94,10 +88,7 @@ async fn pop_call_falling_back_to_global() {
         &[],
         Some(&imds.base_url()),
     );
-    app.acquire_token_for_client([SCOPE])
-        .with_mtls_proof_of_possession()
-        .await
-        .unwrap();
+    pop(&app).await;
     assert_eq!(last_request_header(&env, CURRENT), "5|1004,2,,1,5|0,0,6,,,");
 }
 
