@@ -98,10 +98,8 @@ pub fn transport_for(emulator: &Emulator) -> msal::HyperTransportBuilder {
         .resolve_overrides_only(true)
         .add_root_certificates_pem(emulator.ca_certificate_pem().as_bytes())
         .expect("emulator CA parses");
-    for host in emulator.all_hostnames() {
-        builder = builder
-            .resolve(&host, emulator.addr())
-            .resolve(&format!("*.{host}"), emulator.addr());
+    for (host, addr) in emulator.resolver_entries() {
+        builder = builder.resolve(&host, addr);
     }
     builder
 }

@@ -258,6 +258,21 @@ impl Emulator {
             .collect()
     }
 
+    /// Host → address pairs that send a client to this emulator: every hostname its certificate
+    /// covers, exact names and `*.` wildcards (regional hosts such as
+    /// `eastus.mtlsauth.microsoft.com`), each mapped to [`Emulator::addr`]. Feed them to a
+    /// resolver override (e.g. `HyperTransportBuilder::resolve`).
+    pub fn resolver_entries(&self) -> Vec<(String, SocketAddr)> {
+        self.inner
+            .state
+            .clouds
+            .certificate_names()
+            .into_iter()
+            .filter(|n| n.parse::<std::net::IpAddr>().is_err())
+            .map(|n| (n, self.addr()))
+            .collect()
+    }
+
     /// Every HTTP request received so far, in order.
     pub fn requests(&self) -> Vec<LoggedRequest> {
         self.inner.state.log.snapshot()

@@ -234,10 +234,8 @@ pub(crate) fn emulator_transport(emulator: &Emulator) -> Result<HyperTransport, 
         .webpki_roots(false)
         .resolve_overrides_only(true)
         .add_root_certificates_pem(emulator.ca_certificate_pem().as_bytes())?;
-    for host in emulator.all_hostnames() {
-        builder = builder
-            .resolve(&host, emulator.addr())
-            .resolve(&format!("*.{host}"), emulator.addr());
+    for (host, addr) in emulator.resolver_entries() {
+        builder = builder.resolve(&host, addr);
     }
     Ok(builder.build()?)
 }

@@ -39,10 +39,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         .webpki_roots(false)
         .resolve_overrides_only(true)
         .add_root_certificates_pem(emulator.ca_certificate_pem().as_bytes())?;
-    for host in emulator.all_hostnames() {
-        transport = transport
-            .resolve(&host, emulator.addr())
-            .resolve(&format!("*.{host}"), emulator.addr());
+    for (host, addr) in emulator.resolver_entries() {
+        transport = transport.resolve(&host, addr);
     }
     let transport = Arc::new(transport.build()?);
     let authority = format!("https://login.microsoftonline.com/{TENANT}");
