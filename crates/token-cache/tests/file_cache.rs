@@ -9,29 +9,7 @@ use token_cache::serialization::{access_token_key, CacheDocument};
 use token_cache::{FileTokenCache, TokenCache};
 
 /// The §3.3 example of `msal-core-wire-and-cache.md`, as MSAL Python writes it.
-const PYTHON_DOC: &str = r#"{
-    "AccessToken": {
-        "-login.microsoftonline.com-accesstoken-cid1-aaaabbbb-0000-1111-2222-333344445555-https://graph.microsoft.com/.default": {
-            "credential_type": "AccessToken",
-            "secret": "eyJ0eXAi...",
-            "home_account_id": null,
-            "environment": "login.microsoftonline.com",
-            "client_id": "cid1",
-            "target": "https://graph.microsoft.com/.default",
-            "realm": "aaaabbbb-0000-1111-2222-333344445555",
-            "token_type": "Bearer",
-            "cached_at": "1700000000",
-            "expires_on": "1700003599",
-            "extended_expires_on": "1700003599"
-        }
-    },
-    "AppMetadata": {
-        "appmetadata-login.microsoftonline.com-cid1": {
-            "client_id": "cid1",
-            "environment": "login.microsoftonline.com"
-        }
-    }
-}"#;
+const PYTHON_DOC: &str = include_str!("fixtures/msal_python_cache.json");
 
 fn read_json(path: &std::path::Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()

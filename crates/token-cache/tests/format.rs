@@ -10,29 +10,7 @@ const TENANT: &str = "aaaabbbb-0000-1111-2222-333344445555";
 const GRAPH: &str = "https://graph.microsoft.com/.default";
 
 /// The example of `msal-core-wire-and-cache.md` §3.3, as MSAL Python writes it.
-const PYTHON_DOC: &str = r#"{
-    "AccessToken": {
-        "-login.microsoftonline.com-accesstoken-cid1-aaaabbbb-0000-1111-2222-333344445555-https://graph.microsoft.com/.default": {
-            "credential_type": "AccessToken",
-            "secret": "eyJ0eXAi...",
-            "home_account_id": null,
-            "environment": "login.microsoftonline.com",
-            "client_id": "cid1",
-            "target": "https://graph.microsoft.com/.default",
-            "realm": "aaaabbbb-0000-1111-2222-333344445555",
-            "token_type": "Bearer",
-            "cached_at": "1700000000",
-            "expires_on": "1700003599",
-            "extended_expires_on": "1700003599"
-        }
-    },
-    "AppMetadata": {
-        "appmetadata-login.microsoftonline.com-cid1": {
-            "client_id": "cid1",
-            "environment": "login.microsoftonline.com"
-        }
-    }
-}"#;
+const PYTHON_DOC: &str = include_str!("fixtures/msal_python_cache.json");
 
 fn scopes(list: &[&str]) -> Scopes {
     Scopes::new(list.iter().copied()).unwrap()
