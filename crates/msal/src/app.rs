@@ -10,7 +10,6 @@ use oauth2_core::{AssertionCache, Authority, ClientCertificate, SecretString};
 use token_cache::{MemoryTokenCache, TokenCache};
 use tokio::sync::OnceCell;
 
-use crate::clock::{Clock, SystemClock};
 use crate::credential::{
     AssertionContext, BoundAssertion, BoundAssertionProvider, BoxError, ClientAssertionProvider,
     ClientCredential, FnAssertionProvider, FnBoundAssertionProvider,
@@ -22,6 +21,7 @@ use crate::region::{AzureRegion, EnvLookup, RegionConfig, DEFAULT_IMDS_BASE};
 use crate::request::AcquireTokenForClient;
 use crate::throttle::Throttle;
 use crate::Error;
+use oauth2_core::{Clock, SystemClock};
 
 /// A confidential client: an application that can keep a credential (secret, certificate or
 /// assertion) and acquires tokens for itself with the client-credentials grant.

@@ -29,7 +29,6 @@
 
 mod app;
 mod binding;
-mod clock;
 mod credential;
 mod endpoints;
 mod error;
@@ -45,7 +44,6 @@ pub use app::{
     ConfidentialClientApplication, ConfidentialClientApplicationBuilder, DEFAULT_RETRY_BACKOFF,
 };
 pub use binding::BindingCertificate;
-pub use clock::{Clock, SystemClock};
 pub use credential::{
     AssertionContext, BoundAssertion, BoundAssertionProvider, BoxError, ClientAssertionProvider,
     FederatedLeg1, TOKEN_EXCHANGE_SCOPE,
@@ -64,7 +62,7 @@ pub use mtls_transport::{
     HttpRequest, HttpResponse, HyperTransport, HyperTransportBuilder, Transport,
 };
 #[doc(inline)]
-pub use oauth2_core::{Authority, ClientCertificate, Scopes, SecretString};
+pub use oauth2_core::{Authority, ClientCertificate, Clock, Scopes, SecretString, SystemClock};
 #[doc(inline)]
 pub use token_cache::{MemoryTokenCache, TokenCache};
 

@@ -19,6 +19,7 @@ use std::time::Duration;
 use http::{HeaderName, HeaderValue};
 use mtls_transport::{is_valid_region, HttpRequest, Transport};
 use serde::Deserialize;
+pub use telemetry::{RegionOutcome, RegionSource};
 use url::Url;
 
 /// The IMDS base address on Azure VMs. Tests inject a loopback stub instead.
@@ -35,34 +36,6 @@ pub enum AzureRegion {
     AutoDetect,
     /// Never use a regional endpoint.
     Disabled,
-}
-
-/// Where the region came from (numbers as in MSAL.NET telemetry).
-#[non_exhaustive]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RegionSource {
-    /// Set by the application (or `MSAL_FORCE_REGION`).
-    UserProvided,
-    /// The `REGION_NAME` environment variable.
-    EnvVariable,
-    /// The Azure Instance Metadata Service.
-    Imds,
-    /// A process-wide cached IMDS answer.
-    Cache,
-    /// Auto-detection was attempted and failed.
-    FailedAutoDiscovery,
-}
-
-/// What came of region selection.
-#[non_exhaustive]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RegionOutcome {
-    /// The configured region was used.
-    UserProvided,
-    /// A region was detected and used.
-    AutodetectSuccess,
-    /// No usable region: the global endpoint was used.
-    FallbackToGlobal,
 }
 
 /// The region a request used and how it was chosen.

@@ -10,9 +10,7 @@ use oauth2_core::{
     ClientCredentialsRequest, ErrorResponse, Scopes, SecretString, TokenResponse,
     JWT_BEARER_ASSERTION_TYPE, JWT_POP_ASSERTION_TYPE,
 };
-use telemetry::{
-    ApiId, CacheRefreshReason, CurrentRequest, RegionOutcomeCode, RegionSourceCode, TokenTypeCode,
-};
+use telemetry::{ApiId, CacheRefreshReason, CurrentRequest, TokenTypeCode};
 use token_cache::{CachedAccessToken, PartitionKey};
 use url::Url;
 
@@ -21,7 +19,7 @@ use crate::credential::{AssertionContext, ClientCredential};
 use crate::endpoints;
 use crate::headers::token_request_headers;
 use crate::metrics::AcquisitionEvent;
-use crate::region::{RegionDetails, RegionOutcome, RegionSource};
+use crate::region::RegionDetails;
 use crate::{AuthenticationResult, BindingCertificate, Error, ServiceError, TokenSource};
 
 /// A token with less than this left is treated as expired (MSAL's 5-minute margin).
@@ -352,7 +350,11 @@ impl<'a> AcquireTokenForClient<'a> {
             client_id: inner.client_id.clone(),
             scopes: scopes.clone(),
             authentication,
-            token_type: plan.pop.then(|| MTLS_POP.to_owned()),
+            token_type: if plan.pop {
+                oauth2_core::TokenType::MtlsPop
+            } else {
+                oauth2_core::TokenType::Bearer
+            },
             extra: Vec::new(),
         };
         let correlation_id = self
@@ -361,18 +363,8 @@ impl<'a> AcquireTokenForClient<'a> {
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let current = CurrentRequest {
             region_used: region.region_used().map(str::to_owned),
-            region_source: region.source().and_then(|s| match s {
-                RegionSource::FailedAutoDiscovery => Some(RegionSourceCode::FailedAutoDiscovery),
-                RegionSource::Cache => Some(RegionSourceCode::Cache),
-                RegionSource::EnvVariable => Some(RegionSourceCode::EnvVariable),
-                RegionSource::Imds => Some(RegionSourceCode::Imds),
-                RegionSource::UserProvided => None,
-            }),
-            region_outcome: region.outcome().map(|o| match o {
-                RegionOutcome::AutodetectSuccess => RegionOutcomeCode::AutodetectSuccess,
-                RegionOutcome::FallbackToGlobal => RegionOutcomeCode::FallbackToGlobal,
-                RegionOutcome::UserProvided => RegionOutcomeCode::UserProvided,
-            }),
+            region_source: region.source(),
+            region_outcome: region.outcome(),
             cache_serialized: inner.cache_serialized,
             ..CurrentRequest::new(
                 ApiId::AcquireTokenForClient,

@@ -21,6 +21,7 @@ pub mod certificate;
 pub mod error;
 pub mod protocol;
 pub mod secret;
+mod time;
 
 pub use assertion::{
     decode_jwt_unverified, sign_client_assertion, AssertionCache, AssertionFlavor,
@@ -31,6 +32,7 @@ pub use certificate::{ClientCertificate, KeyAlgorithm, SigningAlgorithm};
 pub use error::Error;
 pub use protocol::{
     ClientAuthentication, ClientCredentialsRequest, ErrorResponse, Scopes, TokenResponse,
-    JWT_BEARER_ASSERTION_TYPE, JWT_POP_ASSERTION_TYPE,
+    TokenType, JWT_BEARER_ASSERTION_TYPE, JWT_POP_ASSERTION_TYPE,
 };
 pub use secret::SecretString;
+pub use time::{Clock, SystemClock, UnixTime};

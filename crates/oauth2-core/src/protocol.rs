@@ -16,6 +16,68 @@ pub const JWT_BEARER_ASSERTION_TYPE: &str =
 /// mTLS PoP flows; not defined by RFC 7523).
 pub const JWT_POP_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-pop";
 
+/// The type of an access token: how it is presented to a resource and whether it is bound to a
+/// certificate.
+///
+/// ```
+/// use oauth2_core::TokenType;
+///
+/// assert_eq!(TokenType::parse("MTLS_POP"), Some(TokenType::MtlsPop));
+/// assert_eq!(TokenType::MtlsPop.as_str(), "mtls_pop");
+/// assert_eq!(TokenType::Bearer.request_parameter(), None); // Bearer is the default
+/// ```
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum TokenType {
+    /// `Bearer` (RFC 6750): whoever holds the token can use it.
+    #[default]
+    Bearer,
+    /// `mtls_pop`: Entra ID's certificate-bound token (RFC 8705); its `cnf.x5t#S256` names the
+    /// certificate that must be presented in TLS with it.
+    MtlsPop,
+}
+
+impl TokenType {
+    /// The name on the wire and in the `Authorization` scheme: `Bearer` or `mtls_pop`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            TokenType::Bearer => "Bearer",
+            TokenType::MtlsPop => "mtls_pop",
+        }
+    }
+
+    /// The lower-case name used in cache keys: `bearer` or `mtls_pop`.
+    pub const fn cache_key(self) -> &'static str {
+        match self {
+            TokenType::Bearer => "bearer",
+            TokenType::MtlsPop => "mtls_pop",
+        }
+    }
+
+    /// The `token_type` form parameter that asks for this type; `None` for Bearer (the default,
+    /// never sent).
+    pub const fn request_parameter(self) -> Option<&'static str> {
+        match self {
+            TokenType::Bearer => None,
+            TokenType::MtlsPop => Some("mtls_pop"),
+        }
+    }
+
+    /// The token type named `name` (case-insensitive); `None` for a type this library does not
+    /// know.
+    pub fn parse(name: &str) -> Option<Self> {
+        [TokenType::Bearer, TokenType::MtlsPop]
+            .into_iter()
+            .find(|t| t.as_str().eq_ignore_ascii_case(name))
+    }
+}
+
+impl fmt::Display for TokenType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// `expires_in` assumed when a token response has none (MSAL's rule).
 const DEFAULT_EXPIRES_IN: u64 = 600;
 
@@ -146,8 +208,8 @@ pub struct ClientCredentialsRequest {
     pub scopes: Scopes,
     /// How the client authenticates.
     pub authentication: ClientAuthentication,
-    /// `token_type` request parameter, e.g. `mtls_pop`; `None` for Bearer.
-    pub token_type: Option<String>,
+    /// The token type asked for; `token_type` is sent only for types other than Bearer.
+    pub token_type: TokenType,
     /// Additional form fields, appended last, in order.
     pub extra: Vec<(String, String)>,
 }
@@ -179,8 +241,8 @@ impl ClientCredentialsRequest {
             }
             ClientAuthentication::TlsClientCertificate => {}
         }
-        if let Some(token_type) = &self.token_type {
-            fields.push(("token_type", token_type.as_str()));
+        if let Some(token_type) = self.token_type.request_parameter() {
+            fields.push(("token_type", token_type));
         }
         fields.extend(self.extra.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         fields.retain(|(_, v)| !v.is_empty());

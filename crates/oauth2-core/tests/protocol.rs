@@ -2,7 +2,7 @@
 
 use oauth2_core::{
     ClientAuthentication, ClientCredentialsRequest, Error, ErrorResponse, Scopes, SecretString,
-    TokenResponse, JWT_BEARER_ASSERTION_TYPE, JWT_POP_ASSERTION_TYPE,
+    TokenResponse, TokenType, JWT_BEARER_ASSERTION_TYPE, JWT_POP_ASSERTION_TYPE,
 };
 
 const GRAPH: &str = "https://graph.microsoft.com/.default";
@@ -16,7 +16,7 @@ fn request(auth: ClientAuthentication) -> ClientCredentialsRequest {
         client_id: "my-client-id".into(),
         scopes: scopes(&[GRAPH]),
         authentication: auth,
-        token_type: None,
+        token_type: TokenType::Bearer,
         extra: Vec::new(),
     }
 }
@@ -111,7 +111,7 @@ fn form_body_with_assertion() {
 #[test]
 fn form_body_with_tls_certificate_and_token_type() {
     let mut req = request(ClientAuthentication::TlsClientCertificate);
-    req.token_type = Some("mtls_pop".into());
+    req.token_type = TokenType::MtlsPop;
     req.scopes = scopes(&["api://b/.default", "api://a/.default"]);
     assert_eq!(
         req.to_form_body(),
@@ -127,7 +127,7 @@ fn form_body_with_pop_assertion_token_type_and_extra() {
         assertion: SecretString::new("jwt"),
         assertion_type: JWT_POP_ASSERTION_TYPE,
     });
-    req.token_type = Some("mtls_pop".into());
+    req.token_type = TokenType::MtlsPop;
     req.extra = vec![
         (
             "claims".into(),
@@ -161,7 +161,7 @@ fn form_body_with_pop_assertion_token_type_and_extra() {
 fn empty_values_are_dropped() {
     let mut req = request(ClientAuthentication::Secret(SecretString::new("")));
     req.client_id = String::new();
-    req.token_type = Some(String::new());
+    req.token_type = TokenType::Bearer;
     assert_eq!(
         req.to_form_body(),
         "grant_type=client_credentials&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default&client_info=1"

@@ -19,6 +19,24 @@
 //!
 //! The crate has no dependencies of ours, does no I/O and never sees a secret: only API ids,
 //! correlation ids (random UUIDs) and OAuth error codes (`invalid_client`, ...) are recorded.
+//!
+//! ```
+//! use telemetry::{ApiId, CacheRefreshReason, CurrentRequest, LastRequests, RegionOutcome, TokenTypeCode};
+//!
+//! let mut current = CurrentRequest::new(
+//!     ApiId::AcquireTokenForClient,
+//!     CacheRefreshReason::NoCachedToken,
+//!     TokenTypeCode::MtlsPop,
+//! );
+//! current.region_used = Some("centralus".to_owned());
+//! current.region_outcome = Some(RegionOutcome::UserProvided);
+//! assert_eq!(current.header_value(), "5|1004,2,centralus,,6|0,0,6,,,");
+//!
+//! let mut last = LastRequests::new();
+//! last.record_cache_hit();
+//! last.record_failure(ApiId::AcquireTokenForClient, "corr-id", "invalid_client");
+//! assert_eq!(last.header_value(), "5|1|1004,corr-id|invalid_client|");
+//! ```
 #![forbid(unsafe_code)]
 
 use std::fmt::Write as _;
@@ -101,10 +119,13 @@ impl TokenTypeCode {
     }
 }
 
-/// Where the region came from (MSAL.NET's `RegionAutodetectionSource` numbers).
+/// Where the region of a request came from. The telemetry numbers are MSAL.NET's
+/// `RegionAutodetectionSource`.
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum RegionSourceCode {
+pub enum RegionSource {
+    /// Set by the application (or `MSAL_FORCE_REGION`); not reported as a source.
+    UserProvided,
     /// Auto-detection was attempted and failed (1).
     FailedAutoDiscovery,
     /// A process-wide cached detection result (2).
@@ -115,14 +136,16 @@ pub enum RegionSourceCode {
     Imds,
 }
 
-impl RegionSourceCode {
-    /// The number written in the header.
-    pub fn number(self) -> u8 {
+impl RegionSource {
+    /// The number written in the header; `None` for [`RegionSource::UserProvided`], which the
+    /// header leaves empty (the outcome says the region was the user's).
+    pub fn number(self) -> Option<u8> {
         match self {
-            RegionSourceCode::FailedAutoDiscovery => 1,
-            RegionSourceCode::Cache => 2,
-            RegionSourceCode::EnvVariable => 3,
-            RegionSourceCode::Imds => 4,
+            RegionSource::UserProvided => None,
+            RegionSource::FailedAutoDiscovery => Some(1),
+            RegionSource::Cache => Some(2),
+            RegionSource::EnvVariable => Some(3),
+            RegionSource::Imds => Some(4),
         }
     }
 }
@@ -130,7 +153,7 @@ impl RegionSourceCode {
 /// What came of region selection (MSAL.NET's `RegionOutcome` numbers).
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum RegionOutcomeCode {
+pub enum RegionOutcome {
     /// A region was detected and used (4).
     AutodetectSuccess,
     /// No usable region; the global endpoint was used (5).
@@ -139,13 +162,13 @@ pub enum RegionOutcomeCode {
     UserProvided,
 }
 
-impl RegionOutcomeCode {
+impl RegionOutcome {
     /// The number written in the header.
     pub fn number(self) -> u8 {
         match self {
-            RegionOutcomeCode::AutodetectSuccess => 4,
-            RegionOutcomeCode::FallbackToGlobal => 5,
-            RegionOutcomeCode::UserProvided => 6,
+            RegionOutcome::AutodetectSuccess => 4,
+            RegionOutcome::FallbackToGlobal => 5,
+            RegionOutcome::UserProvided => 6,
         }
     }
 }
@@ -162,9 +185,9 @@ pub struct CurrentRequest {
     /// The region used (empty for the global endpoint).
     pub region_used: Option<String>,
     /// Where the region came from (`None` when no region was configured or it was given).
-    pub region_source: Option<RegionSourceCode>,
+    pub region_source: Option<RegionSource>,
     /// What came of region selection (`None` when no region was configured).
-    pub region_outcome: Option<RegionOutcomeCode>,
+    pub region_outcome: Option<RegionOutcome>,
     /// Whether the token cache is persisted (a file or a user store).
     pub cache_serialized: bool,
 }
@@ -200,8 +223,8 @@ impl CurrentRequest {
             "{SCHEMA_VERSION}|{},{},{region},{},{}|{},0,{},,,",
             self.api.number(),
             self.cache_refresh.number(),
-            opt(self.region_source.map(RegionSourceCode::number)),
-            opt(self.region_outcome.map(RegionOutcomeCode::number)),
+            opt(self.region_source.and_then(RegionSource::number)),
+            opt(self.region_outcome.map(RegionOutcome::number)),
             u8::from(self.cache_serialized),
             self.token_type.number(),
         )
@@ -212,7 +235,7 @@ impl CurrentRequest {
 ///
 /// Cache hits increment a counter; failed requests append `(api, correlation id, error code)`
 /// while the header stays under [`MAX_LAST_REQUEST_CHARS`]; a successful network request resets
-/// everything (MSAL Python's rules, `msal-core-wire-and-cache.md` §5).
+/// everything (MSAL Python's rules).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LastRequests {
     silent_hits: u64,
@@ -306,7 +329,7 @@ mod tests {
         let pop_explicit = CurrentRequest {
             token_type: TokenTypeCode::MtlsPop,
             region_used: Some("centralus".into()),
-            region_outcome: Some(RegionOutcomeCode::UserProvided),
+            region_outcome: Some(RegionOutcome::UserProvided),
             ..bearer()
         };
         assert_eq!(
@@ -316,14 +339,14 @@ mod tests {
         let auto = CurrentRequest {
             token_type: TokenTypeCode::MtlsPop,
             region_used: Some("eastus".into()),
-            region_source: Some(RegionSourceCode::EnvVariable),
-            region_outcome: Some(RegionOutcomeCode::AutodetectSuccess),
+            region_source: Some(RegionSource::EnvVariable),
+            region_outcome: Some(RegionOutcome::AutodetectSuccess),
             ..bearer()
         };
         assert_eq!(auto.header_value(), "5|1004,2,eastus,3,4|0,0,6,,,");
         let failed = CurrentRequest {
-            region_source: Some(RegionSourceCode::FailedAutoDiscovery),
-            region_outcome: Some(RegionOutcomeCode::FallbackToGlobal),
+            region_source: Some(RegionSource::FailedAutoDiscovery),
+            region_outcome: Some(RegionOutcome::FallbackToGlobal),
             cache_serialized: true,
             ..bearer()
         };
