@@ -12,9 +12,12 @@
 //!   usual way).
 //! * `fuzz [--seconds N]`: every fuzz target of `fuzz/` for N seconds each (libFuzzer on stable,
 //!   see `xtask/src/fuzz.rs`); fails on any crash.
+//! * `structure [--report-only]`: function and file length limits, module import cycles and
+//!   duplicated public paths (see `xtask/src/structure/mod.rs`).
 #![forbid(unsafe_code)]
 
 mod fuzz;
+mod structure;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -41,6 +44,10 @@ const TASKS: &[(&str, &str)] = &[
         "fuzz",
         "every fuzz target for N seconds (--seconds N, --help)",
     ),
+    (
+        "structure",
+        "function/file length limits, import cycles, duplicated public paths",
+    ),
 ];
 
 /// (name, cargo arguments, environment)
@@ -62,6 +69,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         "fuzz" => fuzz::run(rest),
+        "structure" => structure::run(rest, &workspace_root()),
         "ci" | "lint" | "test" | "interop" => simple_task(task, rest),
         other => {
             eprintln!("xtask: unknown task '{other}'\n{}", usage());
