@@ -2,7 +2,7 @@
 //! `cargo xtask <task> --help` describes one.
 //!
 //! * `ci`: format check, clippy with `-D warnings`, all tests, docs with `-D warnings`, the
-//!   crypto graph check.
+//!   crypto graph check and `structure`.
 //! * `lint`: everything in `ci` except the tests.
 //! * `test`: the test suite only (`cargo test --workspace`, the README's test command).
 //! * `interop`: the token-cache interop tests with MSAL Python: creates a virtualenv at
@@ -29,11 +29,11 @@ const MSAL_PYTHON_VERSION: &str = "1.39.0";
 const TASKS: &[(&str, &str)] = &[
     (
         "ci",
-        "cargo fmt --check, clippy, docs, the tests, crypto graph",
+        "cargo fmt --check, clippy, docs, the tests, crypto graph, structure",
     ),
     (
         "lint",
-        "cargo fmt --check, clippy -D warnings, docs -D warnings, crypto graph",
+        "cargo fmt --check, clippy -D warnings, docs -D warnings, crypto graph, structure",
     ),
     ("test", "cargo test --workspace"),
     (
@@ -144,7 +144,8 @@ fn lint_steps() -> Vec<Step> {
     ]
 }
 
-/// `ci`, `lint` or `test`: the cargo steps, then (but for `test`) the crypto graph check.
+/// `ci`, `lint` or `test`: the cargo steps, then (but for `test`) the crypto graph and the
+/// structure checks.
 fn checks(task: &str, cargo: &str) -> Result<(), String> {
     let test: Vec<Step> = vec![("tests", vec!["test", "--workspace"], vec![])];
     let steps: Vec<Step> = match task {
@@ -157,6 +158,8 @@ fn checks(task: &str, cargo: &str) -> Result<(), String> {
     }
     if task != "test" {
         check_crypto_graph(cargo)?;
+        eprintln!("==> xtask {task}: structure");
+        structure::check(&workspace_root())?;
     }
     Ok(())
 }
