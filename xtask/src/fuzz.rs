@@ -18,7 +18,7 @@
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
+use std::process::{Child, Command, ExitCode, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 /// The targets: binary name (= seed and corpus folder name) and dictionary file in `fuzz/dicts`.
@@ -149,32 +149,7 @@ fn fuzz(options: &Options) -> Result<bool, String> {
     let fuzz_dir = root.join("fuzz");
     let host = host_triple()?;
     let target_dir = fuzz_dir.join("target");
-
-    eprintln!("==> xtask fuzz: building the targets with SanitizerCoverage (stable rustc, libFuzzer from libfuzzer-sys)");
-    let mut build = cargo_command();
-    build
-        .arg("build")
-        .arg("--release")
-        .arg("--manifest-path")
-        .arg(fuzz_dir.join("Cargo.toml"))
-        .arg("--target-dir")
-        .arg(&target_dir)
-        // An explicit --target keeps RUSTFLAGS away from build scripts and proc macros.
-        .arg("--target")
-        .arg(&host);
-    for name in &options.targets {
-        build.arg("--bin").arg(name);
-    }
-    build.env("RUSTFLAGS", RUSTFLAGS.join(" "));
-    let status = build
-        .status()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !status.success() {
-        return Err(
-            "building the fuzz targets failed (libfuzzer-sys needs a C++ compiler: g++ or clang++)"
-                .to_owned(),
-        );
-    }
+    build_targets(&fuzz_dir, &target_dir, &host, &options.targets)?;
 
     let bin_dir = target_dir.join(&host).join("release");
     let log_dir = target_dir.join("logs");
@@ -187,13 +162,63 @@ fn fuzz(options: &Options) -> Result<bool, String> {
         results.push((*name, outcome));
     }
 
+    let ok = print_results(&results);
+    if ok {
+        eprintln!(
+            "xtask fuzz: {} target(s), {} s each, no crashes",
+            results.len(),
+            options.seconds
+        );
+    } else {
+        eprintln!("xtask fuzz: FAILED. Reproduce a finding with `fuzz/target/{host}/release/<target> <finding file>`; logs are in {}", log_dir.display());
+    }
+    Ok(ok)
+}
+
+/// Builds the fuzz targets `targets` with the SanitizerCoverage flags for `host`.
+fn build_targets(
+    fuzz_dir: &Path,
+    target_dir: &Path,
+    host: &str,
+    targets: &[&str],
+) -> Result<(), String> {
+    eprintln!("==> xtask fuzz: building the targets with SanitizerCoverage (stable rustc, libFuzzer from libfuzzer-sys)");
+    let mut build = cargo_command();
+    build
+        .arg("build")
+        .arg("--release")
+        .arg("--manifest-path")
+        .arg(fuzz_dir.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(target_dir)
+        // An explicit --target keeps RUSTFLAGS away from build scripts and proc macros.
+        .arg("--target")
+        .arg(host);
+    for name in targets {
+        build.arg("--bin").arg(name);
+    }
+    build.env("RUSTFLAGS", RUSTFLAGS.join(" "));
+    let status = build
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !status.success() {
+        return Err(
+            "building the fuzz targets failed (libfuzzer-sys needs a C++ compiler: g++ or clang++)"
+                .to_owned(),
+        );
+    }
+    Ok(())
+}
+
+/// Prints the table of outcomes; true when no target crashed or failed.
+fn print_results(results: &[(&str, Outcome)]) -> bool {
     println!();
     println!(
         "{:<16} {:>14} {:>10} {:>8} {:>8} {:>8}  result",
         "target", "executions", "exec/s", "cov", "corpus", "crashes"
     );
     let mut ok = true;
-    for (name, o) in &results {
+    for (name, o) in results {
         let show = |v: Option<u64>| v.map_or_else(|| "?".to_owned(), |v| v.to_string());
         let result = match (&o.error, o.findings.first()) {
             (_, Some(first)) => format!("FINDING: {}", first.display()),
@@ -213,16 +238,37 @@ fn fuzz(options: &Options) -> Result<bool, String> {
         );
     }
     println!();
-    if ok {
-        eprintln!(
-            "xtask fuzz: {} target(s), {} s each, no crashes",
-            results.len(),
-            options.seconds
-        );
-    } else {
-        eprintln!("xtask fuzz: FAILED. Reproduce a finding with `fuzz/target/{host}/release/<target> <finding file>`; logs are in {}", log_dir.display());
+    ok
+}
+
+/// The files and folders of one target.
+#[derive(Debug)]
+struct TargetPaths {
+    /// New interesting inputs (kept between runs).
+    corpus: PathBuf,
+    /// Committed seed inputs, only read.
+    seeds: PathBuf,
+    /// Where libFuzzer writes findings.
+    artifacts: PathBuf,
+    /// The dictionary, if the target has one.
+    dict: Option<PathBuf>,
+    /// libFuzzer's log.
+    log: PathBuf,
+}
+
+impl TargetPaths {
+    fn new(fuzz_dir: &Path, log_dir: &Path, name: &str) -> Self {
+        TargetPaths {
+            corpus: fuzz_dir.join("corpus").join(name),
+            seeds: fuzz_dir.join("seeds").join(name),
+            artifacts: fuzz_dir.join("artifacts").join(name),
+            dict: TARGETS
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, dict)| fuzz_dir.join("dicts").join(dict)),
+            log: log_dir.join(format!("{name}.log")),
+        }
     }
-    Ok(ok)
 }
 
 fn run_target(
@@ -232,41 +278,23 @@ fn run_target(
     name: &str,
     seconds: u64,
 ) -> Outcome {
-    let corpus = fuzz_dir.join("corpus").join(name);
-    let seeds = fuzz_dir.join("seeds").join(name);
-    let artifacts = fuzz_dir.join("artifacts").join(name);
-    let dict = TARGETS
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, dict)| fuzz_dir.join("dicts").join(dict));
-    let log_path = log_dir.join(format!("{name}.log"));
-    for dir in [&corpus, &artifacts] {
+    let paths = TargetPaths::new(fuzz_dir, log_dir, name);
+    for dir in [&paths.corpus, &paths.artifacts] {
         if let Err(e) = fs::create_dir_all(dir) {
             return failed(format!("cannot create {}: {e}", dir.display()));
         }
     }
-    let before = findings(&artifacts);
-    let log = match fs::File::create(&log_path) {
+    let before = findings(&paths.artifacts);
+    let log = match fs::File::create(&paths.log) {
         Ok(f) => f,
-        Err(e) => return failed(format!("cannot create {}: {e}", log_path.display())),
+        Err(e) => return failed(format!("cannot create {}: {e}", paths.log.display())),
     };
 
-    let mut cmd = Command::new(bin_dir.join(name));
-    // The first folder receives new inputs; the seed folder is only read.
-    cmd.arg(&corpus).arg(&seeds);
-    cmd.arg(format!("-max_total_time={seconds}"))
-        .arg(format!("-timeout={INPUT_TIMEOUT_SECS}"))
-        .arg(format!("-rss_limit_mb={RSS_LIMIT_MB}"))
-        .arg(format!("-malloc_limit_mb={RSS_LIMIT_MB}"))
-        .arg("-print_final_stats=1")
-        .arg(format!("-artifact_prefix={}/", artifacts.display()));
-    if let Some(dict) = dict.filter(|d| d.is_file()) {
-        cmd.arg(format!("-dict={}", dict.display()));
-    }
+    let mut cmd = fuzzer_command(&bin_dir.join(name), &paths, seconds);
     cmd.stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::from(log));
-    let mut child = match cmd.spawn() {
+    let child = match cmd.spawn() {
         Ok(child) => child,
         Err(e) => {
             return failed(format!(
@@ -275,31 +303,65 @@ fn run_target(
             ))
         }
     };
-    // libFuzzer stops itself; this is only a guard against a wedged process.
+    let status = wait_with_deadline(child, seconds);
+    outcome(&paths, &before, status)
+}
+
+/// The libFuzzer command line for one target.
+fn fuzzer_command(binary: &Path, paths: &TargetPaths, seconds: u64) -> Command {
+    let mut cmd = Command::new(binary);
+    // The first folder receives new inputs; the seed folder is only read.
+    cmd.arg(&paths.corpus).arg(&paths.seeds);
+    cmd.arg(format!("-max_total_time={seconds}"))
+        .arg(format!("-timeout={INPUT_TIMEOUT_SECS}"))
+        .arg(format!("-rss_limit_mb={RSS_LIMIT_MB}"))
+        .arg(format!("-malloc_limit_mb={RSS_LIMIT_MB}"))
+        .arg("-print_final_stats=1")
+        .arg(format!("-artifact_prefix={}/", paths.artifacts.display()));
+    if let Some(dict) = paths.dict.as_ref().filter(|d| d.is_file()) {
+        cmd.arg(format!("-dict={}", dict.display()));
+    }
+    cmd
+}
+
+/// Waits for the fuzzer, which stops itself after `seconds`; kills it if it is still running
+/// 120 s later (only a guard against a wedged process).
+fn wait_with_deadline(mut child: Child, seconds: u64) -> Result<ExitStatus, String> {
     let deadline = Instant::now() + Duration::from_secs(seconds + 120);
-    let status = loop {
+    loop {
         match child.try_wait() {
-            Ok(Some(status)) => break Ok(status),
+            Ok(Some(status)) => return Ok(status),
             Ok(None) if Instant::now() > deadline => {
                 let _ = child.kill();
                 let _ = child.wait();
-                break Err("did not stop within 120 s after its time was up; killed".to_owned());
+                return Err("did not stop within 120 s after its time was up; killed".to_owned());
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(200)),
-            Err(e) => break Err(format!("waiting for the fuzzer failed: {e}")),
+            Err(e) => return Err(format!("waiting for the fuzzer failed: {e}")),
         }
-    };
+    }
+}
 
-    let text = fs::read_to_string(&log_path).unwrap_or_default();
+/// The outcome of a finished run: statistics from the log, new findings, and an error for an
+/// unexpected exit (whose log tail is printed).
+fn outcome(
+    paths: &TargetPaths,
+    before: &BTreeSet<PathBuf>,
+    status: Result<ExitStatus, String>,
+) -> Outcome {
+    let text = fs::read_to_string(&paths.log).unwrap_or_default();
     let mut outcome = parse_log(&text);
-    outcome.findings = findings(&artifacts).difference(&before).cloned().collect();
+    outcome.findings = findings(&paths.artifacts)
+        .difference(before)
+        .cloned()
+        .collect();
     match status {
         Ok(status) if status.success() => {}
         Ok(status) => {
             if outcome.findings.is_empty() {
                 outcome.error = Some(format!(
                     "libFuzzer exited with {status}; see {}",
-                    log_path.display()
+                    paths.log.display()
                 ));
             }
             // Show the end of the log: the panic message and the input.

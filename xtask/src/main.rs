@@ -1,6 +1,8 @@
-//! Project automation: `cargo xtask <task>`.
+//! Project automation: `cargo xtask <task>`; `cargo xtask --help` lists the tasks and
+//! `cargo xtask <task> --help` describes one.
 //!
-//! * `ci`: format check, clippy with `-D warnings`, all tests, docs with `-D warnings`.
+//! * `ci`: format check, clippy with `-D warnings`, all tests, docs with `-D warnings`, the
+//!   crypto graph check and `structure`.
 //! * `lint`: everything in `ci` except the tests.
 //! * `test`: the test suite only (`cargo test --workspace`, the README's test command).
 //! * `interop`: the token-cache interop tests with MSAL Python: creates a virtualenv at
@@ -10,15 +12,43 @@
 //!   usual way).
 //! * `fuzz [--seconds N]`: every fuzz target of `fuzz/` for N seconds each (libFuzzer on stable,
 //!   see `xtask/src/fuzz.rs`); fails on any crash.
+//! * `structure [--report-only]`: function and file length limits, module import cycles and
+//!   duplicated public paths (see `xtask/src/structure/mod.rs`).
 #![forbid(unsafe_code)]
 
 mod fuzz;
+mod structure;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 /// The MSAL Python release the interop tests run against.
 const MSAL_PYTHON_VERSION: &str = "1.39.0";
+
+/// The tasks and their one-line descriptions, for `--help`.
+const TASKS: &[(&str, &str)] = &[
+    (
+        "ci",
+        "cargo fmt --check, clippy, docs, the tests, crypto graph, structure",
+    ),
+    (
+        "lint",
+        "cargo fmt --check, clippy -D warnings, docs -D warnings, crypto graph, structure",
+    ),
+    ("test", "cargo test --workspace"),
+    (
+        "interop",
+        "token-cache interop tests with MSAL Python 1.39.0 (venv + pip)",
+    ),
+    (
+        "fuzz",
+        "every fuzz target for N seconds (--seconds N, --help)",
+    ),
+    (
+        "structure",
+        "function/file length limits, import cycles, duplicated public paths",
+    ),
+];
 
 /// (name, cargo arguments, environment)
 type Step = (
@@ -28,8 +58,71 @@ type Step = (
 );
 
 fn main() -> ExitCode {
-    let task = std::env::args().nth(1).unwrap_or_default();
-    let lint: Vec<Step> = vec![
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some((task, rest)) = args.split_first() else {
+        eprintln!("{}", usage());
+        return ExitCode::FAILURE;
+    };
+    match task.as_str() {
+        "-h" | "--help" | "help" => {
+            println!("{}", usage());
+            ExitCode::SUCCESS
+        }
+        "fuzz" => fuzz::run(rest),
+        "structure" => structure::run(rest, &workspace_root()),
+        "ci" | "lint" | "test" | "interop" => simple_task(task, rest),
+        other => {
+            eprintln!("xtask: unknown task '{other}'\n{}", usage());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The list of tasks.
+fn usage() -> String {
+    let mut text = String::from("usage: cargo xtask <task> [--help]\ntasks:");
+    for (name, about) in TASKS {
+        text.push_str(&format!("\n  {name:<10} {about}"));
+    }
+    text
+}
+
+/// Runs a task that takes no arguments but `--help`.
+fn simple_task(task: &str, args: &[String]) -> ExitCode {
+    if let Some(arg) = args.first() {
+        let about = TASKS
+            .iter()
+            .find(|(name, _)| *name == task)
+            .map_or("", |(_, about)| *about);
+        let help = format!("usage: cargo xtask {task}\n  {about}");
+        if matches!(arg.as_str(), "-h" | "--help") {
+            println!("{help}");
+            return ExitCode::SUCCESS;
+        }
+        eprintln!("xtask {task}: unexpected argument '{arg}'\n{help}");
+        return ExitCode::FAILURE;
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let result = if task == "interop" {
+        interop(&cargo)
+    } else {
+        checks(task, &cargo)
+    };
+    match result {
+        Ok(()) => {
+            eprintln!("xtask {task}: all steps passed");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("xtask {task}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The steps of `lint`.
+fn lint_steps() -> Vec<Step> {
+    vec![
         ("format", vec!["fmt", "--all", "--", "--check"], vec![]),
         (
             "clippy",
@@ -48,62 +141,43 @@ fn main() -> ExitCode {
             vec!["doc", "--workspace", "--no-deps"],
             vec![("RUSTDOCFLAGS", "-D warnings")],
         ),
-    ];
+    ]
+}
+
+/// `ci`, `lint` or `test`: the cargo steps, then (but for `test`) the crypto graph and the
+/// structure checks.
+fn checks(task: &str, cargo: &str) -> Result<(), String> {
     let test: Vec<Step> = vec![("tests", vec!["test", "--workspace"], vec![])];
-    let steps: Vec<Step> = match task.as_str() {
-        "ci" => lint.into_iter().chain(test).collect(),
-        "lint" => lint,
-        "test" => test,
-        "fuzz" => {
-            let args: Vec<String> = std::env::args().skip(2).collect();
-            return fuzz::run(&args);
-        }
-        "interop" => {
-            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-            return match interop(&cargo) {
-                Ok(()) => {
-                    eprintln!("xtask interop: all steps passed");
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("xtask interop: {e}");
-                    ExitCode::FAILURE
-                }
-            };
-        }
-        _ => {
-            eprintln!("usage: cargo xtask <ci|lint|test|interop|fuzz [--seconds N]>");
-            return ExitCode::FAILURE;
-        }
+    let steps: Vec<Step> = match task {
+        "ci" => lint_steps().into_iter().chain(test).collect(),
+        "lint" => lint_steps(),
+        _ => test,
     };
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    for (name, args, envs) in steps {
-        eprintln!("==> xtask {task}: {name}: cargo {}", args.join(" "));
-        let mut cmd = cargo_command(&cargo);
-        cmd.args(&args);
-        for (k, v) in envs {
-            cmd.env(k, v);
-        }
-        let status = match cmd.status() {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("xtask: cannot run cargo: {e}");
-                return ExitCode::FAILURE;
-            }
-        };
-        if !status.success() {
-            eprintln!("xtask {task}: step `{name}` failed");
-            return ExitCode::FAILURE;
-        }
+    for step in steps {
+        run_step(task, cargo, step)?;
     }
     if task != "test" {
-        if let Err(e) = check_crypto_graph(&cargo) {
-            eprintln!("xtask {task}: {e}");
-            return ExitCode::FAILURE;
-        }
+        check_crypto_graph(cargo)?;
+        eprintln!("==> xtask {task}: structure");
+        structure::check(&workspace_root())?;
     }
-    eprintln!("xtask {task}: all steps passed");
-    ExitCode::SUCCESS
+    Ok(())
+}
+
+/// Runs one cargo step.
+fn run_step(task: &str, cargo: &str, (name, args, envs): Step) -> Result<(), String> {
+    eprintln!("==> xtask {task}: {name}: cargo {}", args.join(" "));
+    let mut cmd = cargo_command(cargo);
+    cmd.args(&args);
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let status = cmd.status().map_err(|e| format!("cannot run cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("step `{name}` failed"))
+    }
 }
 
 /// A `cargo` command without the package variables `cargo run` gave this process
@@ -197,19 +271,25 @@ fn interop(cargo: &str) -> Result<(), String> {
     } else {
         venv.join("bin").join("python")
     };
+    install_msal_python(&venv, &python)?;
+    run_interop_tests(cargo, &root, &python)
+}
 
+/// Creates the venv unless its interpreter exists, installs the pinned MSAL Python into it and
+/// checks that the venv now has exactly that version.
+fn install_msal_python(venv: &Path, python: &Path) -> Result<(), String> {
     if !python.exists() {
         let base = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned());
         run(
             "create venv",
-            Command::new(&base).arg("-m").arg("venv").arg(&venv),
+            Command::new(&base).arg("-m").arg("venv").arg(venv),
         )
         .map_err(|e| format!("{e}; is `{base}` installed with its venv module?"))?;
     }
     let requirement = format!("msal=={MSAL_PYTHON_VERSION}");
     run(
         "pip install",
-        Command::new(&python).args([
+        Command::new(python).args([
             "-m",
             "pip",
             "install",
@@ -221,7 +301,7 @@ fn interop(cargo: &str) -> Result<(), String> {
     .map_err(|e| format!("{e}; pip could not install {requirement} (is PyPI reachable?)"))?;
 
     // The installed version must be the pinned one, whatever the venv held before.
-    let out = Command::new(&python)
+    let out = Command::new(python)
         .args(["-c", "import msal; print(msal.__version__)"])
         .output()
         .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
@@ -234,11 +314,15 @@ fn interop(cargo: &str) -> Result<(), String> {
         ));
     }
     eprintln!("    MSAL Python {installed} in {}", venv.display());
+    Ok(())
+}
 
+/// The ignored interop tests: token-cache's file format tests, then the end-to-end ones.
+fn run_interop_tests(cargo: &str, root: &Path, python: &Path) -> Result<(), String> {
     run(
         "token-cache file format tests",
         cargo_command(cargo)
-            .current_dir(&root)
+            .current_dir(root)
             .args([
                 "test",
                 "-p",
@@ -248,12 +332,12 @@ fn interop(cargo: &str) -> Result<(), String> {
                 "--",
                 "--ignored",
             ])
-            .env("TOKEN_CACHE_MSAL_PYTHON", &python),
+            .env("TOKEN_CACHE_MSAL_PYTHON", python),
     )?;
     run(
         "tests",
         cargo_command(cargo)
-            .current_dir(&root)
+            .current_dir(root)
             .args([
                 "test",
                 "-p",
@@ -264,6 +348,6 @@ fn interop(cargo: &str) -> Result<(), String> {
                 "--ignored",
                 "--test-threads=1",
             ])
-            .env("MSAL_PYTHON", &python),
+            .env("MSAL_PYTHON", python),
     )
 }
