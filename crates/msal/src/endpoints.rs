@@ -1,4 +1,4 @@
-//! Resolving an authority to its token endpoint (MSAL's authority handling, reference §4).
+//! Resolving an authority to its token endpoint, as MSAL.NET and MSAL Python do:
 //!
 //! * A well-known Entra host (`login.microsoftonline.com`, sovereign clouds, ...) resolves
 //!   locally: `https://{host}/{tenant}/oauth2/v2.0/token`. No network call (MSAL.NET's rule).

@@ -2,6 +2,10 @@
 
 use std::fmt;
 
+use oauth2_core::TokenType;
+
+use crate::credential::BoxError;
+
 /// Everything `msal` can fail with.
 ///
 /// Each variant says what went wrong and what to do. [`Error::code`] gives a stable,
@@ -18,9 +22,16 @@ pub enum Error {
     #[error("one client credential is required in a confidential client application: configure a client secret, a certificate, or a client assertion on the builder")]
     NoCredential,
 
-    /// The certificate, scopes, authority or a protocol message was invalid (see the inner error).
+    /// The certificate, scopes or authority given are invalid, or an assertion could not be
+    /// signed (see the inner error and its code).
     #[error(transparent)]
-    Protocol(#[from] oauth2_core::Error),
+    Configuration(#[from] oauth2_core::Error),
+
+    /// The authority cannot be used for this request over mTLS (not tenanted, a cloud without an
+    /// mTLS endpoint, an authority kind that cannot bind tokens). Fix the configuration; a retry
+    /// never helps. Nothing was sent.
+    #[error(transparent)]
+    UnsupportedAuthority(#[from] mtls_transport::EndpointError),
 
     /// The HTTP transport failed (connection, TLS, timeout, size limit).
     #[error(transparent)]
@@ -52,11 +63,13 @@ pub enum Error {
         host: String,
     },
 
-    /// The client-assertion provider returned an error.
-    #[error("the client assertion provider failed: {reason}")]
+    /// The client-assertion provider returned an error (kept as the [`source`]).
+    ///
+    /// [`source`]: std::error::Error::source
+    #[error("the client assertion provider failed: {source}")]
     AssertionProvider {
-        /// The provider's error message.
-        reason: String,
+        /// The provider's own error.
+        source: BoxError,
     },
 
     /// Entra ID asked us to wait (429 / 5xx with `Retry-After`), and the wait is not over: no
@@ -94,8 +107,8 @@ pub enum Error {
     /// The service answered with another token type than the one requested.
     #[error("you asked for token type {expected}, but received {received}. The token was not cached; the app or region may not be enabled for mTLS PoP")]
     TokenTypeMismatch {
-        /// The requested type (`mtls_pop`).
-        expected: String,
+        /// The requested type.
+        expected: TokenType,
         /// The type received.
         received: String,
     },
@@ -111,7 +124,8 @@ impl Error {
         match self {
             Error::MissingAuthority => "missing_authority",
             Error::NoCredential => "Client_Credentials_Required_In_Confidential_Client_Application",
-            Error::Protocol(e) => e.code(),
+            Error::Configuration(e) => e.code(),
+            Error::UnsupportedAuthority(e) => e.code(),
             Error::Transport(e) => e.code(),
             Error::Cache(e) => e.code(),
             Error::Service(e) => e.error(),
@@ -126,6 +140,45 @@ impl Error {
             Error::TokenTypeMissing => "token_type_missing",
             Error::TokenTypeMismatch { .. } => "token_type_mismatch",
         }
+    }
+
+    /// Whether the same call may succeed later without a change of configuration: network
+    /// trouble, timeouts, throttling (after the wait), a 5xx or a garbled answer from the
+    /// service. Configuration, credential and permanent service errors (`invalid_client`, …)
+    /// are not retryable.
+    ///
+    /// ```
+    /// let err = msal::Error::MissingAuthority;
+    /// assert!(!err.is_retryable());
+    /// ```
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Transport(e) => e.is_retryable(),
+            Error::Cache(e) => e.is_retryable(),
+            Error::Service(e) => e.is_transient(),
+            Error::InvalidResponse { status, .. } => *status >= 500 || *status < 300,
+            Error::Throttled { .. } | Error::TokenTypeMissing => true,
+            Error::MissingAuthority
+            | Error::NoCredential
+            | Error::Configuration(_)
+            | Error::UnsupportedAuthority(_)
+            | Error::InvalidInstance { .. }
+            | Error::AssertionProvider { .. }
+            | Error::InvalidImdsEndpoint { .. }
+            | Error::InvalidCredentialMaterial { .. }
+            | Error::MtlsCertificateNotProvided
+            | Error::TokenTypeMismatch { .. }
+            | Error::InvalidClientAssertion => false,
+        }
+    }
+
+    /// Whether the request ran out of time (connect or whole-request timeout).
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::Transport(e) if e.is_timeout())
+    }
+
+    pub(crate) fn assertion_provider(source: BoxError) -> Self {
+        Error::AssertionProvider { source }
     }
 
     /// The service error, when Entra ID answered with one.
@@ -191,6 +244,16 @@ impl ServiceError {
         self.body.timestamp.as_deref()
     }
 
+    /// Whether the service failed on its side (HTTP 5xx, `server_error`,
+    /// `temporarily_unavailable`): the same request may succeed later.
+    pub fn is_transient(&self) -> bool {
+        self.status >= 500
+            || matches!(
+                self.body.error.as_str(),
+                "server_error" | "temporarily_unavailable"
+            )
+    }
+
     /// The sub-error, if any.
     pub fn suberror(&self) -> Option<&str> {
         self.body.suberror.as_deref()
@@ -204,12 +267,20 @@ impl fmt::Display for ServiceError {
             "Entra ID returned {} (HTTP {})",
             self.body.error, self.status
         )?;
+        // The first line of the description carries the reason (trace ids follow later); on
+        // Entra ID it starts with the AADSTS code, which is then not repeated.
+        let first = self
+            .body
+            .error_description
+            .as_deref()
+            .and_then(|d| d.lines().next())
+            .unwrap_or_default();
         if let Some(code) = self.aadsts_code() {
-            write!(f, ", AADSTS{code}")?;
+            if !first.starts_with(&format!("AADSTS{code}")) {
+                write!(f, ", AADSTS{code}")?;
+            }
         }
-        if let Some(d) = &self.body.error_description {
-            // The first line of the description carries the reason; trace ids follow later.
-            let first = d.lines().next().unwrap_or_default();
+        if !first.is_empty() {
             write!(f, ": {first}")?;
         }
         write!(f, " [correlation id {}]", self.correlation_id())

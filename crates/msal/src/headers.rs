@@ -7,8 +7,10 @@ pub const CLIENT_SKU: &str = "MSAL.Rust";
 /// The version reported in `x-client-ver`.
 pub const CLIENT_VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// The headers of a token POST (MSAL Python's set, `msal-core-wire-and-cache.md` §1.2), minus
-/// `content-type`, which the transport's form constructor sets.
+/// The headers of a token POST, as MSAL Python sends them: `accept: application/json`, the
+/// library identity (`x-client-sku`, `x-client-ver`, `x-client-os`), `x-ms-lib-capability:
+/// retry-after, h429` (we honour `Retry-After` and 429), `client-request-id` (the correlation
+/// id) and the two telemetry headers; `content-type` is set by the transport's form constructor.
 pub(crate) fn token_request_headers(
     correlation_id: &str,
     current_telemetry: &str,

@@ -1,4 +1,5 @@
-//! Azure region selection for regional token endpoints (ESTS-R), reference §2.3.
+//! Azure region selection for regional token endpoints (ESTS-R, `{region}.login.microsoft.com`;
+//! `{region}.mtlsauth.microsoft.com` over mTLS), with the rules MSAL.NET follows:
 //!
 //! * [`AzureRegion::Named`]: used as given when it is ASCII alphanumeric (`westus3`); anything
 //!   else is logged and ignored, and the global endpoint is used. No IMDS call.

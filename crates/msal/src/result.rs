@@ -5,7 +5,7 @@ use std::time::SystemTime;
 
 use http::{header::AUTHORIZATION, HeaderValue};
 use mtls_transport::{HttpRequest, HttpResponse, Transport};
-use oauth2_core::{Scopes, SecretString};
+use oauth2_core::{Scopes, SecretString, TokenType, UnixTime};
 
 use crate::{BindingCertificate, Error, RegionDetails};
 
@@ -23,10 +23,10 @@ pub enum TokenSource {
 #[derive(Clone)]
 pub struct AuthenticationResult {
     pub(crate) access_token: SecretString,
-    pub(crate) token_type: String,
-    pub(crate) expires_on: SystemTime,
-    pub(crate) ext_expires_on: SystemTime,
-    pub(crate) refresh_on: Option<SystemTime>,
+    pub(crate) token_type: TokenType,
+    pub(crate) expires_on: UnixTime,
+    pub(crate) ext_expires_on: UnixTime,
+    pub(crate) refresh_on: Option<UnixTime>,
     pub(crate) scopes: Scopes,
     pub(crate) token_source: TokenSource,
     pub(crate) correlation_id: Option<String>,
@@ -43,23 +43,23 @@ impl AuthenticationResult {
     }
 
     /// The token type as the service named it (`Bearer`, `mtls_pop`).
-    pub fn token_type(&self) -> &str {
-        &self.token_type
+    pub fn token_type(&self) -> TokenType {
+        self.token_type
     }
 
     /// When the token expires.
     pub fn expires_on(&self) -> SystemTime {
-        self.expires_on
+        self.expires_on.to_system_time()
     }
 
     /// The extended expiry the service reported (resilience window).
     pub fn ext_expires_on(&self) -> SystemTime {
-        self.ext_expires_on
+        self.ext_expires_on.to_system_time()
     }
 
     /// When the library will refresh the token proactively, if the service asked for it.
     pub fn refresh_on(&self) -> Option<SystemTime> {
-        self.refresh_on
+        self.refresh_on.map(UnixTime::to_system_time)
     }
 
     /// The scopes the token is for.
@@ -129,12 +129,11 @@ impl AuthenticationResult {
     /// tokens, `mtls_pop eyJ...` for certificate-bound tokens.
     /// The returned string contains the token: do not log it.
     pub fn authorization_header(&self) -> String {
-        let scheme = if self.token_type.eq_ignore_ascii_case("bearer") {
-            "Bearer"
-        } else {
-            self.token_type.as_str()
-        };
-        format!("{scheme} {}", self.access_token.expose_secret())
+        format!(
+            "{} {}",
+            self.token_type.as_str(),
+            self.access_token.expose_secret()
+        )
     }
 }
 

@@ -1,5 +1,5 @@
 //! Honouring `Retry-After`: while Entra ID has asked us to wait, calls for the same token fail
-//! fast instead of sending requests (MSAL Python's throttling rules, reference §6).
+//! fast instead of sending requests (MSAL Python's throttling rules).
 //!
 //! * A 429 or 5xx answer, or any answer carrying `Retry-After`, opens a window for its
 //!   (partition, scopes): `Retry-After` seconds or HTTP date, capped at one hour; 5 s when a
@@ -10,10 +10,10 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use http::{HeaderMap, StatusCode};
-use oauth2_core::Scopes;
+use oauth2_core::{Scopes, UnixTime};
 use token_cache::PartitionKey;
 
 /// Longest window honoured.
@@ -25,7 +25,7 @@ pub(crate) const MAX_ENTRIES: usize = 1024;
 
 #[derive(Debug, Default)]
 pub(crate) struct Throttle {
-    until: Mutex<HashMap<(PartitionKey, Scopes), SystemTime>>,
+    until: Mutex<HashMap<(PartitionKey, Scopes), UnixTime>>,
 }
 
 impl Throttle {
@@ -34,11 +34,11 @@ impl Throttle {
         &self,
         partition: &PartitionKey,
         scopes: &Scopes,
-        now: SystemTime,
+        now: UnixTime,
     ) -> Option<Duration> {
         let until = self.until.lock().ok()?;
         let end = *until.get(&(partition.clone(), scopes.clone()))?;
-        end.duration_since(now).ok().filter(|d| !d.is_zero())
+        Some(end.saturating_duration_since(now)).filter(|d| !d.is_zero())
     }
 
     /// Open a window after a response; returns its length when one was opened.
@@ -48,7 +48,7 @@ impl Throttle {
         scopes: &Scopes,
         status: StatusCode,
         headers: &HeaderMap,
-        now: SystemTime,
+        now: UnixTime,
     ) -> Option<Duration> {
         let retry_after = retry_after(headers, now);
         let window = if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
@@ -70,7 +70,10 @@ impl Throttle {
                 }
             }
         }
-        until.insert((partition.clone(), scopes.clone()), now + window);
+        until.insert(
+            (partition.clone(), scopes.clone()),
+            now.saturating_add(window),
+        );
         Some(window)
     }
 
@@ -83,7 +86,7 @@ impl Throttle {
 }
 
 /// `Retry-After` as seconds or an HTTP date, capped at [`MAX_RETRY_AFTER`].
-pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+pub(crate) fn retry_after(headers: &HeaderMap, now: UnixTime) -> Option<Duration> {
     let value = headers
         .get(http::header::RETRY_AFTER)?
         .to_str()
@@ -91,10 +94,8 @@ pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Durati
         .trim();
     let wait = match value.parse::<u64>() {
         Ok(secs) => Duration::from_secs(secs),
-        Err(_) => httpdate::parse_http_date(value)
-            .ok()?
-            .duration_since(now)
-            .unwrap_or(Duration::ZERO),
+        Err(_) => UnixTime::from_system_time(httpdate::parse_http_date(value).ok()?)
+            .saturating_duration_since(now),
     };
     Some(wait.min(MAX_RETRY_AFTER))
 }
@@ -112,18 +113,19 @@ mod tests {
 
     #[test]
     fn retry_after_forms() {
-        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let wall = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let now = UnixTime::from_system_time(wall);
         assert_eq!(
             retry_after(&headers("30"), now),
             Some(Duration::from_secs(30))
         );
         assert_eq!(retry_after(&headers("999999"), now), Some(MAX_RETRY_AFTER));
-        let date = httpdate::fmt_http_date(now + Duration::from_secs(120));
+        let date = httpdate::fmt_http_date(wall + Duration::from_secs(120));
         assert_eq!(
             retry_after(&headers(&date), now),
             Some(Duration::from_secs(120))
         );
-        let past = httpdate::fmt_http_date(now - Duration::from_secs(120));
+        let past = httpdate::fmt_http_date(wall - Duration::from_secs(120));
         assert_eq!(retry_after(&headers(&past), now), Some(Duration::ZERO));
         assert_eq!(retry_after(&headers("soon"), now), None);
         assert_eq!(retry_after(&HeaderMap::new(), now), None);
@@ -132,10 +134,16 @@ mod tests {
     #[test]
     fn windows_open_and_close() {
         let t = Throttle::default();
-        let p = PartitionKey::new("login.microsoftonline.com", "c", "t", "bearer", None);
+        let p = PartitionKey::new(token_cache::PartitionParts {
+            environment: "login.microsoftonline.com",
+            client_id: "c",
+            tenant: "t",
+            token_type: oauth2_core::TokenType::Bearer,
+            key_id: None,
+        });
         let s = Scopes::new(["a"]).unwrap();
         let other = Scopes::new(["b"]).unwrap();
-        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000);
+        let now = UnixTime::from_secs(1_000);
         assert_eq!(
             t.observe(&p, &s, StatusCode::BAD_REQUEST, &HeaderMap::new(), now),
             None
@@ -145,7 +153,7 @@ mod tests {
             Some(Duration::from_secs(30))
         );
         assert_eq!(
-            t.remaining(&p, &s, now + Duration::from_secs(10)),
+            t.remaining(&p, &s, now.saturating_add_secs(10)),
             Some(Duration::from_secs(20))
         );
         assert_eq!(
@@ -153,7 +161,7 @@ mod tests {
             None,
             "another scope is not blocked"
         );
-        assert_eq!(t.remaining(&p, &s, now + Duration::from_secs(30)), None);
+        assert_eq!(t.remaining(&p, &s, now.saturating_add_secs(30)), None);
         assert_eq!(
             t.observe(
                 &p,

@@ -1,135 +1,23 @@
-//! The confidential client application and its builder.
+//! Configuring an application: [`ConfidentialClientApplicationBuilder`].
 
 use std::fmt;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use mtls_transport::{HyperTransport, Transport};
-use oauth2_core::{AssertionCache, Authority, ClientCertificate, SecretString};
-use token_cache::{MemoryTokenCache, TokenCache};
-use tokio::sync::OnceCell;
+use oauth2_core::{Authority, ClientCertificate, Clock, SecretString, SystemClock};
+use token_cache::{FileTokenCache, MemoryTokenCache, TokenCache};
 
+use super::ConfidentialClientApplication;
 use crate::credential::{
     AssertionContext, BoundAssertion, BoundAssertionProvider, BoxError, ClientAssertionProvider,
     ClientCredential, FnAssertionProvider, FnBoundAssertionProvider,
 };
-use crate::endpoints::Endpoints;
-use crate::inflight::InFlight;
 use crate::metrics::AcquisitionObserver;
 use crate::region::{AzureRegion, EnvLookup, RegionConfig, DEFAULT_IMDS_BASE};
-use crate::request::AcquireTokenForClient;
-use crate::throttle::Throttle;
+use crate::state::{AppState, Config, Services, Shared};
 use crate::Error;
-use oauth2_core::{Clock, SystemClock};
-
-/// A confidential client: an application that can keep a credential (secret, certificate or
-/// assertion) and acquires tokens for itself with the client-credentials grant.
-///
-/// Create one per (client id, authority) and share it: it is cheap to clone, holds the
-/// connection pools and the token cache, and is safe to use from many tasks at once.
-///
-/// ```no_run
-/// # async fn run() -> Result<(), msal::Error> {
-/// use msal::ConfidentialClientApplication;
-///
-/// let app = ConfidentialClientApplication::builder("00000000-0000-0000-0000-000000000001")
-///     .authority("https://login.microsoftonline.com/contoso.onmicrosoft.com")
-///     .client_secret(std::env::var("CLIENT_SECRET").unwrap_or_default())
-///     .build()?;
-/// let result = app
-///     .acquire_token_for_client(["https://graph.microsoft.com/.default"])
-///     .await?;
-/// println!("{} token, expires {:?}", result.token_type(), result.expires_on());
-/// # Ok(()) }
-/// ```
-#[derive(Clone)]
-pub struct ConfidentialClientApplication {
-    pub(crate) inner: Arc<Inner>,
-}
-
-pub(crate) struct Inner {
-    pub(crate) client_id: String,
-    pub(crate) authority: Authority,
-    pub(crate) validate_authority: bool,
-    pub(crate) credential: ClientCredential,
-    pub(crate) transport: Arc<dyn Transport>,
-    pub(crate) cache: Arc<dyn TokenCache>,
-    pub(crate) assertions: AssertionCache,
-    pub(crate) endpoints: OnceCell<Endpoints>,
-    pub(crate) last_requests: Mutex<telemetry::LastRequests>,
-    pub(crate) region: RegionConfig,
-    pub(crate) inflight: InFlight,
-    /// The binding certificate the bound-assertion provider returned last (cache lookups use it).
-    pub(crate) last_binding: Mutex<Option<ClientCertificate>>,
-    pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) throttle: Throttle,
-    pub(crate) retry_backoff: Duration,
-    pub(crate) cache_serialized: bool,
-    pub(crate) observer: Option<Arc<dyn AcquisitionObserver>>,
-}
-
-impl ConfidentialClientApplication {
-    /// Start configuring an application with its client (application) id.
-    pub fn builder(client_id: impl Into<String>) -> ConfidentialClientApplicationBuilder {
-        ConfidentialClientApplicationBuilder {
-            client_id: client_id.into(),
-            authority: None,
-            credential: None,
-            send_x5c: false,
-            transport: None,
-            cache: None,
-            cache_file: None,
-            validate_authority: true,
-            send_certificate_over_mtls: false,
-            clock: None,
-            retry_backoff: DEFAULT_RETRY_BACKOFF,
-            observer: None,
-            region: None,
-            imds_base: None,
-            env: None,
-        }
-    }
-
-    /// Acquire a token for the application itself (client-credentials grant).
-    ///
-    /// Returns a request builder; `.await` it. A still-valid cached token is returned without a
-    /// network call.
-    pub fn acquire_token_for_client<I, S>(&self, scopes: I) -> AcquireTokenForClient<'_>
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        AcquireTokenForClient::new(self, scopes.into_iter().map(Into::into).collect())
-    }
-
-    /// The client (application) id.
-    pub fn client_id(&self) -> &str {
-        &self.inner.client_id
-    }
-
-    /// The configured authority.
-    pub fn authority(&self) -> &Authority {
-        &self.inner.authority
-    }
-
-    /// The application's HTTP transport (shares its connection pools), e.g. for
-    /// [`crate::AuthenticationResult::call_resource`].
-    pub fn transport(&self) -> Arc<dyn Transport> {
-        self.inner.transport.clone()
-    }
-}
-
-impl fmt::Debug for ConfidentialClientApplication {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConfidentialClientApplication")
-            .field("client_id", &self.inner.client_id)
-            .field("authority", &self.inner.authority.canonical_url().as_str())
-            .field("credential", &self.inner.credential)
-            .field("transport", &self.inner.transport)
-            .finish_non_exhaustive()
-    }
-}
 
 /// Default base delay of the single retry.
 pub const DEFAULT_RETRY_BACKOFF: Duration = Duration::from_millis(300);
@@ -155,6 +43,26 @@ pub struct ConfidentialClientApplicationBuilder {
 }
 
 impl ConfidentialClientApplicationBuilder {
+    pub(super) fn new(client_id: String) -> Self {
+        Self {
+            client_id,
+            authority: None,
+            credential: None,
+            send_x5c: false,
+            transport: None,
+            cache: None,
+            cache_file: None,
+            validate_authority: true,
+            send_certificate_over_mtls: false,
+            clock: None,
+            retry_backoff: DEFAULT_RETRY_BACKOFF,
+            observer: None,
+            region: None,
+            imds_base: None,
+            env: None,
+        }
+    }
+
     /// The authority, e.g. `https://login.microsoftonline.com/<tenant-id>`. Required.
     pub fn authority(mut self, url: impl Into<String>) -> Self {
         self.authority = Some(url.into());
@@ -334,36 +242,18 @@ impl ConfidentialClientApplicationBuilder {
     pub fn build(self) -> Result<ConfidentialClientApplication, Error> {
         let authority =
             Authority::parse(self.authority.as_deref().ok_or(Error::MissingAuthority)?)?;
-        let credential = match self.credential.ok_or(Error::NoCredential)? {
-            ClientCredential::Certificate { certificate, .. } => ClientCredential::Certificate {
-                certificate,
-                send_x5c: self.send_x5c,
-                over_mtls: self.send_certificate_over_mtls,
-            },
-            other if self.send_certificate_over_mtls => {
-                return Err(Error::InvalidCredentialMaterial {
-                    reason: format!(
-                        "send_certificate_over_mtls is only valid with a certificate credential (.certificate(...)), not a {}",
-                        other.kind()
-                    ),
-                })
-            }
-            ClientCredential::BoundAssertion(b) if b.assertion().is_empty() => {
-                return Err(Error::InvalidClientAssertion)
-            }
-            ClientCredential::Secret(s) if s.is_empty() => return Err(Error::NoCredential),
-            ClientCredential::Assertion(a) if a.is_empty() => {
-                return Err(Error::InvalidClientAssertion)
-            }
-            other => other,
-        };
+        let credential = self
+            .credential
+            .ok_or(Error::NoCredential)?
+            .configured(self.send_x5c, self.send_certificate_over_mtls)?;
         let imds_base = self.imds_base.as_deref().unwrap_or(DEFAULT_IMDS_BASE);
         let imds_base = url::Url::parse(imds_base).map_err(|e| Error::InvalidImdsEndpoint {
             reason: format!("{imds_base} is not a URL: {e}"),
         })?;
+        let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let cache_serialized = self.cache_file.is_some() || self.cache.is_some();
         let cache: Arc<dyn TokenCache> = match (&self.cache_file, self.cache) {
-            (Some(path), _) => Arc::new(token_cache::FileTokenCache::open(path)?),
+            (Some(path), _) => Arc::new(FileTokenCache::builder(path).clock(clock.clone()).open()?),
             (None, Some(cache)) => cache,
             (None, None) => Arc::new(MemoryTokenCache::new()),
         };
@@ -371,31 +261,29 @@ impl ConfidentialClientApplicationBuilder {
             Some(t) => t,
             None => Arc::new(HyperTransport::new()?),
         };
-        Ok(ConfidentialClientApplication {
-            inner: Arc::new(Inner {
+        let region = RegionConfig {
+            region: self.region,
+            imds_base,
+            env: self.env.unwrap_or_else(RegionConfig::process_env),
+        };
+        Ok(ConfidentialClientApplication::from_state(AppState {
+            config: Config {
                 client_id: self.client_id,
                 authority,
                 validate_authority: self.validate_authority,
                 credential,
-                transport,
-                cache,
-                assertions: AssertionCache::new(),
-                endpoints: OnceCell::new(),
-                last_requests: Mutex::new(telemetry::LastRequests::new()),
-                region: RegionConfig {
-                    region: self.region,
-                    imds_base,
-                    env: self.env.unwrap_or_else(RegionConfig::process_env),
-                },
-                inflight: InFlight::default(),
-                last_binding: Mutex::new(None),
-                clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
-                throttle: Throttle::default(),
+                region,
                 retry_backoff: self.retry_backoff,
                 cache_serialized,
+            },
+            services: Services {
+                transport,
+                cache,
+                clock,
                 observer: self.observer,
-            }),
-        })
+            },
+            shared: Shared::default(),
+        }))
     }
 }
 

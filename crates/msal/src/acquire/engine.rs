@@ -1,0 +1,121 @@
+//! From a plan to a token: the cache first, then one network request per token at a time.
+//!
+//! * A cached token with more than [`EXPIRY_MARGIN`] left is returned without a network call;
+//!   past its `refresh_on` it is still returned, and one background request replaces it.
+//! * Concurrent misses for the same token take tickets on one gate ([`crate::inflight`]): the
+//!   first sends the request, the others find its token in the cache when their turn comes.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use oauth2_core::{Scopes, TokenType};
+use telemetry::CacheRefreshReason;
+use token_cache::CachedAccessToken;
+
+use super::network;
+use super::plan::Plan;
+use super::Options;
+use crate::result::{AuthenticationResult, TokenSource};
+use crate::region::RegionDetails;
+use crate::state::AppState;
+use crate::{BindingCertificate, Error};
+
+/// A token with less than this left is treated as expired (MSAL's 5-minute margin).
+pub(crate) const EXPIRY_MARGIN: Duration = Duration::from_secs(300);
+
+/// The outcome of a cache lookup.
+enum Lookup {
+    Hit(Box<AuthenticationResult>),
+    Miss(CacheRefreshReason),
+}
+
+/// Runs one call.
+pub(crate) async fn acquire(
+    state: &Arc<AppState>,
+    options: Options,
+) -> Result<AuthenticationResult, Error> {
+    let plan = Plan::decide(state, options.token_type, Scopes::new(&options.scopes)?)?;
+    if options.force_refresh {
+        return network::request_token(state, &plan, &options, CacheRefreshReason::ForceRefresh)
+            .await;
+    }
+    let reason = match lookup(state, &plan, &options).await? {
+        Lookup::Hit(result) => return Ok(*result),
+        Lookup::Miss(reason) => reason,
+    };
+    let ticket = state.shared.inflight.ticket(&plan.partition, &plan.scopes);
+    let _turn = ticket.turn().await;
+    match lookup(state, &plan, &options).await? {
+        Lookup::Hit(result) => Ok(*result),
+        Lookup::Miss(_) => network::request_token(state, &plan, &options, reason).await,
+    }
+}
+
+/// Looks in the cache: a usable token (possibly starting a proactive refresh), or why not.
+async fn lookup(state: &Arc<AppState>, plan: &Plan, options: &Options) -> Result<Lookup, Error> {
+    let now = state.services.clock.unix_now();
+    let token_type = plan.token_type.as_str();
+    // `find_shared`: a hit shares the cached entry instead of copying it.
+    let cache = &state.services.cache;
+    let entry = match cache.find_shared(&plan.partition, &plan.scopes).await? {
+        None => {
+            tracing::debug!(token_type, "cache miss: no token");
+            return Ok(Lookup::Miss(CacheRefreshReason::NoCachedToken));
+        }
+        Some(entry) if entry.expires_on < now.saturating_add(EXPIRY_MARGIN) => {
+            tracing::debug!(token_type, "cache miss: token expires within 5 minutes");
+            return Ok(Lookup::Miss(CacheRefreshReason::Expired));
+        }
+        Some(entry) => entry,
+    };
+    if entry.refresh_on.is_some_and(|r| r <= now) {
+        refresh_in_background(state, plan, options);
+    }
+    state.shared.telemetry(|last| last.record_cache_hit());
+    tracing::debug!(client_id = %state.config.client_id, token_type, "token served from cache");
+    Ok(Lookup::Hit(Box::new(from_cache(&entry, plan))))
+}
+
+/// The token is past its `refresh_on` but still valid: the caller keeps it, and one background
+/// request replaces it. If that request fails, the cached token keeps serving until it expires.
+fn refresh_in_background(state: &Arc<AppState>, plan: &Plan, options: &Options) {
+    let ticket = state.shared.inflight.ticket(&plan.partition, &plan.scopes);
+    let Some(turn) = ticket.try_turn() else {
+        return; // a request for this token is already running
+    };
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    let (state, plan, options) = (Arc::clone(state), plan.clone(), options.clone());
+    runtime.spawn(async move {
+        let reason = CacheRefreshReason::ProactiveRefresh;
+        if let Err(e) = network::request_token(&state, &plan, &options, reason).await {
+            tracing::warn!(error = %e, "proactive token refresh failed; the cached token keeps serving until it expires");
+        }
+        drop(turn);
+        drop(ticket);
+    });
+}
+
+/// A cache hit as a result.
+fn from_cache(entry: &CachedAccessToken, plan: &Plan) -> AuthenticationResult {
+    AuthenticationResult {
+        access_token: entry.secret.clone(),
+        token_type: plan.token_type,
+        expires_on: entry.expires_on,
+        ext_expires_on: entry.extended_expires_on,
+        refresh_on: entry.refresh_on,
+        scopes: plan.scopes.clone(),
+        token_source: TokenSource::Cache,
+        correlation_id: None,
+        tenant_id: entry.partition.tenant().to_owned(),
+        token_endpoint: None,
+        // The key id matched, so the current certificate has the same DER as the bound one.
+        binding_certificate: plan
+            .identity
+            .clone()
+            .filter(|_| plan.token_type == TokenType::MtlsPop)
+            .map(BindingCertificate::new),
+        region: RegionDetails::NONE,
+    }
+}

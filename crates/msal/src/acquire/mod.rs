@@ -1,0 +1,138 @@
+//! `acquire_token_for_client`: the request builder users configure and await, and the
+//! acquisition engine behind it.
+//!
+//! The engine works in three steps, each in its own module: [`plan`] decides once what one call
+//! asks for (token type, TLS identity, cache partition) and refuses what cannot work before
+//! anything leaves the process; [`engine`] answers from the cache, or lets one caller per token
+//! go to the network (single flight, proactive refresh); [`network`] resolves the endpoint and the
+//! client authentication and hands one exchange to the token client.
+
+mod engine;
+mod network;
+mod plan;
+mod route;
+
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::sync::Arc;
+
+use oauth2_core::TokenType;
+
+use crate::metrics::AcquisitionEvent;
+use crate::state::AppState;
+use crate::{AuthenticationResult, Error};
+
+/// What one `acquire_token_for_client` call asks for.
+#[derive(Clone, Debug)]
+pub(crate) struct Options {
+    pub(crate) scopes: Vec<String>,
+    pub(crate) token_type: TokenType,
+    pub(crate) force_refresh: bool,
+    pub(crate) correlation_id: Option<String>,
+}
+
+/// A pending `acquire_token_for_client` call. Configure it, then `.await` it.
+///
+/// ```no_run
+/// # async fn run(app: msal::ConfidentialClientApplication) -> Result<(), msal::Error> {
+/// let result = app
+///     .acquire_token_for_client(["https://graph.microsoft.com/.default"])
+///     .with_mtls_proof_of_possession()
+///     .correlation_id("5d0e4a9c-0000-0000-0000-000000000000")
+///     .await?;
+/// assert_eq!(result.token_type(), "mtls_pop");
+/// # Ok(()) }
+/// ```
+#[must_use = "a token request does nothing until it is awaited"]
+#[derive(Debug)]
+pub struct AcquireTokenForClient<'a> {
+    state: &'a Arc<AppState>,
+    options: Options,
+}
+
+impl<'a> AcquireTokenForClient<'a> {
+    pub(crate) fn new(state: &'a Arc<AppState>, scopes: Vec<String>) -> Self {
+        Self {
+            state,
+            options: Options {
+                scopes,
+                token_type: TokenType::Bearer,
+                force_refresh: false,
+                correlation_id: None,
+            },
+        }
+    }
+
+    /// Skip the cache and always ask Entra ID (the new token still replaces the cached one).
+    pub fn force_refresh(mut self, force: bool) -> Self {
+        self.options.force_refresh = force;
+        self
+    }
+
+    /// Use this correlation id (`client-request-id`) instead of a random one.
+    pub fn correlation_id(mut self, id: impl Into<String>) -> Self {
+        self.options.correlation_id = Some(id.into());
+        self
+    }
+
+    /// Ask for an **mTLS Proof-of-Possession** token bound to the application's certificate
+    /// (RFC 8705): the request goes over TLS to the `mtlsauth` host presenting the certificate,
+    /// carries `token_type=mtls_pop` and no client assertion, and the token's `cnf.x5t#S256` is the
+    /// certificate's thumbprint. Requires a certificate credential (`send_x5c` is irrelevant).
+    /// Call the resource with [`AuthenticationResult::call_resource`].
+    pub fn with_mtls_proof_of_possession(mut self) -> Self {
+        self.options.token_type = TokenType::MtlsPop;
+        self
+    }
+}
+
+impl<'a> IntoFuture for AcquireTokenForClient<'a> {
+    type Output = Result<AuthenticationResult, Error>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let started = std::time::Instant::now();
+            let token_type = self.options.token_type;
+            let result = engine::acquire(self.state, self.options).await;
+            report(self.state, token_type, &result, started.elapsed());
+            result
+        })
+    }
+}
+
+/// Tells the observer and the log how an acquisition ended.
+fn report(
+    state: &AppState,
+    token_type: TokenType,
+    result: &Result<AuthenticationResult, Error>,
+    elapsed: std::time::Duration,
+) {
+    let client_id = &state.config.client_id;
+    if let Some(observer) = &state.services.observer {
+        observer.on_acquisition(&AcquisitionEvent {
+            client_id: client_id.clone(),
+            mtls_pop: token_type == TokenType::MtlsPop,
+            source: result.as_ref().ok().map(AuthenticationResult::token_source),
+            error_code: result.as_ref().err().map(|e| e.code().to_owned()),
+            duration: elapsed,
+        });
+    }
+    let elapsed_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+    match result {
+        Ok(r) => tracing::debug!(
+            client_id = %client_id,
+            token_type = r.token_type(),
+            source = ?r.token_source(),
+            elapsed_us,
+            "token acquired"
+        ),
+        Err(e) => tracing::debug!(
+            client_id = %client_id,
+            mtls_pop = token_type == TokenType::MtlsPop,
+            error_code = e.code(),
+            elapsed_us,
+            "token acquisition failed"
+        ),
+    }
+}

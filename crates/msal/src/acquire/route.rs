@@ -1,0 +1,53 @@
+//! Where a token request goes: the token endpoint for this call, the realm tokens are cached
+//! under, and the region used.
+//!
+//! * Over mTLS (a certificate in TLS): the mTLS transform of the authority,
+//!   `https://[{region}.]mtlsauth.<cloud>/{tenant}/oauth2/v2.0/token`.
+//! * Otherwise: the authority's token endpoint (resolved once per application, see
+//!   [`crate::endpoints`]), or the regional `{region}.login.microsoft.com` host for Entra ID
+//!   authorities when a region is in use.
+
+use oauth2_core::AuthorityKind;
+use url::Url;
+
+use crate::endpoints;
+use crate::region::RegionDetails;
+use crate::state::AppState;
+use crate::Error;
+
+/// The endpoint, realm and region of one request.
+#[derive(Debug)]
+pub(crate) struct Route {
+    pub(crate) endpoint: Url,
+    pub(crate) tenant: String,
+    pub(crate) region: RegionDetails,
+}
+
+/// The route of a request, `over_mtls` or not.
+pub(crate) async fn route(state: &AppState, over_mtls: bool) -> Result<Route, Error> {
+    let config = &state.config;
+    let transport = state.services.transport.as_ref();
+    let region = config.region.resolve(transport).await;
+    let authority = &config.authority;
+    if over_mtls {
+        let endpoint = mtls_transport::mtls_token_endpoint(authority, region.region_used())?;
+        let tenant = authority.tenant().to_owned();
+        return Ok(Route { endpoint, tenant, region });
+    }
+    let resolved = state
+        .shared
+        .endpoints
+        .get_or_try_init(|| endpoints::resolve(authority, config.validate_authority, transport))
+        .await?;
+    let endpoint = match region.region_used() {
+        Some(r) if authority.kind() == AuthorityKind::Aad => {
+            mtls_transport::regional_token_endpoint(authority, Some(r))
+        }
+        _ => resolved.token_endpoint.clone(),
+    };
+    Ok(Route {
+        endpoint,
+        tenant: resolved.tenant.clone(),
+        region,
+    })
+}

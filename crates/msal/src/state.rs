@@ -1,0 +1,88 @@
+//! What one application holds, grouped by kind: its configuration (fixed at `build()`), the
+//! services it talks to (transport, cache, clock, observer) and the state its requests share
+//! (assertion cache, resolved endpoints, telemetry, single-flight gates, throttling windows).
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use mtls_transport::Transport;
+use oauth2_core::{AssertionCache, Authority, ClientCertificate, Clock};
+use token_cache::TokenCache;
+use tokio::sync::OnceCell;
+
+use crate::credential::ClientCredential;
+use crate::endpoints::Endpoints;
+use crate::inflight::InFlight;
+use crate::metrics::AcquisitionObserver;
+use crate::region::RegionConfig;
+use crate::throttle::Throttle;
+
+/// Everything an application is made of; shared by its clones and its requests.
+#[derive(Debug)]
+pub(crate) struct AppState {
+    pub(crate) config: Config,
+    pub(crate) services: Services,
+    pub(crate) shared: Shared,
+}
+
+/// Fixed at `build()`.
+#[derive(Debug)]
+pub(crate) struct Config {
+    pub(crate) client_id: String,
+    pub(crate) authority: Authority,
+    pub(crate) validate_authority: bool,
+    pub(crate) credential: ClientCredential,
+    pub(crate) region: RegionConfig,
+    /// Base delay of the single retry.
+    pub(crate) retry_backoff: Duration,
+    /// Whether tokens are kept outside this process (telemetry reports it).
+    pub(crate) cache_serialized: bool,
+}
+
+/// What the application talks to.
+#[derive(Debug)]
+pub(crate) struct Services {
+    pub(crate) transport: Arc<dyn Transport>,
+    pub(crate) cache: Arc<dyn TokenCache>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) observer: Option<Arc<dyn AcquisitionObserver>>,
+}
+
+/// Mutable state shared by the application's requests.
+#[derive(Debug, Default)]
+pub(crate) struct Shared {
+    pub(crate) assertions: AssertionCache,
+    /// The authority's token endpoint and realm, resolved once.
+    pub(crate) endpoints: OnceCell<Endpoints>,
+    pub(crate) last_requests: Mutex<telemetry::LastRequests>,
+    pub(crate) inflight: Arc<InFlight>,
+    /// The binding certificate a bound-assertion provider returned last (cache lookups use it).
+    pub(crate) last_binding: Mutex<Option<ClientCertificate>>,
+    pub(crate) throttle: Throttle,
+}
+
+impl Shared {
+    /// Runs `f` on the telemetry record (a poisoned lock is recovered: telemetry is advisory).
+    pub(crate) fn telemetry<R>(&self, f: impl FnOnce(&mut telemetry::LastRequests) -> R) -> R {
+        let mut last = self
+            .last_requests
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        f(&mut last)
+    }
+
+    /// The binding certificate a bound-assertion provider returned last.
+    pub(crate) fn last_binding(&self) -> Option<ClientCertificate> {
+        self.last_binding
+            .lock()
+            .map(|last| last.clone())
+            .unwrap_or_default()
+    }
+
+    /// Remembers the binding certificate a bound-assertion provider returned.
+    pub(crate) fn set_last_binding(&self, certificate: Option<&ClientCertificate>) {
+        if let Ok(mut last) = self.last_binding.lock() {
+            last.clone_from(&certificate.cloned());
+        }
+    }
+}
