@@ -67,12 +67,10 @@
 //! ```
 #![forbid(unsafe_code)]
 
-mod connect;
 mod endpoint;
 mod error;
 mod hyper_transport;
 mod message;
-mod tls;
 mod transport;
 
 pub use endpoint::{is_valid_region, mtls_token_endpoint, regional_token_endpoint};
