@@ -26,6 +26,12 @@ pub enum Error {
     #[error(transparent)]
     Transport(#[from] mtls_transport::Error),
 
+    /// The authority cannot be used for a request that presents a client certificate (mTLS):
+    /// not tenanted, a cloud without an mTLS endpoint, or a B2C/ADFS/CIAM authority. A
+    /// configuration error, found before anything is sent; fix the authority (see the inner error).
+    #[error(transparent)]
+    UnsupportedAuthority(#[from] mtls_transport::EndpointError),
+
     /// The token cache failed.
     #[error(transparent)]
     Cache(#[from] token_cache::Error),
@@ -113,6 +119,7 @@ impl Error {
             Error::NoCredential => "Client_Credentials_Required_In_Confidential_Client_Application",
             Error::Protocol(e) => e.code(),
             Error::Transport(e) => e.code(),
+            Error::UnsupportedAuthority(e) => e.code(),
             Error::Cache(e) => e.code(),
             Error::Service(e) => e.error(),
             Error::InvalidResponse { .. } => "invalid_response",

@@ -106,37 +106,6 @@ pub enum Error {
         /// What is wrong with the configuration.
         reason: String,
     },
-
-    /// mTLS needs a tenanted authority; `common` and `organizations` are not (`consumers` is).
-    /// Code `missing_tenanted_authority`.
-    #[error("mTLS authentication requires a tenanted authority. Using 'common', 'organizations', or similar non-tenanted authorities is not allowed. Use {example}")]
-    MissingTenantedAuthority {
-        /// The authority host.
-        host: String,
-        /// The authority form to use instead, e.g. `https://login.microsoftonline.com/{tenant-id}`.
-        example: String,
-    },
-
-    /// The authority's host has no mTLS endpoint: a legacy host (the message names its
-    /// replacement) or a host that does not start with `login.`.
-    /// Code `mtls_pop_not_supported_for_environment`.
-    #[error("{message}")]
-    MtlsNotSupportedForEnvironment {
-        /// The authority host.
-        host: String,
-        /// What is wrong and what to use instead.
-        message: String,
-    },
-
-    /// mTLS PoP is only defined for Entra ID (AAD) and dSTS authorities; B2C, ADFS and CIAM are
-    /// refused before any certificate is presented. Code `invalid_authority_type`.
-    #[error(
-        "mTLS PoP is only supported for Microsoft Entra ID (AAD) and dSTS authorities, not {kind}"
-    )]
-    UnsupportedAuthorityType {
-        /// The authority kind: `B2C`, `ADFS` or `CIAM`.
-        kind: String,
-    },
 }
 
 impl Error {
@@ -171,9 +140,6 @@ impl Error {
             Self::ClientIdentityNotSupported { .. } => "client_identity_not_supported",
             Self::InvalidRootCertificate { .. } => "invalid_root_certificate",
             Self::TlsConfig { .. } => "tls_config_error",
-            Self::MissingTenantedAuthority { .. } => "missing_tenanted_authority",
-            Self::MtlsNotSupportedForEnvironment { .. } => "mtls_pop_not_supported_for_environment",
-            Self::UnsupportedAuthorityType { .. } => "invalid_authority_type",
         }
     }
 

@@ -40,12 +40,14 @@
 //! → `https://[{region}.]mtlsauth.microsoft.com/{tenant}/oauth2/v2.0/token`;
 //! [`regional_token_endpoint`] gives the regional endpoint for Bearer requests, and
 //! [`is_valid_region`] the region syntax both accept. They are pure functions, usable by any
-//! OAuth client. They follow MSAL.NET, but are stricter on purpose:
+//! OAuth client; the transform fails with an [`EndpointError`] (a configuration error, never
+//! worth retrying), not with a transport [`Error`]. They follow MSAL.NET, but are stricter on
+//! purpose:
 //!
-//! * B2C, ADFS and CIAM authorities are refused ([`Error::UnsupportedAuthorityType`]) instead of
-//!   sending the certificate to an endpoint that cannot bind a token to it;
-//! * non-tenanted dSTS authorities are refused ([`Error::MissingTenantedAuthority`]), as Entra ID
-//!   ones are;
+//! * B2C, ADFS and CIAM authorities are refused ([`EndpointError::UnsupportedAuthorityType`])
+//!   instead of sending the certificate to an endpoint that cannot bind a token to it;
+//! * non-tenanted dSTS authorities are refused ([`EndpointError::MissingTenantedAuthority`]), as
+//!   Entra ID ones are;
 //! * a non-default port of the authority is kept (MSAL.NET drops it).
 //!
 //! # Example
@@ -73,7 +75,7 @@ mod hyper_transport;
 mod message;
 mod transport;
 
-pub use endpoint::{is_valid_region, mtls_token_endpoint, regional_token_endpoint};
+pub use endpoint::{is_valid_region, mtls_token_endpoint, regional_token_endpoint, EndpointError};
 pub use error::{BoxError, Error, TimeoutPhase};
 pub use hyper_transport::{HyperTransport, HyperTransportBuilder};
 pub use message::{HttpRequest, HttpResponse};
