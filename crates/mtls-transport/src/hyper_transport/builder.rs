@@ -93,10 +93,12 @@ impl HyperTransportBuilder {
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| Error::InvalidRootCertificate {
                 reason: format!("could not read PEM: {e}"),
+                source: Some(e.into()),
             })?;
         if certs.is_empty() {
             return Err(Error::InvalidRootCertificate {
                 reason: "no CERTIFICATE block found in the PEM data".to_owned(),
+                source: None,
             });
         }
         self.extra_roots.extend(certs);

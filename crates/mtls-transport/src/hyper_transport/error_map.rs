@@ -1,7 +1,8 @@
-//! Turns hyper, hyper-util, rustls and io failures into crate [`Error`]s.
+//! Turns hyper, hyper-util, rustls and io failures into crate [`Error`]s, keeping the original
+//! failure as the error's `source()`.
 
 use std::error::Error as StdError;
-use std::io;
+use std::{fmt, io};
 
 use super::connect::ConnectTimeout;
 use super::tls;
@@ -24,14 +25,16 @@ fn next_cause<'a>(e: &'a (dyn StdError + 'static)) -> Option<&'a (dyn StdError +
 }
 
 /// Maps a failure of hyper-util's client (connecting, sending or reading the head).
-pub(super) fn map_client_error(err: &hyper_util::client::legacy::Error, host: &str) -> Error {
-    map_error_chain(err, host, err.is_connect())
+pub(super) fn map_client_error(err: hyper_util::client::legacy::Error, host: &str) -> Error {
+    let connect = err.is_connect();
+    map_error_chain(Box::new(err), host, connect)
 }
 
 /// Maps a hyper/hyper-util error to a crate error. `connect` is true when the failure happened
 /// while opening the connection.
-pub(super) fn map_error_chain(err: &(dyn StdError + 'static), host: &str, connect: bool) -> Error {
-    for e in error_chain(err) {
+pub(super) fn map_error_chain(err: BoxError, host: &str, connect: bool) -> Error {
+    let chain: &(dyn StdError + 'static) = err.as_ref();
+    for e in error_chain(chain) {
         if let Some(t) = e.downcast_ref::<ConnectTimeout>() {
             return Error::Timeout {
                 phase: TimeoutPhase::Connect,
@@ -42,19 +45,24 @@ pub(super) fn map_error_chain(err: &(dyn StdError + 'static), host: &str, connec
             return tls::map_rustls_error(tls, host);
         }
     }
-    let description = describe_chain(err);
+    let description = describe_chain(chain);
     if connect {
-        let kind = error_chain(err)
+        let kind = error_chain(chain)
             .filter_map(|e| e.downcast_ref::<io::Error>())
             .last()
             .map_or(io::ErrorKind::Other, io::Error::kind);
+        let described = Described {
+            description,
+            original: err,
+        };
         Error::Connect {
             host: host.to_owned(),
-            source: Box::new(io::Error::new(kind, description)) as BoxError,
+            source: Box::new(io::Error::new(kind, described)),
         }
     } else {
         Error::Http {
             reason: description,
+            source: err,
         }
     }
 }
@@ -76,5 +84,24 @@ fn describe_chain(err: &(dyn StdError + 'static)) -> String {
         err.to_string()
     } else {
         parts.join(": ")
+    }
+}
+
+/// An error shown as the description of its whole chain, with the original as `source()`.
+#[derive(Debug)]
+struct Described {
+    description: String,
+    original: BoxError,
+}
+
+impl fmt::Display for Described {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.description)
+    }
+}
+
+impl StdError for Described {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        Some(self.original.as_ref())
     }
 }

@@ -39,7 +39,7 @@ async fn execute(
     let response = client
         .request(request)
         .await
-        .map_err(|e| map_client_error(&e, host))?;
+        .map_err(|e| map_client_error(e, host))?;
     let (parts, body) = response.into_parts();
     let body = read_capped(body, max_response_bytes)
         .await
@@ -47,7 +47,7 @@ async fn execute(
             ReadError::TooLarge => Error::ResponseTooLarge {
                 limit: max_response_bytes,
             },
-            ReadError::Body(e) => map_error_chain(&e, host, false),
+            ReadError::Body(e) => map_error_chain(Box::new(e), host, false),
         })?;
     Ok(HttpResponse {
         status: parts.status,

@@ -48,7 +48,8 @@ pub(super) fn to_hyper_request(request: HttpRequest) -> Result<http::Request<Ful
         body,
     } = request;
     let uri: http::Uri = url[..url::Position::AfterQuery].parse().map_err(|e| {
-        Error::invalid_request(format!("URL {} is not a valid URI: {e}", RedactedUrl(&url)))
+        let reason = format!("URL {} is not a valid URI: {e}", RedactedUrl(&url));
+        Error::invalid_request_caused_by(reason, e)
     })?;
     let needs_length = !body.is_empty()
         || matches!(
@@ -67,7 +68,7 @@ pub(super) fn to_hyper_request(request: HttpRequest) -> Result<http::Request<Ful
     }
     builder
         .body(Full::new(body))
-        .map_err(|e| Error::invalid_request(e.to_string()))
+        .map_err(|e| Error::invalid_request_caused_by(e.to_string(), e))
 }
 
 #[cfg(test)]
