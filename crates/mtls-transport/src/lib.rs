@@ -33,6 +33,14 @@
 //! up to a size limit; larger bodies fail with [`Error::ResponseTooLarge`] without buffering
 //! them.
 //!
+//! # Errors
+//!
+//! A [`Transport`] fails with an [`Error`]: [`Error::is_retryable`] tells transient failures
+//! (connection refused or reset, DNS, timeouts, a connection closed mid-response) from permanent
+//! ones (TLS verification, an invalid request, a response over the size limit, configuration);
+//! [`Error::code`] is a stable machine-readable code, and the lower-level hyper, rustls or io
+//! error is the error's `source()`. The endpoint transform fails with an [`EndpointError`].
+//!
 //! # mTLS endpoint transform
 //!
 //! [`mtls_token_endpoint`] maps an authority (and an optional Azure region) to the token
@@ -59,8 +67,10 @@
 //! let transport = HyperTransport::builder()
 //!     .request_timeout(std::time::Duration::from_secs(10))
 //!     .build()?;
-//! let url = url::Url::parse("https://mtlsauth.microsoft.com/contoso.onmicrosoft.com/oauth2/v2.0/token")
-//!     .expect("valid URL");
+//! let url = mtls_transport::url::Url::parse(
+//!     "https://mtlsauth.microsoft.com/contoso.onmicrosoft.com/oauth2/v2.0/token",
+//! )
+//! .expect("valid URL");
 //! let request = HttpRequest::post_form(url, "grant_type=client_credentials".to_owned());
 //! let response = transport.send(request, Some(&cert)).await?;
 //! println!("{}", response.status);
@@ -80,3 +90,16 @@ pub use error::{BoxError, Error, TimeoutPhase};
 pub use hyper_transport::{HyperTransport, HyperTransportBuilder};
 pub use message::{HttpRequest, HttpResponse};
 pub use transport::Transport;
+
+/// The `http` crate, whose `Method`, `HeaderMap`, `HeaderName`, `HeaderValue` and `StatusCode`
+/// make up [`HttpRequest`] and [`HttpResponse`]; re-exported so you need not depend on a
+/// matching version.
+pub use http;
+
+/// The `url` crate, whose `Url` is [`HttpRequest::url`] and the endpoint transform's result;
+/// re-exported so you need not depend on a matching version.
+pub use url;
+
+/// The `bytes` crate, whose `Bytes` holds request and response bodies; re-exported so a custom
+/// [`Transport`] need not depend on a matching version.
+pub use bytes;
