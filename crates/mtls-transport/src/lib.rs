@@ -58,7 +58,35 @@
 //!   Entra ID ones are;
 //! * a non-default port of the authority is kept (MSAL.NET drops it).
 //!
-//! # Example
+//! # Examples
+//!
+//! The mTLS token endpoint of an authority, globally and in a region, and a transport:
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! use mtls_transport::{mtls_token_endpoint, HyperTransport};
+//! use oauth2_core::Authority;
+//!
+//! let authority = Authority::parse("https://login.microsoftonline.com/contoso.onmicrosoft.com")?;
+//! assert_eq!(
+//!     mtls_token_endpoint(&authority, None)?.as_str(),
+//!     "https://mtlsauth.microsoft.com/contoso.onmicrosoft.com/oauth2/v2.0/token"
+//! );
+//! assert_eq!(
+//!     mtls_token_endpoint(&authority, Some("westus3"))?.as_str(),
+//!     "https://westus3.mtlsauth.microsoft.com/contoso.onmicrosoft.com/oauth2/v2.0/token"
+//! );
+//!
+//! let transport = HyperTransport::builder()
+//!     .connect_timeout(Duration::from_secs(5))
+//!     .request_timeout(Duration::from_secs(10))
+//!     .build()?;
+//! assert_eq!(transport.pooled_identities(), 0, "identity pools are built on first use");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Sending a token request that presents a client certificate (mTLS):
 //!
 //! ```no_run
 //! use mtls_transport::{HttpRequest, HyperTransport, Transport};
