@@ -33,8 +33,9 @@
 //!   Refusing here means no certificate ever leaves the process for an endpoint that cannot bind
 //!   a token to it, and the developer gets the real reason.
 //! * **Non-tenanted dSTS (`/dstsv2/common/`, `/dstsv2/organizations/`) is rejected** with
-//!   [`EndpointError::MissingTenantedAuthority`]; MSAL.NET attempts the request. Binding needs a tenant on
-//!   every other cloud, and MSAL's own design doc and acceptance matrix expect this rejection.
+//!   [`EndpointError::MissingTenantedAuthority`]; MSAL.NET attempts the request. Binding needs a
+//!   tenant on every other cloud, and MSAL's mTLS PoP design expects this rejection; only
+//!   MSAL.NET's implementation lacks it.
 //! * **A non-default port is kept** (as MSAL Python and Go do); MSAL.NET drops it. This only
 //!   matters for test and private deployments, where dropping it would send the certificate to a
 //!   different service.
@@ -274,9 +275,12 @@ mod tests {
     const NO_TENANT: &str = "missing_tenanted_authority";
     const BAD_KIND: &str = "invalid_authority_type";
 
-    /// (authority, region, expected token endpoint or error code): every row of
-    /// `entra-mtls-pop-wire.md` §2.2 with an explicit `centralus`, `eastus` and no region,
-    /// plus the stricter rows of §2.4 and the port / invalid-region rules.
+    /// (authority, region, expected token endpoint or error code): every authority MSAL.NET's
+    /// code and tests map (the public cloud and its aliases, the sovereign clouds, PPE, a custom
+    /// `login.` host, the legacy and non-`login.` hosts, `/common` and `/organizations` on six
+    /// clouds, tenanted dSTS), each with an explicit `centralus`, `eastus` and no region; plus
+    /// the authorities refused here but not by MSAL.NET (non-tenanted dSTS, B2C, ADFS, CIAM)
+    /// and the port / invalid-region rules.
     #[rustfmt::skip]
     const CASES: &[(&str, Option<&str>, Result<&str, &str>)] = &[
         // public cloud and its aliases
@@ -362,7 +366,8 @@ mod tests {
         ("https://login-us.microsoftonline.com/T", C, Err(NOT_SUPPORTED)),
         ("https://login-us.microsoftonline.com/T", E, Err(NOT_SUPPORTED)),
         ("https://login-us.microsoftonline.com/T", N, Err(NOT_SUPPORTED)),
-        // /common and /organizations on all six clouds (the tenant check runs first, §7)
+        // /common and /organizations on all six clouds; the tenant check runs before the host
+        // checks (as in MSAL.NET), so a legacy or non-login host with /common is a tenant error
         ("https://login.microsoftonline.com/common", C, Err(NO_TENANT)),
         ("https://login.microsoftonline.com/common", E, Err(NO_TENANT)),
         ("https://login.microsoftonline.com/common", N, Err(NO_TENANT)),
