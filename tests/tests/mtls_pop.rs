@@ -424,6 +424,7 @@ async fn authority_guards_fail_before_any_certificate_leaves() {
             .await
             .unwrap_err();
         assert_eq!(err.code(), code, "{authority}: {err}");
+        assert!(matches!(err, Error::UnsupportedAuthority(_)), "{err:?}");
     }
     assert!(env.emulator.requests().is_empty(), "nothing was sent");
 }

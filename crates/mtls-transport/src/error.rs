@@ -1,9 +1,10 @@
-//! The crate's single error type.
+//! The transport's error type [`Error`], with [`TimeoutPhase`] and [`BoxError`].
 
 use std::fmt;
 use std::time::Duration;
 
-/// Boxed error used as the source of [`Error::Connect`].
+/// A boxed, thread-safe error: the `source` of the [`Error`] variants that wrap a lower-level
+/// failure. A custom [`Transport`](crate::Transport) boxes its own errors into it.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Which part of an HTTP exchange ran out of time.
@@ -27,7 +28,10 @@ impl fmt::Display for TimeoutPhase {
 
 /// Errors returned by a [`Transport`](crate::Transport).
 ///
-/// Messages never contain request bodies, header values, tokens or key material.
+/// Messages never contain request bodies, header values, tokens or key material. Every variant
+/// that stems from a lower-level failure (hyper, rustls, io, the `http` crate) keeps it as its
+/// [`source()`](std::error::Error::source). [`Error::is_retryable`] says whether sending again
+/// may help; [`Error::code`] gives a stable code.
 #[non_exhaustive]
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -36,6 +40,8 @@ pub enum Error {
     InvalidRequest {
         /// What is wrong with the request.
         reason: String,
+        /// The lower-level error, when one was reported (e.g. an invalid URI).
+        source: Option<BoxError>,
     },
 
     /// No connection could be opened (DNS failure, connection refused, unreachable network).
@@ -43,7 +49,10 @@ pub enum Error {
     Connect {
         /// Host the connection was for.
         host: String,
-        /// The underlying cause.
+        /// The underlying cause. [`HyperTransport`](crate::HyperTransport) gives an
+        /// [`std::io::Error`] whose kind is that of the innermost io error (e.g.
+        /// `ConnectionRefused`) and whose message describes the whole chain; its own `source()`
+        /// continues with the original hyper / io errors.
         source: BoxError,
     },
 
@@ -54,6 +63,9 @@ pub enum Error {
         host: String,
         /// What failed, e.g. "server certificate not trusted (unknown issuer)".
         reason: String,
+        /// The TLS library's error ([`HyperTransport`](crate::HyperTransport): a
+        /// `rustls::Error`).
+        source: BoxError,
     },
 
     /// A time limit was reached.
@@ -77,6 +89,9 @@ pub enum Error {
     Http {
         /// What went wrong.
         reason: String,
+        /// The HTTP library's error ([`HyperTransport`](crate::HyperTransport): hyper-util's or
+        /// hyper's, with any io error below it).
+        source: BoxError,
     },
 
     /// The client certificate cannot be used for TLS (e.g. the private key does not match the leaf certificate).
@@ -84,6 +99,8 @@ pub enum Error {
     ClientCertificate {
         /// What is wrong with the certificate or key.
         reason: String,
+        /// The TLS library's error, when it reported one.
+        source: Option<BoxError>,
     },
 
     /// The transport cannot present a TLS client certificate, but the request needs one (mTLS).
@@ -98,6 +115,8 @@ pub enum Error {
     InvalidRootCertificate {
         /// Why it was rejected.
         reason: String,
+        /// The parser's or TLS library's error, when it reported one.
+        source: Option<BoxError>,
     },
 
     /// The TLS configuration could not be built (e.g. no trusted roots at all).
@@ -105,37 +124,8 @@ pub enum Error {
     TlsConfig {
         /// What is wrong with the configuration.
         reason: String,
-    },
-
-    /// mTLS needs a tenanted authority; `common` and `organizations` are not (`consumers` is).
-    /// Code `missing_tenanted_authority`.
-    #[error("mTLS authentication requires a tenanted authority. Using 'common', 'organizations', or similar non-tenanted authorities is not allowed. Use {example}")]
-    MissingTenantedAuthority {
-        /// The authority host.
-        host: String,
-        /// The authority form to use instead, e.g. `https://login.microsoftonline.com/{tenant-id}`.
-        example: String,
-    },
-
-    /// The authority's host has no mTLS endpoint: a legacy host (the message names its
-    /// replacement) or a host that does not start with `login.`.
-    /// Code `mtls_pop_not_supported_for_environment`.
-    #[error("{message}")]
-    MtlsNotSupportedForEnvironment {
-        /// The authority host.
-        host: String,
-        /// What is wrong and what to use instead.
-        message: String,
-    },
-
-    /// mTLS PoP is only defined for Entra ID (AAD) and dSTS authorities; B2C, ADFS and CIAM are
-    /// refused before any certificate is presented. Code `invalid_authority_type`.
-    #[error(
-        "mTLS PoP is only supported for Microsoft Entra ID (AAD) and dSTS authorities, not {kind}"
-    )]
-    UnsupportedAuthorityType {
-        /// The authority kind: `B2C`, `ADFS` or `CIAM`.
-        kind: String,
+        /// The TLS library's error, when it reported one.
+        source: Option<BoxError>,
     },
 }
 
@@ -158,6 +148,41 @@ impl Error {
         )
     }
 
+    /// Whether the failure may be transient, so that sending the same request again may
+    /// succeed.
+    ///
+    /// `true` (transient):
+    /// * [`Error::Connect`]: DNS failure, connection refused or reset, unreachable network;
+    /// * [`Error::Timeout`], connect or whole-request;
+    /// * [`Error::Http`] when the connection broke during the exchange (closed or reset before
+    ///   the response was complete).
+    ///
+    /// `false` (permanent: the same request fails the same way until something is fixed):
+    /// * [`Error::Http`] when the response is malformed (hyper could not parse it);
+    /// * [`Error::Tls`]: the server certificate failed verification (untrusted, wrong name,
+    ///   expired), the server rejected the client certificate, or another TLS failure;
+    /// * [`Error::InvalidRequest`]: an invalid URL, or plain `http` with a client identity;
+    /// * [`Error::ResponseTooLarge`];
+    /// * [`Error::ClientCertificate`] and [`Error::ClientIdentityNotSupported`];
+    /// * [`Error::InvalidRootCertificate`] and [`Error::TlsConfig`] (builder / configuration).
+    ///
+    /// Only [`is_connect`](Self::is_connect) errors guarantee that the server never saw the
+    /// request; after a timeout or a broken exchange it may have processed it, so retry only
+    /// idempotent requests (token requests are).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Connect { .. } | Self::Timeout { .. } => true,
+            Self::Http { source, .. } => !is_malformed_response(source.as_ref()),
+            Self::InvalidRequest { .. }
+            | Self::Tls { .. }
+            | Self::ResponseTooLarge { .. }
+            | Self::ClientCertificate { .. }
+            | Self::ClientIdentityNotSupported { .. }
+            | Self::InvalidRootCertificate { .. }
+            | Self::TlsConfig { .. } => false,
+        }
+    }
+
     /// A stable, machine-readable code for this error.
     pub fn code(&self) -> &'static str {
         match self {
@@ -171,15 +196,32 @@ impl Error {
             Self::ClientIdentityNotSupported { .. } => "client_identity_not_supported",
             Self::InvalidRootCertificate { .. } => "invalid_root_certificate",
             Self::TlsConfig { .. } => "tls_config_error",
-            Self::MissingTenantedAuthority { .. } => "missing_tenanted_authority",
-            Self::MtlsNotSupportedForEnvironment { .. } => "mtls_pop_not_supported_for_environment",
-            Self::UnsupportedAuthorityType { .. } => "invalid_authority_type",
         }
     }
 
+    /// [`Error::InvalidRequest`] without a lower-level cause.
     pub(crate) fn invalid_request(reason: impl Into<String>) -> Self {
         Self::InvalidRequest {
             reason: reason.into(),
+            source: None,
         }
     }
+
+    /// [`Error::InvalidRequest`] caused by `source`.
+    pub(crate) fn invalid_request_caused_by(
+        reason: impl Into<String>,
+        source: impl Into<BoxError>,
+    ) -> Self {
+        Self::InvalidRequest {
+            reason: reason.into(),
+            source: Some(source.into()),
+        }
+    }
+}
+
+/// Whether a hyper parse error (a response that is not valid HTTP/1.1) is in `err`'s chain.
+fn is_malformed_response(err: &(dyn std::error::Error + 'static)) -> bool {
+    std::iter::successors(Some(err), |e| e.source())
+        .filter_map(|e| e.downcast_ref::<hyper::Error>())
+        .any(hyper::Error::is_parse)
 }

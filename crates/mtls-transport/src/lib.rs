@@ -33,6 +33,14 @@
 //! up to a size limit; larger bodies fail with [`Error::ResponseTooLarge`] without buffering
 //! them.
 //!
+//! # Errors
+//!
+//! A [`Transport`] fails with an [`Error`]: [`Error::is_retryable`] tells transient failures
+//! (connection refused or reset, DNS, timeouts, a connection closed mid-response) from permanent
+//! ones (TLS verification, an invalid request, a response over the size limit, configuration);
+//! [`Error::code`] is a stable machine-readable code, and the lower-level hyper, rustls or io
+//! error is the error's `source()`. The endpoint transform fails with an [`EndpointError`].
+//!
 //! # mTLS endpoint transform
 //!
 //! [`mtls_token_endpoint`] maps an authority (and an optional Azure region) to the token
@@ -40,15 +48,45 @@
 //! → `https://[{region}.]mtlsauth.microsoft.com/{tenant}/oauth2/v2.0/token`;
 //! [`regional_token_endpoint`] gives the regional endpoint for Bearer requests, and
 //! [`is_valid_region`] the region syntax both accept. They are pure functions, usable by any
-//! OAuth client. They follow MSAL.NET, but are stricter on purpose:
+//! OAuth client; the transform fails with an [`EndpointError`] (a configuration error, never
+//! worth retrying), not with a transport [`Error`]. They follow MSAL.NET, but are stricter on
+//! purpose:
 //!
-//! * B2C, ADFS and CIAM authorities are refused ([`Error::UnsupportedAuthorityType`]) instead of
-//!   sending the certificate to an endpoint that cannot bind a token to it;
-//! * non-tenanted dSTS authorities are refused ([`Error::MissingTenantedAuthority`]), as Entra ID
-//!   ones are;
+//! * B2C, ADFS and CIAM authorities are refused ([`EndpointError::UnsupportedAuthorityType`])
+//!   instead of sending the certificate to an endpoint that cannot bind a token to it;
+//! * non-tenanted dSTS authorities are refused ([`EndpointError::MissingTenantedAuthority`]), as
+//!   Entra ID ones are;
 //! * a non-default port of the authority is kept (MSAL.NET drops it).
 //!
-//! # Example
+//! # Examples
+//!
+//! The mTLS token endpoint of an authority, globally and in a region, and a transport:
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! use mtls_transport::{mtls_token_endpoint, HyperTransport};
+//! use oauth2_core::Authority;
+//!
+//! let authority = Authority::parse("https://login.microsoftonline.com/contoso.onmicrosoft.com")?;
+//! assert_eq!(
+//!     mtls_token_endpoint(&authority, None)?.as_str(),
+//!     "https://mtlsauth.microsoft.com/contoso.onmicrosoft.com/oauth2/v2.0/token"
+//! );
+//! assert_eq!(
+//!     mtls_token_endpoint(&authority, Some("westus3"))?.as_str(),
+//!     "https://westus3.mtlsauth.microsoft.com/contoso.onmicrosoft.com/oauth2/v2.0/token"
+//! );
+//!
+//! let transport = HyperTransport::builder()
+//!     .connect_timeout(Duration::from_secs(5))
+//!     .request_timeout(Duration::from_secs(10))
+//!     .build()?;
+//! assert_eq!(transport.pooled_identities(), 0, "identity pools are built on first use");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Sending a token request that presents a client certificate (mTLS):
 //!
 //! ```no_run
 //! use mtls_transport::{HttpRequest, HyperTransport, Transport};
@@ -57,8 +95,10 @@
 //! let transport = HyperTransport::builder()
 //!     .request_timeout(std::time::Duration::from_secs(10))
 //!     .build()?;
-//! let url = url::Url::parse("https://mtlsauth.microsoft.com/contoso.onmicrosoft.com/oauth2/v2.0/token")
-//!     .expect("valid URL");
+//! let url = mtls_transport::url::Url::parse(
+//!     "https://mtlsauth.microsoft.com/contoso.onmicrosoft.com/oauth2/v2.0/token",
+//! )
+//! .expect("valid URL");
 //! let request = HttpRequest::post_form(url, "grant_type=client_credentials".to_owned());
 //! let response = transport.send(request, Some(&cert)).await?;
 //! println!("{}", response.status);
@@ -67,16 +107,27 @@
 //! ```
 #![forbid(unsafe_code)]
 
-mod connect;
 mod endpoint;
 mod error;
 mod hyper_transport;
 mod message;
-mod tls;
 mod transport;
 
-pub use endpoint::{is_valid_region, mtls_token_endpoint, regional_token_endpoint};
+pub use endpoint::{is_valid_region, mtls_token_endpoint, regional_token_endpoint, EndpointError};
 pub use error::{BoxError, Error, TimeoutPhase};
 pub use hyper_transport::{HyperTransport, HyperTransportBuilder};
 pub use message::{HttpRequest, HttpResponse};
 pub use transport::Transport;
+
+/// The `http` crate, whose `Method`, `HeaderMap`, `HeaderName`, `HeaderValue` and `StatusCode`
+/// make up [`HttpRequest`] and [`HttpResponse`]; re-exported so you need not depend on a
+/// matching version.
+pub use http;
+
+/// The `url` crate, whose `Url` is [`HttpRequest::url`] and the endpoint transform's result;
+/// re-exported so you need not depend on a matching version.
+pub use url;
+
+/// The `bytes` crate, whose `Bytes` holds request and response bodies; re-exported so a custom
+/// [`Transport`] need not depend on a matching version.
+pub use bytes;

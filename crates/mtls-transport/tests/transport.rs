@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use http::{HeaderName, HeaderValue, StatusCode};
 use mtls_transport::{Error, HttpRequest, HyperTransport, TimeoutPhase, Transport};
-use support::{start_plain, start_silent, start_tls, Ca, ClientAuth, TestServer, LOGIN_HOST};
+use support::{
+    start_plain, start_raw, start_silent, start_tls, Ca, ClientAuth, TestServer, LOGIN_HOST,
+};
 use url::Url;
 
 fn url(s: &str) -> Url {
@@ -114,15 +116,29 @@ async fn untrusted_server_ca_is_a_tls_error() {
         .await
         .unwrap_err();
     match &err {
-        Error::Tls { host, reason } => {
+        Error::Tls {
+            host,
+            reason,
+            source,
+        } => {
             assert_eq!(host, LOGIN_HOST);
             assert!(reason.contains("not trusted"), "{reason}");
             assert!(reason.contains("unknown issuer"), "{reason}");
+            assert!(
+                matches!(
+                    source.downcast_ref::<rustls::Error>(),
+                    Some(rustls::Error::InvalidCertificate(
+                        rustls::CertificateError::UnknownIssuer
+                    ))
+                ),
+                "{source:?}"
+            );
         }
         other => panic!("expected Error::Tls, got {other:?}"),
     }
     assert_eq!(err.code(), "tls_error");
     assert!(!err.is_connect());
+    assert!(!err.is_retryable(), "a verification failure is permanent");
     assert!(server.requests().is_empty());
 }
 
@@ -359,6 +375,7 @@ async fn response_body_is_capped() {
             "{route}: {err:?}"
         );
         assert_eq!(err.code(), "response_too_large");
+        assert!(!err.is_retryable());
     }
     for (route, n) in [("big", 1024 * 1024), ("chunked", 700 * 1024), ("big", 0)] {
         let resp = transport
@@ -402,6 +419,7 @@ async fn stalled_server_hits_the_request_timeout() {
     );
     assert!(err.is_timeout());
     assert!(!err.is_connect());
+    assert!(err.is_retryable());
     assert_eq!(server.requests().len(), 1, "the request reached the server");
 }
 
@@ -432,6 +450,7 @@ async fn stalled_tls_handshake_hits_the_connect_timeout() {
     );
     assert!(err.is_timeout());
     assert!(err.is_connect());
+    assert!(err.is_retryable());
 }
 
 #[tokio::test]
@@ -454,6 +473,7 @@ async fn closed_port_is_a_connect_error() {
             .unwrap_err();
         assert!(err.is_connect(), "{u}: {err:?}");
         assert!(!err.is_timeout());
+        assert!(err.is_retryable());
         assert_eq!(err.code(), "connect_error");
         match &err {
             Error::Connect { source, .. } => {
@@ -461,10 +481,51 @@ async fn closed_port_is_a_connect_error() {
                     .downcast_ref::<std::io::Error>()
                     .expect("io error source");
                 assert_eq!(io.kind(), std::io::ErrorKind::ConnectionRefused, "{err}");
+                // the original hyper-util error and its causes stay reachable
+                let original = std::error::Error::source(io).expect("original error");
+                assert!(
+                    original.is::<hyper_util::client::legacy::Error>(),
+                    "{original:?}"
+                );
             }
             other => panic!("expected Error::Connect, got {other:?}"),
         }
     }
+}
+
+/// Sends a GET to a raw server that answers with `reply` and closes the connection.
+async fn exchange_with_raw(reply: &'static [u8]) -> Error {
+    let addr = start_raw(reply).await;
+    HyperTransport::new()
+        .unwrap()
+        .send(HttpRequest::get(url(&format!("http://{addr}/x"))), None)
+        .await
+        .unwrap_err()
+}
+
+/// Whether a `hyper::Error` is in `err`'s source chain.
+fn has_hyper_cause(err: &Error) -> bool {
+    std::iter::successors(std::error::Error::source(err), |e| e.source())
+        .any(|e| e.is::<hyper::Error>())
+}
+
+#[tokio::test]
+async fn a_broken_exchange_is_retryable_a_malformed_response_is_not() {
+    for reply in [
+        &b""[..],
+        b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\ntoo short",
+    ] {
+        let err = exchange_with_raw(reply).await;
+        assert!(matches!(err, Error::Http { .. }), "{err:?}");
+        assert_eq!(err.code(), "http_error");
+        assert!(err.is_retryable(), "closed mid-exchange: {err}");
+        assert!(!err.is_connect());
+        assert!(has_hyper_cause(&err), "{err:?}");
+    }
+    let err = exchange_with_raw(b"this is not HTTP\r\n\r\n").await;
+    assert!(matches!(err, Error::Http { .. }), "{err:?}");
+    assert!(!err.is_retryable(), "malformed: {err}");
+    assert!(has_hyper_cause(&err), "{err:?}");
 }
 
 #[tokio::test]
@@ -496,6 +557,7 @@ async fn plain_http_only_without_identity() {
         .unwrap_err();
     assert!(matches!(err, Error::InvalidRequest { .. }), "{err:?}");
     assert!(err.to_string().contains("https"), "{err}");
+    assert!(!err.is_retryable());
     assert_eq!(
         server.requests().len(),
         1,

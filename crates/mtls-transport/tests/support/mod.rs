@@ -248,6 +248,31 @@ pub async fn start_silent() -> (SocketAddr, tokio::task::JoinHandle<()>) {
     (addr, handle)
 }
 
+/// A plain-TCP server that reads each request head, writes `reply` as-is and closes the
+/// connection (a broken or malformed HTTP exchange).
+pub async fn start_raw(reply: &'static [u8]) -> SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match tcp.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let _ = tcp.write_all(reply).await;
+                let _ = tcp.shutdown().await;
+            });
+        }
+    });
+    addr
+}
+
 async fn serve<I>(io: I, st: Arc<ServerState>, conn: usize)
 where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,

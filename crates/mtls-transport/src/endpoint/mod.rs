@@ -1,16 +1,18 @@
 //! The mTLS endpoint transform: authority + region → the token endpoint that accepts TLS client
-//! certificates (`entra-mtls-pop-wire.md` §2). Pure and table-driven (no I/O, no discovery);
-//! usable by any OAuth client, not only `msal`.
+//! certificates. Every request that presents a client certificate goes there: mTLS PoP, Bearer
+//! over mTLS, and assertions bound to a certificate. Pure and table-driven (no I/O, no
+//! discovery); usable by any OAuth client, not only `msal`. Failures are [`EndpointError`]s.
 //!
 //! # Rules (MSAL.NET's `RegionAndMtlsDiscoveryProvider`, with the stricter choices below)
 //!
 //! For an Entra ID (AAD) authority `https://{host}[:port]/{tenant}`, in this order:
-//! 1. `common` / `organizations` (any case) → [`Error::MissingTenantedAuthority`]
+//! 1. `common` / `organizations` (any case) → [`EndpointError::MissingTenantedAuthority`]
 //!    (`missing_tenanted_authority`); `consumers` counts as a tenant.
-//! 2. The legacy hosts `login.usgovcloudapi.net` and `login.chinacloudapi.cn`, and any host not
-//!    starting with `login.` (`sts.windows.net`, `login-us.microsoftonline.com`, an authority
-//!    already on `mtlsauth.*`, …) → [`Error::MtlsNotSupportedForEnvironment`]
-//!    (`mtls_pop_not_supported_for_environment`), naming the host to use instead where one exists.
+//! 2. The legacy hosts `login.usgovcloudapi.net` and `login.chinacloudapi.cn` →
+//!    [`EndpointError::LegacyHost`], naming the host to use instead; any host not starting with
+//!    `login.` (`sts.windows.net`, `login-us.microsoftonline.com`, an authority already on
+//!    `mtlsauth.*`, …) → [`EndpointError::NotALoginHost`]. Both have the code
+//!    `mtls_pop_not_supported_for_environment`.
 //! 3. An invalid region (not `^[A-Za-z0-9]+$`, see [`is_valid_region`]) is ignored, as if none
 //!    was given; it never becomes part of a hostname. Logging it is the caller's job.
 //! 4. The public-cloud aliases (`login.microsoftonline.com`, `login.windows.net`,
@@ -25,14 +27,15 @@
 //!
 //! # Where this is stricter than MSAL.NET (on purpose; see `docs/mtls-pop.md`)
 //!
-//! * **B2C, ADFS and CIAM are rejected** with [`Error::UnsupportedAuthorityType`]
+//! * **B2C, ADFS and CIAM are rejected** with [`EndpointError::UnsupportedAuthorityType`]
 //!   (`invalid_authority_type`). MSAL.NET removed that check (PR #5174) and sends the certificate
 //!   and `token_type=mtls_pop` to the unmodified endpoint, where the request fails server-side.
 //!   Refusing here means no certificate ever leaves the process for an endpoint that cannot bind
 //!   a token to it, and the developer gets the real reason.
 //! * **Non-tenanted dSTS (`/dstsv2/common/`, `/dstsv2/organizations/`) is rejected** with
-//!   [`Error::MissingTenantedAuthority`]; MSAL.NET attempts the request. Binding needs a tenant on
-//!   every other cloud, and MSAL's own design doc and acceptance matrix expect this rejection.
+//!   [`EndpointError::MissingTenantedAuthority`]; MSAL.NET attempts the request. Binding needs a
+//!   tenant on every other cloud, and MSAL's mTLS PoP design expects this rejection; only
+//!   MSAL.NET's implementation lacks it.
 //! * **A non-default port is kept** (as MSAL Python and Go do); MSAL.NET drops it. This only
 //!   matters for test and private deployments, where dropping it would send the certificate to a
 //!   different service.
@@ -41,10 +44,12 @@
 //! it to `mtlsauth.microsoft.com`), the legacy US Gov / China hosts are rejected rather than
 //! mapped (Go maps them), and `consumers` is allowed (Go rejects it).
 
+mod error;
+
 use oauth2_core::{Authority, AuthorityKind};
 use url::Url;
 
-use crate::Error;
+pub use error::EndpointError;
 
 /// Public-cloud aliases whose mTLS host is `mtlsauth.microsoft.com`.
 const PUBLIC_ALIASES: &[&str] = &[
@@ -114,12 +119,15 @@ fn usable_region(region: Option<&str>) -> Option<String> {
 ///
 /// # Errors
 ///
-/// * [`Error::MissingTenantedAuthority`] (`missing_tenanted_authority`): the tenant is `common`
-///   or `organizations` (Entra ID or dSTS); use a tenant ID or domain.
-/// * [`Error::MtlsNotSupportedForEnvironment`] (`mtls_pop_not_supported_for_environment`): the
-///   legacy hosts `login.usgovcloudapi.net` / `login.chinacloudapi.cn` (the message names the
-///   replacement host), or an Entra ID host that does not start with `login.`.
-/// * [`Error::UnsupportedAuthorityType`] (`invalid_authority_type`): a B2C, ADFS or CIAM
+/// All are configuration errors ([`EndpointError::is_retryable`] is `false`):
+///
+/// * [`EndpointError::MissingTenantedAuthority`] (`missing_tenanted_authority`): the tenant is
+///   `common` or `organizations` (Entra ID or dSTS); use a tenant ID or domain.
+/// * [`EndpointError::LegacyHost`] (`mtls_pop_not_supported_for_environment`): the legacy hosts
+///   `login.usgovcloudapi.net` / `login.chinacloudapi.cn`; use the replacement host it names.
+/// * [`EndpointError::NotALoginHost`] (`mtls_pop_not_supported_for_environment`): an Entra ID
+///   host that does not start with `login.`.
+/// * [`EndpointError::UnsupportedAuthorityType`] (`invalid_authority_type`): a B2C, ADFS or CIAM
 ///   authority. This is stricter than MSAL.NET, which sends the certificate anyway; here it never
 ///   leaves the process. [All stricter-than-.NET choices](crate#mtls-endpoint-transform).
 ///
@@ -142,7 +150,10 @@ fn usable_region(region: Option<&str>) -> Option<String> {
 /// );
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn mtls_token_endpoint(authority: &Authority, region: Option<&str>) -> Result<Url, Error> {
+pub fn mtls_token_endpoint(
+    authority: &Authority,
+    region: Option<&str>,
+) -> Result<Url, EndpointError> {
     let host = authority.host();
     match authority.kind() {
         AuthorityKind::Aad => {}
@@ -153,27 +164,20 @@ pub fn mtls_token_endpoint(authority: &Authority, region: Option<&str>) -> Resul
             }
             return Ok(authority.token_endpoint());
         }
-        other => {
-            return Err(Error::UnsupportedAuthorityType {
-                kind: kind_name(other),
-            })
-        }
+        other => return Err(EndpointError::UnsupportedAuthorityType { kind: other }),
     }
     if !authority.is_tenanted() {
         return Err(missing_tenant(authority, ""));
     }
     if let Some((_, instead)) = LEGACY_HOSTS.iter().find(|(legacy, _)| *legacy == host) {
-        return Err(Error::MtlsNotSupportedForEnvironment {
+        return Err(EndpointError::LegacyHost {
             host: host.to_owned(),
-            message: format!("{host} is not supported for mTLS PoP, please use {instead}"),
+            replacement: (*instead).to_owned(),
         });
     }
     let Some(suffix) = host.strip_prefix("login.") else {
-        return Err(Error::MtlsNotSupportedForEnvironment {
+        return Err(EndpointError::NotALoginHost {
             host: host.to_owned(),
-            message: format!(
-                "mTLS PoP is only supported for hosts that start with 'login.'; {host} does not"
-            ),
         });
     };
     let mtls_host = if PUBLIC_ALIASES.contains(&host) {
@@ -231,39 +235,31 @@ pub fn regional_token_endpoint(authority: &Authority, region: Option<&str>) -> U
 }
 
 /// `https://{host}[:port]/{tenant}/oauth2/v2.0/token`, with the authority's port and tenant.
-fn token_url(host: &str, authority: &Authority) -> Result<Url, Error> {
+fn token_url(host: &str, authority: &Authority) -> Result<Url, EndpointError> {
     let origin = match authority.port() {
         Some(port) => format!("https://{host}:{port}/"),
         None => format!("https://{host}/"),
     };
-    let mut url = Url::parse(&origin).map_err(|e| {
-        Error::invalid_request(format!("cannot build a token endpoint on host {host}: {e}"))
+    let mut url = Url::parse(&origin).map_err(|source| EndpointError::InvalidEndpointHost {
+        host: host.to_owned(),
+        source,
     })?;
-    url.path_segments_mut()
-        .map_err(|()| Error::invalid_request("an https URL always has a path"))?
-        .clear()
-        .extend([authority.tenant(), "oauth2", "v2.0", "token"]);
+    // An https URL always has path segments (only cannot-be-a-base URLs such as `data:` lack
+    // them), so this branch is always taken.
+    if let Ok(mut path) = url.path_segments_mut() {
+        path.clear()
+            .extend([authority.tenant(), "oauth2", "v2.0", "token"]);
+    }
     Ok(url)
 }
 
-fn missing_tenant(authority: &Authority, path_prefix: &str) -> Error {
-    Error::MissingTenantedAuthority {
+fn missing_tenant(authority: &Authority, path_prefix: &str) -> EndpointError {
+    EndpointError::MissingTenantedAuthority {
         host: authority.host().to_owned(),
         example: format!(
             "https://{}{path_prefix}/{{tenant-id}}",
             authority.host_and_port()
         ),
-    }
-}
-
-fn kind_name(kind: AuthorityKind) -> String {
-    match kind {
-        AuthorityKind::Aad => "AAD".to_owned(),
-        AuthorityKind::Adfs => "ADFS".to_owned(),
-        AuthorityKind::B2C => "B2C".to_owned(),
-        AuthorityKind::Ciam => "CIAM".to_owned(),
-        AuthorityKind::Dsts => "dSTS".to_owned(),
-        other => format!("{other:?}"),
     }
 }
 
@@ -279,9 +275,12 @@ mod tests {
     const NO_TENANT: &str = "missing_tenanted_authority";
     const BAD_KIND: &str = "invalid_authority_type";
 
-    /// (authority, region, expected token endpoint or error code): every row of
-    /// `entra-mtls-pop-wire.md` §2.2 with an explicit `centralus`, `eastus` and no region,
-    /// plus the stricter rows of §2.4 and the port / invalid-region rules.
+    /// (authority, region, expected token endpoint or error code): every authority MSAL.NET's
+    /// code and tests map (the public cloud and its aliases, the sovereign clouds, PPE, a custom
+    /// `login.` host, the legacy and non-`login.` hosts, `/common` and `/organizations` on six
+    /// clouds, tenanted dSTS), each with an explicit `centralus`, `eastus` and no region; plus
+    /// the authorities refused here but not by MSAL.NET (non-tenanted dSTS, B2C, ADFS, CIAM)
+    /// and the port / invalid-region rules.
     #[rustfmt::skip]
     const CASES: &[(&str, Option<&str>, Result<&str, &str>)] = &[
         // public cloud and its aliases
@@ -367,7 +366,8 @@ mod tests {
         ("https://login-us.microsoftonline.com/T", C, Err(NOT_SUPPORTED)),
         ("https://login-us.microsoftonline.com/T", E, Err(NOT_SUPPORTED)),
         ("https://login-us.microsoftonline.com/T", N, Err(NOT_SUPPORTED)),
-        // /common and /organizations on all six clouds (the tenant check runs first, §7)
+        // /common and /organizations on all six clouds; the tenant check runs before the host
+        // checks (as in MSAL.NET), so a legacy or non-login host with /common is a tenant error
         ("https://login.microsoftonline.com/common", C, Err(NO_TENANT)),
         ("https://login.microsoftonline.com/common", E, Err(NO_TENANT)),
         ("https://login.microsoftonline.com/common", N, Err(NO_TENANT)),
@@ -484,6 +484,7 @@ mod tests {
                 (Ok(url), Ok(got)) => assert_eq!(got.as_str(), *url, "{authority} {region:?}"),
                 (Err(code), Err(e)) => {
                     assert_eq!(e.code(), *code, "{authority} {region:?}");
+                    assert!(!e.is_retryable(), "{authority} {region:?}");
                     let message = MESSAGES
                         .iter()
                         .find(|(a, _)| a == authority)

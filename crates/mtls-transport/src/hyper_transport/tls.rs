@@ -30,6 +30,7 @@ pub(crate) fn root_store(
             .add(der.clone())
             .map_err(|e| Error::InvalidRootCertificate {
                 reason: format!("extra root certificate #{}: {e}", i + 1),
+                source: Some(e.into()),
             })?;
     }
     if roots.is_empty() {
@@ -37,6 +38,7 @@ pub(crate) fn root_store(
             reason: "no trusted root certificates: webpki roots are disabled and no root \
                      certificate was added; add one with add_root_certificate_der/pem"
                 .to_owned(),
+            source: None,
         });
     }
     Ok(Arc::new(roots))
@@ -52,6 +54,7 @@ pub(crate) fn client_config(
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::TlsConfig {
             reason: format!("protocol versions: {e}"),
+            source: Some(e.into()),
         })?
         .with_root_certificates(roots);
     let config = match identity {
@@ -60,6 +63,7 @@ pub(crate) fn client_config(
             .with_client_auth_cert(identity.tls_chain(), identity.private_key_der())
             .map_err(|e| Error::ClientCertificate {
                 reason: client_auth_reason(&e, identity),
+                source: Some(e.into()),
             })?,
     };
     Ok(Arc::new(config))
@@ -122,6 +126,7 @@ pub(crate) fn map_rustls_error(e: &rustls::Error, host: &str) -> Error {
         rustls::Error::InconsistentKeys(_) => {
             return Error::ClientCertificate {
                 reason: e.to_string(),
+                source: Some(e.clone().into()),
             };
         }
         other => other.to_string(),
@@ -129,5 +134,6 @@ pub(crate) fn map_rustls_error(e: &rustls::Error, host: &str) -> Error {
     Error::Tls {
         host: host.to_owned(),
         reason,
+        source: e.clone().into(),
     }
 }

@@ -1,0 +1,204 @@
+//! [`HyperTransportBuilder`] and the settings it collects.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use hyper_util::client::legacy::connect::HttpConnector;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
+
+use super::connect::OverrideResolver;
+use super::{tls, HyperTransport};
+use crate::Error;
+
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+const DEFAULT_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+const DEFAULT_MAX_IDENTITIES: usize = 64;
+
+/// The limits a [`HyperTransport`] runs under.
+#[derive(Clone, Debug)]
+pub(super) struct Settings {
+    /// DNS + TCP connect + TLS handshake of a new connection.
+    pub(super) connect_timeout: Duration,
+    /// A whole request: connect (or pool checkout), send, read the full body.
+    pub(super) request_timeout: Duration,
+    /// Largest accepted response body.
+    pub(super) max_response_bytes: usize,
+    /// How long an idle pooled connection is kept.
+    pub(super) pool_idle_timeout: Duration,
+    /// Most identities with their own pool.
+    pub(super) max_identities: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            pool_idle_timeout: DEFAULT_POOL_IDLE_TIMEOUT,
+            max_identities: DEFAULT_MAX_IDENTITIES,
+        }
+    }
+}
+
+/// Builder for [`HyperTransport`].
+pub struct HyperTransportBuilder {
+    extra_roots: Vec<CertificateDer<'static>>,
+    webpki_roots: bool,
+    overrides: HashMap<String, SocketAddr>,
+    overrides_only: bool,
+    settings: Settings,
+}
+
+impl Default for HyperTransportBuilder {
+    fn default() -> Self {
+        Self {
+            extra_roots: Vec::new(),
+            webpki_roots: true,
+            overrides: HashMap::new(),
+            overrides_only: false,
+            settings: Settings::default(),
+        }
+    }
+}
+
+impl fmt::Debug for HyperTransportBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HyperTransportBuilder")
+            .field("extra_roots", &self.extra_roots.len())
+            .field("webpki_roots", &self.webpki_roots)
+            .field("overrides", &self.overrides)
+            .field("settings", &self.settings)
+            .finish()
+    }
+}
+
+impl HyperTransportBuilder {
+    /// Trusts an extra root CA certificate (DER), in addition to the webpki roots if enabled.
+    /// The certificate is checked in [`build`](Self::build).
+    pub fn add_root_certificate_der(mut self, der: Vec<u8>) -> Self {
+        self.extra_roots.push(CertificateDer::from(der));
+        self
+    }
+
+    /// Trusts every certificate in a PEM bundle. Fails if the data is not PEM or holds no
+    /// certificate.
+    pub fn add_root_certificates_pem(mut self, pem: &[u8]) -> Result<Self, Error> {
+        let certs = CertificateDer::pem_slice_iter(pem)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| Error::InvalidRootCertificate {
+                reason: format!("could not read PEM: {e}"),
+                source: Some(e.into()),
+            })?;
+        if certs.is_empty() {
+            return Err(Error::InvalidRootCertificate {
+                reason: "no CERTIFICATE block found in the PEM data".to_owned(),
+                source: None,
+            });
+        }
+        self.extra_roots.extend(certs);
+        Ok(self)
+    }
+
+    /// Whether to trust the Mozilla root program (via `webpki-roots`). Default `true`.
+    pub fn webpki_roots(mut self, enabled: bool) -> Self {
+        self.webpki_roots = enabled;
+        self
+    }
+
+    /// Connects to `addr` whenever a URL's host is `host` (case-insensitive), like reqwest's
+    /// `resolve`. SNI and server certificate name checks still use `host`. The port of `addr` is
+    /// used unless the URL names a port explicitly. `host` may be a wildcard `*.example.com`,
+    /// matching any name with at least one more label (`a.example.com`, `a.b.example.com`); an
+    /// exact entry wins over a wildcard, a nearer wildcard over a farther one.
+    pub fn resolve(mut self, host: &str, addr: SocketAddr) -> Self {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        self.overrides.insert(host, addr);
+        self
+    }
+
+    /// Never ask the system resolver: a host without a [`resolve`](Self::resolve) entry fails
+    /// to connect. Tests use it to guarantee that no lookup or packet leaves the machine.
+    /// Default `false`.
+    pub fn resolve_overrides_only(mut self, only: bool) -> Self {
+        self.overrides_only = only;
+        self
+    }
+
+    /// Time limit for DNS + TCP connect + TLS handshake of a new connection. Default 10 s.
+    pub fn connect_timeout(mut self, d: Duration) -> Self {
+        self.settings.connect_timeout = d;
+        self
+    }
+
+    /// Time limit for a whole request, including connecting and reading the full response body.
+    /// Default 30 s.
+    pub fn request_timeout(mut self, d: Duration) -> Self {
+        self.settings.request_timeout = d;
+        self
+    }
+
+    /// Largest accepted response body in bytes; larger bodies fail with
+    /// [`Error::ResponseTooLarge`] without being read further. Default 1 MiB.
+    pub fn max_response_bytes(mut self, n: usize) -> Self {
+        self.settings.max_response_bytes = n;
+        self
+    }
+
+    /// How long an idle pooled connection is kept open. Default 90 s.
+    pub fn pool_idle_timeout(mut self, d: Duration) -> Self {
+        self.settings.pool_idle_timeout = d;
+        self
+    }
+
+    /// Maximum number of client identities with their own pool; beyond it the least recently
+    /// used identity's pool is dropped (its idle connections close). Default 64, minimum 1.
+    pub fn max_identities(mut self, n: usize) -> Self {
+        self.settings.max_identities = n.max(1);
+        self
+    }
+
+    /// Builds the transport. Fails on an unusable root certificate or when no root is trusted.
+    pub fn build(self) -> Result<HyperTransport, Error> {
+        let roots = tls::root_store(self.webpki_roots, &self.extra_roots)?;
+        let mut http = HttpConnector::new_with_resolver(OverrideResolver::new(
+            self.overrides,
+            self.overrides_only,
+        ));
+        http.enforce_http(false);
+        http.set_nodelay(true);
+        HyperTransport::from_parts(self.settings, roots, http)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_roots_is_a_config_error() {
+        let err = HyperTransport::builder()
+            .webpki_roots(false)
+            .build()
+            .unwrap_err();
+        assert_eq!(err.code(), "tls_config_error");
+    }
+
+    #[test]
+    fn bad_root_certificates_are_rejected() {
+        let err = HyperTransport::builder()
+            .add_root_certificate_der(b"not a certificate".to_vec())
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidRootCertificate { .. }), "{err}");
+        let err = HyperTransport::builder()
+            .add_root_certificates_pem(b"no pem here")
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidRootCertificate { .. }), "{err}");
+    }
+}
