@@ -189,7 +189,9 @@ pub fn sign_client_assertion(
 
 /// Decodes a compact JWT's header and claims **without verifying the signature**.
 ///
-/// For tests and diagnostics only; never base a trust decision on the result.
+/// A test helper (this crate's tests read the assertions they sign with it), not part of the
+/// supported API: never base a trust decision on the result.
+#[doc(hidden)]
 pub fn decode_jwt_unverified(jwt: &str) -> Result<(serde_json::Value, serde_json::Value), Error> {
     let mut parts = jwt.split('.');
     let (Some(header), Some(claims), Some(_signature), None) =

@@ -7,6 +7,10 @@ use url::Url;
 use crate::Error;
 
 /// Entra hosts known without instance discovery (MSAL Python 1.39's list).
+///
+/// Users ask [`Authority::is_well_known_host`]; the list itself is public only for this crate's
+/// tests.
+#[doc(hidden)]
 pub const WELL_KNOWN_HOSTS: &[&str] = &[
     "login.microsoftonline.com",
     "login.microsoft.com",
@@ -189,7 +193,12 @@ impl Authority {
             || self.tenant.eq_ignore_ascii_case("organizations"))
     }
 
-    /// Whether the host is one of [`WELL_KNOWN_HOSTS`] (no instance discovery needed).
+    /// Whether the host is a public or sovereign-cloud Entra login host that MSAL Python 1.39
+    /// knows without instance discovery: `login.microsoftonline.com`, `login.microsoft.com`,
+    /// `login.windows.net`, `sts.windows.net`, the China (`login.chinacloudapi.cn`,
+    /// `login.partner.microsoftonline.cn`), US Government (`login-us.microsoftonline.com`,
+    /// `login.microsoftonline.us`, `login.usgovcloudapi.net`) and German
+    /// (`login.microsoftonline.de`) clouds, and `login.sovcloud-identity.{fr,de,sg}`.
     pub fn is_well_known_host(&self) -> bool {
         WELL_KNOWN_HOSTS.contains(&self.host.as_str())
     }

@@ -15,19 +15,18 @@
 //! Errors are one enum, [`Error`], with a stable [`Error::code`] per variant.
 #![forbid(unsafe_code)]
 
-pub mod assertion;
-pub mod authority;
-pub mod certificate;
-pub mod error;
-pub mod protocol;
-pub mod secret;
+mod assertion;
+mod authority;
+mod certificate;
+mod error;
+mod protocol;
+mod secret;
 mod time;
 
 pub use assertion::{
-    decode_jwt_unverified, sign_client_assertion, AssertionCache, AssertionFlavor,
-    AssertionOptions, ClientAssertion,
+    sign_client_assertion, AssertionCache, AssertionFlavor, AssertionOptions, ClientAssertion,
 };
-pub use authority::{Authority, AuthorityKind, WELL_KNOWN_HOSTS};
+pub use authority::{Authority, AuthorityKind};
 pub use certificate::{ClientCertificate, KeyAlgorithm, SigningAlgorithm};
 pub use error::Error;
 pub use protocol::{
@@ -36,3 +35,10 @@ pub use protocol::{
 };
 pub use secret::SecretString;
 pub use time::{Clock, SystemClock, UnixTime};
+
+// Test helpers: public for this crate's integration tests, hidden from the documentation and
+// not part of the supported API.
+#[doc(hidden)]
+pub use assertion::decode_jwt_unverified;
+#[doc(hidden)]
+pub use authority::WELL_KNOWN_HOSTS;

@@ -1,0 +1,161 @@
+//! Client certificates: loading (PEM, PKCS#12), validation, thumbprints and signing.
+//!
+//! One file per job: [`pem`] and [`pkcs12`] load, [`key`] turns the private key into a signer,
+//! [`x509`] reads the certificates, [`validity`] checks the validity period, [`thumbprint`]
+//! computes the JOSE header values and [`sign`] signs. This file assembles a
+//! [`ClientCertificate`] from their results.
+
+mod algorithm;
+mod key;
+mod pem;
+#[cfg(feature = "pkcs12")]
+mod pkcs12;
+mod sign;
+mod thumbprint;
+mod validity;
+mod x509;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use rustls_pki_types::CertificateDer;
+
+pub use algorithm::{KeyAlgorithm, SigningAlgorithm};
+pub(crate) use validity::unix_seconds;
+
+use key::{LoadedKey, Signer};
+use thumbprint::Thumbprints;
+use validity::Validity;
+
+use crate::Error;
+
+/// A client certificate with its private key: the credential for client assertions and for TLS
+/// client authentication (mTLS).
+///
+/// Loaded once from bytes (this crate does no file I/O); cloning is cheap (an `Arc`).
+///
+/// At load time the certificate chain and the key are parsed, the key is checked against the
+/// leaf certificate's public key, the leaf's validity period is checked against the current
+/// time, and the thumbprints and `x5c` values are computed.
+///
+/// # Chain order
+///
+/// The leaf is the certificate whose public key matches the private key. It normally comes
+/// first; if it does not, it is moved to the front and the other certificates keep their order.
+///
+/// # Secrets
+///
+/// The private key DER is held in a [`zeroize::Zeroizing`] buffer and overwritten when the last
+/// clone is dropped. `Debug` shows only the subject, issuer, `x5t#S256` and expiry.
+///
+/// Residual risk, documented rather than hidden: `ring`'s key pair objects (used for signing)
+/// keep their own copy of the key material and offer no way to zeroize it; the PKCS#12 parser
+/// (`p12-keystore`) and the PEM decoder may leave intermediate copies in freed memory; and
+/// [`ClientCertificate::private_key_der`] hands out copies that are not zeroized on drop.
+#[derive(Clone)]
+pub struct ClientCertificate {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// Every certificate loaded, leaf first.
+    chain: Vec<CertificateDer<'static>>,
+    /// The leaf and the certificates that are not self-signed.
+    tls_chain: Vec<CertificateDer<'static>>,
+    thumbprints: Thumbprints,
+    subject: String,
+    issuer: String,
+    validity: Validity,
+    key: LoadedKey,
+    signer: Signer,
+}
+
+impl ClientCertificate {
+    /// Assembles a certificate from its parsed chain and key, and checks it is valid at `now`.
+    fn build(
+        mut certs: Vec<CertificateDer<'static>>,
+        key: LoadedKey,
+        now: SystemTime,
+    ) -> Result<Self, Error> {
+        if certs.is_empty() {
+            return Err(Error::NoCertificate);
+        }
+        let signer = key::make_signer(&key)?;
+
+        // Parse every certificate once; the leaf is the one the key belongs to.
+        let mut infos = certs
+            .iter()
+            .enumerate()
+            .map(|(i, der)| x509::parse_cert(der, i))
+            .collect::<Result<Vec<_>, _>>()?;
+        let leaf_index = infos
+            .iter()
+            .position(|info| info.matches(&signer))
+            .ok_or(Error::KeyMismatch)?;
+        // Move the leaf to the front; the others keep their order.
+        certs[..=leaf_index].rotate_right(1);
+        infos[..=leaf_index].rotate_right(1);
+
+        let tls_chain = certs
+            .iter()
+            .zip(&infos)
+            .enumerate()
+            .filter(|(i, (_, info))| *i == 0 || !info.self_signed)
+            .map(|(_, (der, _))| der.clone())
+            .collect();
+        let leaf = infos.swap_remove(0);
+        let inner = Inner {
+            thumbprints: Thumbprints::of(&certs),
+            subject: leaf.subject,
+            issuer: leaf.issuer,
+            validity: leaf.validity,
+            chain: certs,
+            tls_chain,
+            key,
+            signer,
+        };
+        let cert = ClientCertificate {
+            inner: Arc::new(inner),
+        };
+        cert.check_validity_at(now)?;
+        Ok(cert)
+    }
+
+    /// Every certificate loaded, leaf first.
+    pub fn chain_der(&self) -> &[CertificateDer<'static>] {
+        &self.inner.chain
+    }
+
+    /// The chain to present in a TLS handshake: the leaf plus intermediates, with self-signed
+    /// (root) certificates removed. The leaf is always included, even when self-signed.
+    pub fn tls_chain(&self) -> Vec<CertificateDer<'static>> {
+        self.inner.tls_chain.clone()
+    }
+
+    /// The leaf certificate's DER.
+    pub fn leaf_der(&self) -> &[u8] {
+        &self.inner.chain[0]
+    }
+
+    /// The leaf certificate's subject, e.g. `O=msal-rust tests, CN=client.example`.
+    pub fn subject(&self) -> &str {
+        &self.inner.subject
+    }
+
+    /// The leaf certificate's issuer, in the same format as [`ClientCertificate::subject`].
+    pub fn issuer(&self) -> &str {
+        &self.inner.issuer
+    }
+}
+
+impl fmt::Debug for ClientCertificate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientCertificate")
+            .field("subject", &self.inner.subject)
+            .field("issuer", &self.inner.issuer)
+            .field("x5t#S256", &self.x5t_s256())
+            .field("not_after", &self.inner.validity.not_after_utc())
+            .finish()
+    }
+}

@@ -1,0 +1,69 @@
+//! Reading the parts of an X.509 certificate this crate uses.
+
+use x509_parser::oid_registry::{OID_KEY_TYPE_EC_PUBLIC_KEY, OID_PKCS1_RSAENCRYPTION};
+
+use super::key::Signer;
+use super::validity::Validity;
+use super::KeyAlgorithm;
+use crate::Error;
+
+/// What this crate reads from one certificate of the chain.
+pub(super) struct CertInfo {
+    pub(super) subject: String,
+    pub(super) issuer: String,
+    pub(super) validity: Validity,
+    pub(super) self_signed: bool,
+    /// The public key, when it is of a supported algorithm.
+    public_key: Option<(KeyAlgorithm, Vec<u8>)>,
+}
+
+impl CertInfo {
+    /// Whether this certificate's public key is the one of `signer`'s private key.
+    pub(super) fn matches(&self, signer: &Signer) -> bool {
+        self.public_key.as_ref().is_some_and(|(alg, bytes)| {
+            *alg == signer.algorithm() && bytes.as_slice() == signer.public_key_bytes()
+        })
+    }
+}
+
+/// Parses certificate number `index` (0-based) of the chain.
+pub(super) fn parse_cert(der: &[u8], index: usize) -> Result<CertInfo, Error> {
+    let (rest, cert) = x509_parser::parse_x509_certificate(der).map_err(|e| {
+        Error::invalid_certificate(format!("certificate #{} cannot be parsed: {e}", index + 1))
+    })?;
+    if !rest.is_empty() {
+        return Err(Error::invalid_certificate(format!(
+            "certificate #{} has trailing data after its DER encoding",
+            index + 1
+        )));
+    }
+    let spki = cert.public_key();
+    let alg = &spki.algorithm;
+    let key_alg = if alg.algorithm == OID_PKCS1_RSAENCRYPTION {
+        Some(KeyAlgorithm::Rsa)
+    } else if alg.algorithm == OID_KEY_TYPE_EC_PUBLIC_KEY {
+        let curve = alg
+            .parameters
+            .as_ref()
+            .and_then(|p| p.as_oid().ok())
+            .map(|oid| oid.to_id_string());
+        match curve.as_deref() {
+            Some("1.2.840.10045.3.1.7") => Some(KeyAlgorithm::EcdsaP256),
+            Some("1.3.132.0.34") => Some(KeyAlgorithm::EcdsaP384),
+            _ => None,
+        }
+    } else {
+        None
+    };
+    let validity = cert.validity();
+    Ok(CertInfo {
+        subject: cert.subject().to_string(),
+        issuer: cert.issuer().to_string(),
+        validity: Validity::new(
+            validity.not_before.timestamp(),
+            validity.not_after.timestamp(),
+        ),
+        self_signed: cert.subject().as_raw() == cert.issuer().as_raw(),
+        public_key: key_alg.map(|a| (a, spki.subject_public_key.data.to_vec())),
+    })
+}
