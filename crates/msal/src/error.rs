@@ -37,12 +37,6 @@ pub enum Error {
     #[error(transparent)]
     Transport(#[from] mtls_transport::Error),
 
-    /// The authority cannot be used for a request that presents a client certificate (mTLS):
-    /// not tenanted, a cloud without an mTLS endpoint, or a B2C/ADFS/CIAM authority. A
-    /// configuration error, found before anything is sent; fix the authority (see the inner error).
-    #[error(transparent)]
-    UnsupportedAuthority(#[from] mtls_transport::EndpointError),
-
     /// The token cache failed.
     #[error(transparent)]
     Cache(#[from] token_cache::Error),
@@ -133,7 +127,6 @@ impl Error {
             Error::Configuration(e) => e.code(),
             Error::UnsupportedAuthority(e) => e.code(),
             Error::Transport(e) => e.code(),
-            Error::UnsupportedAuthority(e) => e.code(),
             Error::Cache(e) => e.code(),
             Error::Service(e) => e.error(),
             Error::InvalidResponse { .. } => "invalid_response",

@@ -15,8 +15,6 @@ use crate::headers::token_request_headers;
 use crate::state::AppState;
 use crate::Error;
 
-pub(crate) use response::snippet;
-
 /// One token request, ready to send.
 #[derive(Debug)]
 pub(crate) struct Exchange<'a> {
