@@ -14,7 +14,11 @@ use crate::{Error, HttpRequest, HttpResponse};
 /// returns [`Error::ClientIdentityNotSupported`] for `Some` identities rather than silently
 /// sending the request without one.
 ///
-/// Non-2xx statuses are not errors: they are returned as an [`HttpResponse`].
+/// Non-2xx statuses are not errors: they are returned as an [`HttpResponse`]. Failures use the
+/// [`Error`] variant that says what went wrong, with the lower-level error (boxed as a
+/// [`BoxError`](crate::BoxError)) as its source: callers decide on retries with
+/// [`Error::is_retryable`], which relies on that choice (e.g. [`Error::Connect`] for a refused
+/// connection, [`Error::Tls`] for a certificate that fails verification).
 #[async_trait::async_trait]
 pub trait Transport: Send + Sync + std::fmt::Debug {
     /// Sends `request`. `identity`: the TLS client certificate to present (mTLS), or `None` for
