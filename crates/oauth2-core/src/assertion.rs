@@ -168,9 +168,9 @@ pub fn sign_client_assertion(
         exp,
     };
     let header_json = serde_json::to_vec(&header)
-        .map_err(|_| Error::signing("cannot serialize the JWT header"))?;
+        .map_err(|e| Error::signing("cannot serialize the JWT header").with_source(e))?;
     let claims_json = serde_json::to_vec(&claims)
-        .map_err(|_| Error::signing("cannot serialize the JWT claims"))?;
+        .map_err(|e| Error::signing("cannot serialize the JWT claims").with_source(e))?;
 
     let mut jwt = String::with_capacity(header_json.len() * 2 + claims_json.len() * 2 + 512);
     URL_SAFE_NO_PAD.encode_string(&header_json, &mut jwt);

@@ -82,7 +82,7 @@ impl Authority {
     /// → B2C; tenant `adfs` (any case) → ADFS; anything else → AAD.
     pub fn parse(url: &str) -> Result<Self, Error> {
         let parsed = Url::parse(url.trim())
-            .map_err(|e| Error::invalid_authority(format!("`{url}`: not a URL ({e})")))?;
+            .map_err(|e| Error::invalid_authority(format!("`{url}`: not a URL")).with_source(e))?;
         if parsed.scheme() != "https" {
             return Err(Error::invalid_authority(format!(
                 "`{url}`: the scheme must be https"
@@ -99,8 +99,10 @@ impl Authority {
             .ok_or_else(|| Error::invalid_authority(format!("`{url}`: the host is missing")))?
             .to_ascii_lowercase();
         let port = parsed.port();
-        let base =
-            base_url(&host, port).map_err(|e| Error::invalid_authority(format!("`{url}`: {e}")))?;
+        let base = base_url(&host, port).map_err(|e| {
+            Error::invalid_authority(format!("`{url}`: the host and port do not form a URL"))
+                .with_source(e)
+        })?;
         let segments: Vec<&str> = parsed
             .path_segments()
             .map(|s| s.filter(|s| !s.is_empty()).collect())

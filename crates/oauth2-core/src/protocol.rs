@@ -291,6 +291,7 @@ impl TokenResponse {
                 e.line(),
                 e.column()
             ))
+            .with_source(e)
         })?;
         let Value::Object(map) = value else {
             return Err(Error::invalid_token_response(
