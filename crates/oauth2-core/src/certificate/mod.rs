@@ -24,7 +24,6 @@ use std::time::SystemTime;
 use rustls_pki_types::CertificateDer;
 
 pub use algorithm::{KeyAlgorithm, SigningAlgorithm};
-pub(crate) use validity::unix_seconds;
 
 use key::{LoadedKey, Signer};
 use thumbprint::Thumbprints;
