@@ -19,9 +19,13 @@ mod assertion;
 mod authority;
 mod certificate;
 mod error;
-mod protocol;
+mod error_response;
+mod request;
+mod scopes;
 mod secret;
 mod time;
+mod token_response;
+mod token_type;
 
 pub use assertion::{
     sign_client_assertion, AssertionCache, AssertionFlavor, AssertionOptions, ClientAssertion,
@@ -29,12 +33,16 @@ pub use assertion::{
 pub use authority::{Authority, AuthorityKind};
 pub use certificate::{ClientCertificate, KeyAlgorithm, SigningAlgorithm};
 pub use error::Error;
-pub use protocol::{
-    ClientAuthentication, ClientCredentialsRequest, ErrorResponse, Scopes, TokenResponse,
-    TokenType, JWT_BEARER_ASSERTION_TYPE, JWT_POP_ASSERTION_TYPE,
+pub use error_response::ErrorResponse;
+pub use request::{
+    ClientAuthentication, ClientCredentialsRequest, JWT_BEARER_ASSERTION_TYPE,
+    JWT_POP_ASSERTION_TYPE,
 };
+pub use scopes::Scopes;
 pub use secret::SecretString;
 pub use time::{Clock, SystemClock, UnixTime};
+pub use token_response::TokenResponse;
+pub use token_type::TokenType;
 
 // Test helpers: public for this crate's integration tests, hidden from the documentation and
 // not part of the supported API.
