@@ -2,13 +2,15 @@
 
 use crate::{Scopes, SecretString, TokenType};
 
-/// `client_assertion_type` for a JWT client assertion
-/// ([RFC 7523 §2.2](https://www.rfc-editor.org/rfc/rfc7523#section-2.2)).
+/// `client_assertion_type` for a JWT client assertion: the value
+/// [RFC 7523](https://www.rfc-editor.org/rfc/rfc7523) defines for a client that authenticates
+/// with a signed JWT in `client_assertion`.
 pub const JWT_BEARER_ASSERTION_TYPE: &str =
     "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
-/// `client_assertion_type` for a proof-of-possession assertion (a Microsoft extension used by
-/// mTLS PoP flows; not defined by RFC 7523).
+/// `client_assertion_type` for a proof-of-possession assertion (a Microsoft extension, not
+/// defined by RFC 7523): sent with an assertion whose token is bound to the certificate the
+/// client presents in TLS, such as the second leg of a federated-identity-credential flow.
 pub const JWT_POP_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-pop";
 
 /// How the client proves its identity to the token endpoint.
@@ -25,7 +27,9 @@ pub enum ClientAuthentication {
         assertion_type: &'static str,
     },
     /// Nothing in the body: the client is authenticated by its TLS client certificate
-    /// (RFC 8705 §2, mTLS proof of possession).
+    /// (RFC 8705 mutual-TLS client authentication: the token endpoint identifies the client by
+    /// the certificate it presents in the TLS handshake, so neither `client_secret` nor
+    /// `client_assertion` is sent; Entra's mTLS proof of possession works this way).
     TlsClientCertificate,
 }
 

@@ -20,7 +20,8 @@ pub enum KeyAlgorithm {
     EcdsaP384,
 }
 
-/// A JWS signature algorithm ([RFC 7518 §3.1](https://www.rfc-editor.org/rfc/rfc7518#section-3.1)).
+/// A JWS signature algorithm, named by its JWS `alg` header value as registered by
+/// [RFC 7518](https://www.rfc-editor.org/rfc/rfc7518).
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SigningAlgorithm {
