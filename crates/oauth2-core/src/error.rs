@@ -226,6 +226,7 @@ impl Error {
         }
     }
 
+    #[cfg(feature = "pkcs12")]
     pub(crate) fn pkcs12_invalid(reason: impl Into<String>) -> Self {
         Error::Pkcs12Invalid {
             reason: reason.into(),
@@ -288,7 +289,10 @@ mod tests {
             Error::unsupported_key("x"),
             Error::EncryptedPrivateKey,
             Error::Pkcs12WrongPassword,
-            Error::pkcs12_invalid("x"),
+            Error::Pkcs12Invalid {
+                reason: "x".into(),
+                source: None,
+            },
             Error::CertificateExpired {
                 not_after: "x".into(),
             },
