@@ -81,81 +81,35 @@ impl Authority {
     /// `*.b2clogin.{com,cn,us,de}`, path `/tfp/…`, or a second segment starting with `b2c_`
     /// → B2C; tenant `adfs` (any case) → ADFS; anything else → AAD.
     pub fn parse(url: &str) -> Result<Self, Error> {
-        let parsed = Url::parse(url.trim())
-            .map_err(|e| Error::invalid_authority(format!("`{url}`: not a URL ({e})")))?;
-        if parsed.scheme() != "https" {
-            return Err(Error::invalid_authority(format!(
-                "`{url}`: the scheme must be https"
-            )));
-        }
-        if !parsed.username().is_empty() || parsed.password().is_some() {
-            return Err(Error::invalid_authority(
-                "the URL contains user info (`user:password@`); remove it",
-            ));
-        }
+        let parsed = parse_https_url(url)?;
         let host = parsed
             .host_str()
             .filter(|h| !h.is_empty())
             .ok_or_else(|| Error::invalid_authority(format!("`{url}`: the host is missing")))?
             .to_ascii_lowercase();
         let port = parsed.port();
-        let base =
-            base_url(&host, port).map_err(|e| Error::invalid_authority(format!("`{url}`: {e}")))?;
+        let base = base_url(&host, port).map_err(|e| {
+            Error::invalid_authority(format!("`{url}`: the host and port do not form a URL"))
+                .with_source(e)
+        })?;
         let segments: Vec<&str> = parsed
             .path_segments()
             .map(|s| s.filter(|s| !s.is_empty()).collect())
             .unwrap_or_default();
-        let no_tenant = || {
+        let tenancy = Tenancy::classify(&host, &segments).ok_or_else(|| {
             Error::invalid_authority(format!(
                 "`{url}`: the tenant is missing (expected `https://{{host}}/{{tenant}}`)"
             ))
-        };
-
-        let mut authority = Authority {
+        })?;
+        Ok(Authority {
             base,
             host,
             port,
-            kind: AuthorityKind::Aad,
-            tenant: String::new(),
-            policy: None,
-            tfp: false,
-        };
-        let first = segments.first().copied();
-        if authority.host.ends_with(CIAM_HOST_SUFFIX) {
-            authority.kind = AuthorityKind::Ciam;
-            authority.tenant = match first {
-                Some(tenant) => tenant.to_owned(),
-                None => {
-                    let sub = authority.host.split('.').next().unwrap_or_default();
-                    format!("{sub}.onmicrosoft.com")
-                }
-            };
-        } else if first.is_some_and(|s| s.eq_ignore_ascii_case("dstsv2")) {
-            authority.kind = AuthorityKind::Dsts;
-            authority.tenant = segments.get(1).ok_or_else(no_tenant)?.to_string();
-        } else if is_b2c(&authority.host, &segments) {
-            authority.kind = AuthorityKind::B2C;
-            let rest = if first.is_some_and(|s| s.eq_ignore_ascii_case("tfp")) {
-                authority.tfp = true;
-                &segments[1..]
-            } else {
-                &segments[..]
-            };
-            authority.tenant = rest.first().ok_or_else(no_tenant)?.to_string();
-            authority.policy = rest
-                .get(1)
-                .filter(|p| !is_endpoint_segment(p))
-                .map(|p| p.to_string());
-        } else {
-            let tenant = first.ok_or_else(no_tenant)?;
-            if tenant.eq_ignore_ascii_case("adfs") {
-                authority.kind = AuthorityKind::Adfs;
-                authority.tenant = "adfs".to_owned();
-            } else {
-                authority.tenant = tenant.to_owned();
-            }
-        }
-        Ok(authority)
+            kind: tenancy.kind,
+            tenant: tenancy.tenant,
+            policy: tenancy.policy,
+            tfp: tenancy.tfp,
+        })
     }
 
     /// The host, lower-cased (the cache `environment`).
@@ -284,6 +238,86 @@ impl Authority {
 impl fmt::Display for Authority {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.canonical_url().as_str())
+    }
+}
+
+/// Parses `url` as an `https` URL without user info.
+fn parse_https_url(url: &str) -> Result<Url, Error> {
+    let parsed = Url::parse(url.trim())
+        .map_err(|e| Error::invalid_authority(format!("`{url}`: not a URL")).with_source(e))?;
+    if parsed.scheme() != "https" {
+        return Err(Error::invalid_authority(format!(
+            "`{url}`: the scheme must be https"
+        )));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(Error::invalid_authority(
+            "the URL contains user info (`user:password@`); remove it",
+        ));
+    }
+    Ok(parsed)
+}
+
+/// What the host and path say about an authority: its kind, tenant and B2C specifics.
+struct Tenancy {
+    kind: AuthorityKind,
+    tenant: String,
+    /// B2C only: the user-flow policy segment.
+    policy: Option<String>,
+    /// B2C only: the path starts with `/tfp/`.
+    tfp: bool,
+}
+
+impl Tenancy {
+    fn new(kind: AuthorityKind, tenant: &str) -> Self {
+        Tenancy {
+            kind,
+            tenant: tenant.to_owned(),
+            policy: None,
+            tfp: false,
+        }
+    }
+
+    /// Classifies an authority by its lower-cased `host` and non-empty path `segments`
+    /// (the rules of [`Authority::parse`]); `None` when the tenant is missing.
+    fn classify(host: &str, segments: &[&str]) -> Option<Self> {
+        let first = segments.first().copied();
+        if host.ends_with(CIAM_HOST_SUFFIX) {
+            let tenant = match first {
+                Some(tenant) => tenant.to_owned(),
+                // A path-less CIAM authority: `{subdomain}.ciamlogin.com`.
+                None => format!(
+                    "{}.onmicrosoft.com",
+                    host.split('.').next().unwrap_or_default()
+                ),
+            };
+            Some(Tenancy::new(AuthorityKind::Ciam, &tenant))
+        } else if first.is_some_and(|s| s.eq_ignore_ascii_case("dstsv2")) {
+            Some(Tenancy::new(AuthorityKind::Dsts, segments.get(1)?))
+        } else if is_b2c(host, segments) {
+            Self::b2c(segments)
+        } else if first?.eq_ignore_ascii_case("adfs") {
+            Some(Tenancy::new(AuthorityKind::Adfs, "adfs"))
+        } else {
+            Some(Tenancy::new(AuthorityKind::Aad, first?))
+        }
+    }
+
+    /// `[tfp/]{tenant}[/{policy}]`; a segment that starts an endpoint path is not a policy.
+    fn b2c(segments: &[&str]) -> Option<Self> {
+        let tfp = segments
+            .first()
+            .is_some_and(|s| s.eq_ignore_ascii_case("tfp"));
+        let rest = if tfp { &segments[1..] } else { segments };
+        Some(Tenancy {
+            kind: AuthorityKind::B2C,
+            tenant: (*rest.first()?).to_owned(),
+            policy: rest
+                .get(1)
+                .filter(|p| !is_endpoint_segment(p))
+                .map(|p| (*p).to_owned()),
+            tfp,
+        })
     }
 }
 

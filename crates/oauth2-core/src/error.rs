@@ -1,11 +1,22 @@
 //! The crate's single error type.
 
+use std::error::Error as StdError;
+use std::sync::Arc;
+
+/// The lower-level error an [`Error`] was caused by, shared so that `Error` stays `Clone`.
+type Source = Arc<dyn StdError + Send + Sync + 'static>;
+
 /// Everything that can go wrong in `oauth2-core`.
 ///
 /// Messages say what went wrong and what to do about it. They never contain secrets: no private
 /// key bytes, no client secrets, no assertions, no tokens and no raw response bodies.
 ///
-/// [`Error::code`] gives a stable, snake_case identifier per variant for programs and telemetry.
+/// [`Error::code`] gives a stable, snake_case identifier per variant for programs and telemetry;
+/// [`Error::is_retryable`] says whether trying again can help (it never does for this crate).
+///
+/// Where a lower library's error caused the failure (the X.509 or PKCS#12 parser, `ring`, the
+/// URL or JSON parser), it is kept as [`source`](std::error::Error::source). PEM decoding errors
+/// are not kept: their text can quote a character of the (secret) key text.
 #[non_exhaustive]
 #[derive(Clone, Debug, thiserror::Error)]
 pub enum Error {
@@ -35,6 +46,8 @@ pub enum Error {
     InvalidCertificate {
         /// What is wrong with it.
         reason: String,
+        /// The X.509 parser's error, when it rejected the certificate.
+        source: Option<Source>,
     },
 
     /// A private key could not be parsed.
@@ -44,6 +57,8 @@ pub enum Error {
     InvalidPrivateKey {
         /// What is wrong with it (never contains key material).
         reason: String,
+        /// `ring`'s error ([`ring::error::KeyRejected`]), when it rejected the key.
+        source: Option<Source>,
     },
 
     /// The key type or size is not supported.
@@ -76,6 +91,8 @@ pub enum Error {
     Pkcs12Invalid {
         /// What is wrong with it.
         reason: String,
+        /// The PKCS#12 parser's error.
+        source: Option<Source>,
     },
 
     /// The leaf certificate has expired.
@@ -98,8 +115,10 @@ pub enum Error {
     /// Signing failed, or the algorithm does not fit the key.
     #[error("signing failed: {reason}")]
     Signing {
-        /// What went wrong.
+        /// What went wrong, and what to do.
         reason: String,
+        /// `ring`'s error, when the signature operation itself failed.
+        source: Option<Source>,
     },
 
     /// A scope list is empty or contains an invalid scope.
@@ -117,17 +136,25 @@ pub enum Error {
     InvalidAuthority {
         /// The offending URL and/or why it was rejected.
         url_or_reason: String,
+        /// The URL parser's error, when the text is not a URL.
+        source: Option<Source>,
     },
 
     /// A token endpoint response is not a usable token response.
-    #[error("invalid token response: {reason}")]
+    #[error(
+        "invalid token response: {reason}; check that the authority is an OAuth 2.0 token \
+         issuer (a wrong host or a proxy can answer with something else)"
+    )]
     InvalidTokenResponse {
         /// What is wrong (never contains the body or the token).
         reason: String,
+        /// The JSON parser's error, when the body is not JSON (it names a line and column,
+        /// never the content).
+        source: Option<Source>,
     },
 
     /// A string is not a well-formed JWT.
-    #[error("invalid JWT: {reason}")]
+    #[error("invalid JWT: {reason}; expected a compact JWT (`header.claims.signature`)")]
     InvalidJwt {
         /// What is wrong (never contains the token).
         reason: String,
@@ -159,15 +186,51 @@ impl Error {
         }
     }
 
+    /// Whether the same call can succeed if it is simply tried again: always `false`.
+    ///
+    /// Everything this crate does is a pure function of its inputs (certificate and key bytes,
+    /// URLs, response bodies, options) plus the clock, so a failure repeats until the input
+    /// changes. The one operation that reads the environment, the random numbers `ring` draws
+    /// for signing, fails only when the operating system's generator is broken, which a retry
+    /// does not fix either.
+    pub fn is_retryable(&self) -> bool {
+        false
+    }
+
+    /// Keeps `source` as this error's [`source`](std::error::Error::source), for the variants
+    /// that carry one (the others are returned unchanged).
+    pub(crate) fn with_source(mut self, source: impl StdError + Send + Sync + 'static) -> Self {
+        match &mut self {
+            Error::InvalidCertificate { source: slot, .. }
+            | Error::InvalidPrivateKey { source: slot, .. }
+            | Error::Pkcs12Invalid { source: slot, .. }
+            | Error::Signing { source: slot, .. }
+            | Error::InvalidAuthority { source: slot, .. }
+            | Error::InvalidTokenResponse { source: slot, .. } => *slot = Some(Arc::new(source)),
+            _ => {}
+        }
+        self
+    }
+
     pub(crate) fn invalid_certificate(reason: impl Into<String>) -> Self {
         Error::InvalidCertificate {
             reason: reason.into(),
+            source: None,
         }
     }
 
     pub(crate) fn invalid_private_key(reason: impl Into<String>) -> Self {
         Error::InvalidPrivateKey {
             reason: reason.into(),
+            source: None,
+        }
+    }
+
+    #[cfg(feature = "pkcs12")]
+    pub(crate) fn pkcs12_invalid(reason: impl Into<String>) -> Self {
+        Error::Pkcs12Invalid {
+            reason: reason.into(),
+            source: None,
         }
     }
 
@@ -180,6 +243,7 @@ impl Error {
     pub(crate) fn signing(reason: impl Into<String>) -> Self {
         Error::Signing {
             reason: reason.into(),
+            source: None,
         }
     }
 
@@ -192,12 +256,14 @@ impl Error {
     pub(crate) fn invalid_authority(url_or_reason: impl Into<String>) -> Self {
         Error::InvalidAuthority {
             url_or_reason: url_or_reason.into(),
+            source: None,
         }
     }
 
     pub(crate) fn invalid_token_response(reason: impl Into<String>) -> Self {
         Error::InvalidTokenResponse {
             reason: reason.into(),
+            source: None,
         }
     }
 
@@ -223,7 +289,10 @@ mod tests {
             Error::unsupported_key("x"),
             Error::EncryptedPrivateKey,
             Error::Pkcs12WrongPassword,
-            Error::Pkcs12Invalid { reason: "x".into() },
+            Error::Pkcs12Invalid {
+                reason: "x".into(),
+                source: None,
+            },
             Error::CertificateExpired {
                 not_after: "x".into(),
             },
@@ -250,6 +319,24 @@ mod tests {
                 "{code}"
             );
         }
+    }
+
+    #[test]
+    fn nothing_is_retryable() {
+        assert!(all().iter().all(|e| !e.is_retryable()));
+    }
+
+    #[test]
+    fn lower_errors_are_kept_as_sources() {
+        use std::error::Error as _;
+        let lower = url::Url::parse("no url").unwrap_err();
+        let e = Error::invalid_authority("`no url`: not a URL").with_source(lower);
+        let source = e.source().expect("source kept");
+        assert_eq!(source.to_string(), lower.to_string());
+        assert!(e.clone().source().is_some(), "clones keep it too");
+        // variants without a source field are unchanged
+        assert!(Error::KeyMismatch.with_source(lower).source().is_none());
+        assert!(all().iter().all(|e| e.source().is_none()));
     }
 
     #[test]

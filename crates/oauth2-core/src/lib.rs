@@ -11,17 +11,73 @@
 //!   client-credentials grant on the wire.
 //! * [`Authority`]: authority URL parsing and endpoint derivation (AAD, ADFS, B2C, CIAM, dSTS).
 //! * [`SecretString`]: secrets that are redacted in `Debug` and zeroized on drop.
+//! * [`TokenType`]: Bearer or Entra ID's certificate-bound `mtls_pop`.
+//! * [`UnixTime`] and [`Clock`]: bounded, saturating time, and an injectable clock.
 //!
-//! Errors are one enum, [`Error`], with a stable [`Error::code`] per variant.
+//! Errors are one enum, [`Error`], with a stable [`Error::code`] per variant, a message that
+//! says what to do, and, where a lower library's error caused it, that error as its `source()`.
+//!
+//! # Example
+//!
+//! The wire side of an mTLS proof-of-possession token request: where it goes, what it sends,
+//! and what comes back.
+//!
+//! ```
+//! use oauth2_core::{
+//!     Authority, AuthorityKind, ClientAuthentication, ClientCredentialsRequest, Scopes,
+//!     TokenResponse, TokenType,
+//! };
+//!
+//! # fn main() -> Result<(), oauth2_core::Error> {
+//! let authority = Authority::parse("https://login.microsoftonline.com/contoso.onmicrosoft.com")?;
+//! assert_eq!(authority.kind(), AuthorityKind::Aad);
+//! assert_eq!(
+//!     authority.token_endpoint().as_str(),
+//!     "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token"
+//! );
+//!
+//! // Scopes are trimmed, deduplicated and sorted.
+//! let graph = "https://graph.microsoft.com/.default";
+//! let scopes = Scopes::new([" https://graph.microsoft.com/.default ", graph])?;
+//! assert_eq!(scopes.joined_str(), graph);
+//!
+//! // The client authenticates with its TLS client certificate: no secret in the body.
+//! let request = ClientCredentialsRequest {
+//!     client_id: "11111111-2222-3333-4444-555555555555".to_owned(),
+//!     scopes,
+//!     authentication: ClientAuthentication::TlsClientCertificate,
+//!     token_type: TokenType::MtlsPop,
+//!     extra: Vec::new(),
+//! };
+//! assert_eq!(
+//!     request.to_form_body(),
+//!     "client_id=11111111-2222-3333-4444-555555555555&grant_type=client_credentials\
+//!      &scope=https%3A%2F%2Fgraph.microsoft.com%2F.default&client_info=1&token_type=mtls_pop"
+//! );
+//!
+//! // Entra answers with a certificate-bound token; AAD v1 style numeric strings are accepted.
+//! let body = br#"{"access_token":"eyJ0eXAi...","token_type":"mtls_pop","expires_in":"3599"}"#;
+//! let response = TokenResponse::parse(body)?;
+//! let token_type = response.token_type.as_deref().and_then(TokenType::parse);
+//! assert_eq!(token_type, Some(TokenType::MtlsPop));
+//! assert_eq!(response.expires_in, 3599);
+//! assert_eq!(response.access_token.expose_secret(), "eyJ0eXAi...");
+//! # Ok(())
+//! # }
+//! ```
 #![forbid(unsafe_code)]
 
 mod assertion;
 mod authority;
 mod certificate;
 mod error;
-mod protocol;
+mod error_response;
+mod request;
+mod scopes;
 mod secret;
 mod time;
+mod token_response;
+mod token_type;
 
 pub use assertion::{
     sign_client_assertion, AssertionCache, AssertionFlavor, AssertionOptions, ClientAssertion,
@@ -29,12 +85,16 @@ pub use assertion::{
 pub use authority::{Authority, AuthorityKind};
 pub use certificate::{ClientCertificate, KeyAlgorithm, SigningAlgorithm};
 pub use error::Error;
-pub use protocol::{
-    ClientAuthentication, ClientCredentialsRequest, ErrorResponse, Scopes, TokenResponse,
-    TokenType, JWT_BEARER_ASSERTION_TYPE, JWT_POP_ASSERTION_TYPE,
+pub use error_response::ErrorResponse;
+pub use request::{
+    ClientAuthentication, ClientCredentialsRequest, JWT_BEARER_ASSERTION_TYPE,
+    JWT_POP_ASSERTION_TYPE,
 };
+pub use scopes::Scopes;
 pub use secret::SecretString;
 pub use time::{Clock, SystemClock, UnixTime};
+pub use token_response::TokenResponse;
+pub use token_type::TokenType;
 
 // Test helpers: public for this crate's integration tests, hidden from the documentation and
 // not part of the supported API.

@@ -2,6 +2,12 @@
 
 use std::fmt;
 
+use x509_parser::asn1_rs::Oid;
+use x509_parser::oid_registry::{
+    OID_EC_P256, OID_KEY_TYPE_EC_PUBLIC_KEY, OID_NIST_EC_P384, OID_PKCS1_RSAENCRYPTION,
+};
+use x509_parser::x509::AlgorithmIdentifier;
+
 /// The type of a certificate's key pair.
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -14,7 +20,8 @@ pub enum KeyAlgorithm {
     EcdsaP384,
 }
 
-/// A JWS signature algorithm ([RFC 7518 §3.1](https://www.rfc-editor.org/rfc/rfc7518#section-3.1)).
+/// A JWS signature algorithm, named by its JWS `alg` header value as registered by
+/// [RFC 7518](https://www.rfc-editor.org/rfc/rfc7518).
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SigningAlgorithm {
@@ -43,5 +50,39 @@ impl SigningAlgorithm {
 impl fmt::Display for SigningAlgorithm {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.jws_name())
+    }
+}
+
+impl KeyAlgorithm {
+    /// The algorithm's name in messages: `RSA`, `ECDSA P-256` or `ECDSA P-384`.
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            KeyAlgorithm::Rsa => "RSA",
+            KeyAlgorithm::EcdsaP256 => "ECDSA P-256",
+            KeyAlgorithm::EcdsaP384 => "ECDSA P-384",
+        }
+    }
+
+    /// The algorithm an X.509 / PKCS#8 `AlgorithmIdentifier` names (`rsaEncryption`, or
+    /// `id-ecPublicKey` with the P-256 or P-384 named curve); `None` for any other.
+    pub(super) fn from_identifier(id: &AlgorithmIdentifier<'_>) -> Option<Self> {
+        if id.algorithm == OID_PKCS1_RSAENCRYPTION {
+            Some(KeyAlgorithm::Rsa)
+        } else if id.algorithm == OID_KEY_TYPE_EC_PUBLIC_KEY {
+            Self::from_curve(&id.parameters.as_ref()?.as_oid().ok()?)
+        } else {
+            None
+        }
+    }
+
+    /// The ECDSA algorithm on the named curve `curve`: P-256 or P-384, `None` for others.
+    pub(super) fn from_curve(curve: &Oid<'_>) -> Option<Self> {
+        if *curve == OID_EC_P256 {
+            Some(KeyAlgorithm::EcdsaP256)
+        } else if *curve == OID_NIST_EC_P384 {
+            Some(KeyAlgorithm::EcdsaP384)
+        } else {
+            None
+        }
     }
 }

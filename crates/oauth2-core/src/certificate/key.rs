@@ -1,11 +1,12 @@
 //! The private key: its encodings, and the `ring` key pair that signs with it.
 
+use ring::error::KeyRejected;
 use ring::rand::SystemRandom;
 use ring::signature::{self, EcdsaKeyPair, KeyPair as _, RsaKeyPair};
 use rustls_pki_types::{PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, PrivateSec1KeyDer};
 use zeroize::Zeroizing;
 
-use super::{ClientCertificate, KeyAlgorithm};
+use super::{key_der, ClientCertificate, KeyAlgorithm};
 use crate::Error;
 
 /// The private key as loaded, in its original encoding.
@@ -14,11 +15,26 @@ pub(super) struct LoadedKey {
     pub(super) format: KeyFormat,
 }
 
+/// How a private key is encoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum KeyFormat {
+    /// `PrivateKeyInfo` (PEM `PRIVATE KEY`, and every PKCS#12 key).
     Pkcs8,
+    /// `RSAPrivateKey` (PEM `RSA PRIVATE KEY`).
     Pkcs1,
+    /// `ECPrivateKey` (PEM `EC PRIVATE KEY`).
     Sec1,
+}
+
+impl KeyFormat {
+    /// The format's name in messages.
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            KeyFormat::Pkcs8 => "PKCS#8",
+            KeyFormat::Pkcs1 => "PKCS#1",
+            KeyFormat::Sec1 => "SEC1",
+        }
+    }
 }
 
 /// The `ring` key pair used for signing.
@@ -67,100 +83,62 @@ impl ClientCertificate {
     }
 }
 
+/// The `ring` key pair for `key`.
+///
+/// The algorithm is read from the key's DER first ([`key_der::key_algorithm`]), which reports
+/// unsupported keys; whatever `ring` then rejects is a malformed key or one whose parts do not
+/// belong together: [`Error::InvalidPrivateKey`], with `ring`'s error as its source.
 pub(super) fn make_signer(key: &LoadedKey) -> Result<Signer, Error> {
+    let algorithm = key_der::key_algorithm(&key.der, key.format)?;
     let rng = SystemRandom::new();
-    match key.format {
-        KeyFormat::Pkcs1 => RsaKeyPair::from_der(&key.der)
-            .map(Signer::Rsa)
-            .map_err(|e| rsa_rejected(&e, "PKCS#1")),
-        KeyFormat::Pkcs8 => match RsaKeyPair::from_pkcs8(&key.der) {
-            Ok(k) => Ok(Signer::Rsa(k)),
-            Err(e) if e.to_string() != "WrongAlgorithm" => Err(rsa_rejected(&e, "PKCS#8")),
-            Err(_) => ecdsa_from_pkcs8(&key.der, &rng),
-        },
-        KeyFormat::Sec1 => {
-            let mut last = None;
-            for (prefix, curve) in [
-                (PKCS8_PREFIX_ECDSA_P256, Curve::P256),
-                (PKCS8_PREFIX_ECDSA_P384, Curve::P384),
-            ] {
-                let pkcs8 = sec1_to_pkcs8(prefix, &key.der);
-                match curve.key_pair(&pkcs8, &rng) {
-                    Ok(signer) => return Ok(signer),
-                    Err(e) => last = Some(e),
-                }
-            }
-            match last.map(|e| e.to_string()) {
-                Some(s) if s == "WrongAlgorithm" => Err(Error::unsupported_key(
-                    "the SEC1 EC key is not on the P-256 or P-384 curve",
-                )),
-                Some(s) => Err(Error::invalid_private_key(format!(
-                    "the SEC1 EC key was rejected ({s})"
-                ))),
-                None => Err(Error::invalid_private_key("the SEC1 EC key was rejected")),
-            }
-        }
-    }
+    let signer = match (algorithm, key.format) {
+        (KeyAlgorithm::Rsa, KeyFormat::Pkcs1) => RsaKeyPair::from_der(&key.der).map(Signer::Rsa),
+        (KeyAlgorithm::Rsa, _) => RsaKeyPair::from_pkcs8(&key.der).map(Signer::Rsa),
+        (KeyAlgorithm::EcdsaP256, _) => ecdsa_key_pair(key, Curve::P256, &rng),
+        (KeyAlgorithm::EcdsaP384, _) => ecdsa_key_pair(key, Curve::P384, &rng),
+    };
+    signer.map_err(|e| {
+        Error::invalid_private_key(format!(
+            "the {} {} key is malformed or its parts do not belong together",
+            key.format.name(),
+            algorithm.name()
+        ))
+        .with_source(e)
+    })
 }
 
-fn rsa_rejected(e: &ring::error::KeyRejected, form: &str) -> Error {
-    match e.to_string().as_str() {
-        "TooSmall" | "TooLarge" => Error::unsupported_key(format!(
-            "the {form} RSA key size is outside 2048..=8192 bits"
-        )),
-        other => Error::invalid_private_key(format!("the {form} RSA key was rejected ({other})")),
-    }
-}
-
+/// The NIST curves `ring` signs on.
 #[derive(Clone, Copy)]
 enum Curve {
     P256,
     P384,
 }
 
-impl Curve {
-    fn key_pair(
-        self,
-        pkcs8: &[u8],
-        rng: &SystemRandom,
-    ) -> Result<Signer, ring::error::KeyRejected> {
-        match self {
-            Curve::P256 => {
-                EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8, rng)
-                    .map(Signer::EcdsaP256)
-            }
-            Curve::P384 => {
-                EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P384_SHA384_FIXED_SIGNING, pkcs8, rng)
-                    .map(Signer::EcdsaP384)
-            }
+/// An ECDSA key pair on `curve` from a PKCS#8 key, or from a SEC1 key wrapped into PKCS#8.
+fn ecdsa_key_pair(
+    key: &LoadedKey,
+    curve: Curve,
+    rng: &SystemRandom,
+) -> Result<Signer, KeyRejected> {
+    let (algorithm, prefix, signer): (_, _, fn(EcdsaKeyPair) -> Signer) = match curve {
+        Curve::P256 => (
+            &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            PKCS8_PREFIX_ECDSA_P256,
+            Signer::EcdsaP256,
+        ),
+        Curve::P384 => (
+            &signature::ECDSA_P384_SHA384_FIXED_SIGNING,
+            PKCS8_PREFIX_ECDSA_P384,
+            Signer::EcdsaP384,
+        ),
+    };
+    let key_pair = match key.format {
+        KeyFormat::Sec1 => {
+            EcdsaKeyPair::from_pkcs8(algorithm, &sec1_to_pkcs8(prefix, &key.der), rng)
         }
-    }
-}
-
-fn ecdsa_from_pkcs8(der: &[u8], rng: &SystemRandom) -> Result<Signer, Error> {
-    let mut wrong_algorithm = true;
-    let mut reason = String::new();
-    for curve in [Curve::P256, Curve::P384] {
-        match curve.key_pair(der, rng) {
-            Ok(signer) => return Ok(signer),
-            Err(e) => {
-                let s = e.to_string();
-                if s != "WrongAlgorithm" {
-                    wrong_algorithm = false;
-                    reason = s;
-                }
-            }
-        }
-    }
-    if wrong_algorithm {
-        Err(Error::unsupported_key(
-            "the PKCS#8 key is neither RSA nor ECDSA P-256/P-384 (e.g. Ed25519 or P-521)",
-        ))
-    } else {
-        Err(Error::invalid_private_key(format!(
-            "the PKCS#8 EC key was rejected ({reason})"
-        )))
-    }
+        KeyFormat::Pkcs8 | KeyFormat::Pkcs1 => EcdsaKeyPair::from_pkcs8(algorithm, &key.der, rng),
+    };
+    key_pair.map(signer)
 }
 
 // PKCS#8 `PrivateKeyInfo` prefixes (version 0 + AlgorithmIdentifier), as in rustls' ring
@@ -179,7 +157,8 @@ fn sec1_to_pkcs8(prefix: &[u8], sec1: &[u8]) -> Zeroizing<Vec<u8>> {
     der_wrap(0x30, &[prefix, &octet_string])
 }
 
-fn der_wrap(tag: u8, parts: &[&[u8]]) -> Zeroizing<Vec<u8>> {
+/// The DER element with tag `tag` whose contents are `parts`, concatenated.
+pub(super) fn der_wrap(tag: u8, parts: &[&[u8]]) -> Zeroizing<Vec<u8>> {
     let len: usize = parts.iter().map(|p| p.len()).sum();
     let mut out = Zeroizing::new(Vec::with_capacity(len + 6));
     out.push(tag);

@@ -1,12 +1,14 @@
 //! Client certificates: loading (PEM, PKCS#12), validation, thumbprints and signing.
 //!
-//! One file per job: [`pem`] and [`pkcs12`] load, [`key`] turns the private key into a signer,
+//! One file per job: [`pem`] and [`pkcs12`] load, [`key_der`] reads what a private key says it
+//! is, [`key`] turns it into a signer,
 //! [`x509`] reads the certificates, [`validity`] checks the validity period, [`thumbprint`]
 //! computes the JOSE header values and [`sign`] signs. This file assembles a
 //! [`ClientCertificate`] from their results.
 
 mod algorithm;
 mod key;
+mod key_der;
 mod pem;
 #[cfg(feature = "pkcs12")]
 mod pkcs12;
@@ -22,7 +24,6 @@ use std::time::SystemTime;
 use rustls_pki_types::CertificateDer;
 
 pub use algorithm::{KeyAlgorithm, SigningAlgorithm};
-pub(crate) use validity::unix_seconds;
 
 use key::{LoadedKey, Signer};
 use thumbprint::Thumbprints;

@@ -48,20 +48,21 @@ impl ClientCertificate {
     }
 }
 
+/// The error for a PKCS#12 file `p12-keystore` could not open, decided by the parser's error
+/// variant; the parser's error is kept as the source.
 fn map_pkcs12_error(e: p12_keystore::error::Error) -> Error {
     use p12_keystore::error::Error as P;
-    match e {
+    let reason = match &e {
         // The MAC is keyed with the password; without a MAC, a wrong password shows up as bad
         // padding after decryption.
-        P::MacError(_) | P::UnpadError => Error::Pkcs12WrongPassword,
-        P::UnsupportedEncryptionScheme | P::UnsupportedMacAlgorithm => Error::Pkcs12Invalid {
-            reason: "it uses an unsupported encryption or MAC algorithm".to_owned(),
-        },
-        P::DerError(_) | P::InvalidVersion | P::UnsupportedContentType => Error::Pkcs12Invalid {
-            reason: "the data is not a PKCS#12 (PFX) structure".to_owned(),
-        },
-        other => Error::Pkcs12Invalid {
-            reason: other.to_string(),
-        },
-    }
+        P::MacError(_) | P::UnpadError => return Error::Pkcs12WrongPassword,
+        P::UnsupportedEncryptionScheme | P::UnsupportedMacAlgorithm => {
+            "it uses an unsupported encryption or MAC algorithm"
+        }
+        P::DerError(_) | P::InvalidVersion | P::UnsupportedContentType => {
+            "the data is not a PKCS#12 (PFX) structure"
+        }
+        _ => "its contents cannot be read",
+    };
+    Error::pkcs12_invalid(reason).with_source(e)
 }

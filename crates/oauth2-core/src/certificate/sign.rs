@@ -21,16 +21,15 @@ impl ClientCertificate {
                     _ => &signature::RSA_PSS_SHA256,
                 };
                 let mut sig = vec![0u8; key.public().modulus_len()];
-                key.sign(padding, &rng, message, &mut sig).map_err(|_| {
-                    Error::signing(format!("{alg} signing with the RSA key failed"))
-                })?;
+                key.sign(padding, &rng, message, &mut sig)
+                    .map_err(|e| signature_failed(alg, "RSA").with_source(e))?;
                 Ok(sig)
             }
             (Signer::EcdsaP256(key), SigningAlgorithm::Es256)
             | (Signer::EcdsaP384(key), SigningAlgorithm::Es384) => key
                 .sign(&rng, message)
                 .map(|sig| sig.as_ref().to_vec())
-                .map_err(|_| Error::signing(format!("{alg} signing with the ECDSA key failed"))),
+                .map_err(|e| signature_failed(alg, "ECDSA").with_source(e)),
             (signer, alg) => Err(Error::signing(format!(
                 "{alg} cannot be used with this certificate's {:?} key; use {}",
                 signer.algorithm(),
@@ -42,4 +41,12 @@ impl ClientCertificate {
             ))),
         }
     }
+}
+
+/// `ring` failed to sign: it could not draw random numbers (RSA blinding, the ECDSA nonce).
+fn signature_failed(alg: SigningAlgorithm, key: &str) -> Error {
+    Error::signing(format!(
+        "{alg} signing with the {key} key failed; check that the operating system's random \
+         number generator is available"
+    ))
 }

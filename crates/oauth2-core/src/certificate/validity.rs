@@ -62,7 +62,7 @@ impl ClientCertificate {
 }
 
 /// `t` in whole Unix seconds, negative before 1970, saturating at the ends of `i64`.
-pub(crate) fn unix_seconds(t: SystemTime) -> i64 {
+fn unix_seconds(t: SystemTime) -> i64 {
     match t.duration_since(UNIX_EPOCH) {
         Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
         Err(e) => i64::try_from(e.duration().as_secs()).map_or(i64::MIN, |s| -s),

@@ -1,7 +1,5 @@
 //! Reading the parts of an X.509 certificate this crate uses.
 
-use x509_parser::oid_registry::{OID_KEY_TYPE_EC_PUBLIC_KEY, OID_PKCS1_RSAENCRYPTION};
-
 use super::key::Signer;
 use super::validity::Validity;
 use super::KeyAlgorithm;
@@ -29,7 +27,11 @@ impl CertInfo {
 /// Parses certificate number `index` (0-based) of the chain.
 pub(super) fn parse_cert(der: &[u8], index: usize) -> Result<CertInfo, Error> {
     let (rest, cert) = x509_parser::parse_x509_certificate(der).map_err(|e| {
-        Error::invalid_certificate(format!("certificate #{} cannot be parsed: {e}", index + 1))
+        Error::invalid_certificate(format!(
+            "certificate #{} is not a DER X.509 certificate",
+            index + 1
+        ))
+        .with_source(e)
     })?;
     if !rest.is_empty() {
         return Err(Error::invalid_certificate(format!(
@@ -38,23 +40,7 @@ pub(super) fn parse_cert(der: &[u8], index: usize) -> Result<CertInfo, Error> {
         )));
     }
     let spki = cert.public_key();
-    let alg = &spki.algorithm;
-    let key_alg = if alg.algorithm == OID_PKCS1_RSAENCRYPTION {
-        Some(KeyAlgorithm::Rsa)
-    } else if alg.algorithm == OID_KEY_TYPE_EC_PUBLIC_KEY {
-        let curve = alg
-            .parameters
-            .as_ref()
-            .and_then(|p| p.as_oid().ok())
-            .map(|oid| oid.to_id_string());
-        match curve.as_deref() {
-            Some("1.2.840.10045.3.1.7") => Some(KeyAlgorithm::EcdsaP256),
-            Some("1.3.132.0.34") => Some(KeyAlgorithm::EcdsaP384),
-            _ => None,
-        }
-    } else {
-        None
-    };
+    let key_alg = KeyAlgorithm::from_identifier(&spki.algorithm);
     let validity = cert.validity();
     Ok(CertInfo {
         subject: cert.subject().to_string(),

@@ -1,18 +1,24 @@
 //! Client assertions: the signed JWT a confidential client sends instead of a secret
 //! ([RFC 7523](https://www.rfc-editor.org/rfc/rfc7523), `client_assertion_type` =
 //! [`JWT_BEARER_ASSERTION_TYPE`](crate::JWT_BEARER_ASSERTION_TYPE)).
+//!
+//! This file builds and signs one assertion; [`cache`] reuses them while they are fresh, and
+//! [`decode`] reads one back for tests.
 
-use std::collections::HashMap;
+mod cache;
+mod decode;
+
 use std::fmt;
-use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde::Serialize;
 
-use crate::certificate::unix_seconds;
-use crate::{ClientCertificate, Error, KeyAlgorithm, SecretString, SigningAlgorithm};
+use crate::{ClientCertificate, Error, KeyAlgorithm, SecretString, SigningAlgorithm, UnixTime};
+
+pub use cache::AssertionCache;
+pub use decode::decode_jwt_unverified;
 
 /// Which identity provider the assertion is for; selects the algorithm and thumbprint header.
 ///
@@ -62,8 +68,8 @@ impl AssertionOptions {
 #[derive(Clone)]
 pub struct ClientAssertion {
     jwt: SecretString,
-    issued_at: SystemTime,
-    expires_at: SystemTime,
+    issued_at: UnixTime,
+    expires_at: UnixTime,
 }
 
 impl ClientAssertion {
@@ -74,7 +80,13 @@ impl ClientAssertion {
 
     /// When the assertion expires (its `exp` claim).
     pub fn expires_at(&self) -> SystemTime {
-        self.expires_at
+        self.expires_at.to_system_time()
+    }
+
+    /// Whether the assertion was issued at or before `now` and is valid for more than
+    /// `min_remaining` after it.
+    fn is_fresh_at(&self, now: UnixTime, min_remaining: Duration) -> bool {
+        self.issued_at <= now && self.expires_at.saturating_duration_since(now) > min_remaining
     }
 }
 
@@ -82,7 +94,7 @@ impl fmt::Debug for ClientAssertion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientAssertion")
             .field("jwt", &self.jwt)
-            .field("expires_at", &self.expires_at)
+            .field("expires_at", &self.expires_at())
             .finish()
     }
 }
@@ -119,14 +131,13 @@ fn algorithm_for(key: KeyAlgorithm, flavor: AssertionFlavor) -> SigningAlgorithm
         (KeyAlgorithm::EcdsaP256, _) => SigningAlgorithm::Es256,
     }
 }
-
 /// Builds and signs a client assertion JWT.
 ///
 /// Header, in this order: `alg`, `typ` (`JWT`), then `x5t#S256` ([`AssertionFlavor::Entra`])
 /// or `x5t` ([`AssertionFlavor::Adfs`]) as unpadded base64url, then `x5c` when
 /// [`AssertionOptions::send_x5c`] is set. Claims, in this order: `aud`, `iss` and `sub`
 /// (the client id), `jti` (a random UUID v4), `nbf` and `iat` (`now` in whole seconds) and
-/// `exp` (`now` + lifetime).
+/// `exp` (`now` + lifetime, saturating at the end of the year 9999).
 pub fn sign_client_assertion(
     cert: &ClientCertificate,
     opts: &AssertionOptions,
@@ -142,9 +153,13 @@ pub fn sign_client_assertion(
             "the audience is empty; set AssertionOptions::audience to the token endpoint URL",
         ));
     }
-    let iat = u64::try_from(unix_seconds(now))
-        .map_err(|_| Error::signing("the current time is before 1970; check the system clock"))?;
-    let exp = iat.saturating_add(opts.lifetime.as_secs());
+    if now < UNIX_EPOCH {
+        return Err(Error::signing(
+            "the current time is before 1970; check the system clock",
+        ));
+    }
+    let issued_at = UnixTime::from_system_time(now);
+    let expires_at = issued_at.saturating_add(opts.lifetime);
 
     let alg = algorithm_for(cert.key_algorithm(), opts.flavor);
     let (x5t_s256, x5t) = match opts.flavor {
@@ -163,14 +178,28 @@ pub fn sign_client_assertion(
         iss: &opts.client_id,
         sub: &opts.client_id,
         jti: uuid::Uuid::new_v4().to_string(),
-        nbf: iat,
-        iat,
-        exp,
+        nbf: issued_at.as_secs(),
+        iat: issued_at.as_secs(),
+        exp: expires_at.as_secs(),
     };
-    let header_json = serde_json::to_vec(&header)
-        .map_err(|_| Error::signing("cannot serialize the JWT header"))?;
-    let claims_json = serde_json::to_vec(&claims)
-        .map_err(|_| Error::signing("cannot serialize the JWT claims"))?;
+    Ok(ClientAssertion {
+        jwt: SecretString::new(sign_jwt(cert, alg, &header, &claims)?),
+        issued_at,
+        expires_at,
+    })
+}
+
+/// The compact JWS `base64url(header).base64url(claims).base64url(signature)`.
+fn sign_jwt(
+    cert: &ClientCertificate,
+    alg: SigningAlgorithm,
+    header: &Header<'_>,
+    claims: &Claims<'_>,
+) -> Result<String, Error> {
+    let header_json = serde_json::to_vec(header)
+        .map_err(|e| Error::signing("cannot serialize the JWT header").with_source(e))?;
+    let claims_json = serde_json::to_vec(claims)
+        .map_err(|e| Error::signing("cannot serialize the JWT claims").with_source(e))?;
 
     let mut jwt = String::with_capacity(header_json.len() * 2 + claims_json.len() * 2 + 512);
     URL_SAFE_NO_PAD.encode_string(&header_json, &mut jwt);
@@ -179,115 +208,7 @@ pub fn sign_client_assertion(
     let signature = cert.sign(alg, jwt.as_bytes())?;
     jwt.push('.');
     URL_SAFE_NO_PAD.encode_string(&signature, &mut jwt);
-
-    Ok(ClientAssertion {
-        jwt: SecretString::new(jwt),
-        issued_at: UNIX_EPOCH + Duration::from_secs(iat),
-        expires_at: UNIX_EPOCH + Duration::from_secs(exp),
-    })
-}
-
-/// Decodes a compact JWT's header and claims **without verifying the signature**.
-///
-/// A test helper (this crate's tests read the assertions they sign with it), not part of the
-/// supported API: never base a trust decision on the result.
-#[doc(hidden)]
-pub fn decode_jwt_unverified(jwt: &str) -> Result<(serde_json::Value, serde_json::Value), Error> {
-    let mut parts = jwt.split('.');
-    let (Some(header), Some(claims), Some(_signature), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(Error::invalid_jwt(
-            "expected three dot-separated segments (header.claims.signature)",
-        ));
-    };
-    let decode = |segment: &str, what: &str| -> Result<serde_json::Value, Error> {
-        let bytes = URL_SAFE_NO_PAD
-            .decode(segment.trim_end_matches('='))
-            .map_err(|_| Error::invalid_jwt(format!("the {what} segment is not base64url")))?;
-        let value: serde_json::Value = serde_json::from_slice(&bytes)
-            .map_err(|_| Error::invalid_jwt(format!("the {what} segment is not JSON")))?;
-        if !value.is_object() {
-            return Err(Error::invalid_jwt(format!(
-                "the {what} segment is not a JSON object"
-            )));
-        }
-        Ok(value)
-    };
-    Ok((decode(header, "header")?, decode(claims, "claims")?))
-}
-
-/// Remaining lifetime below which a cached assertion is replaced.
-const MIN_REMAINING: Duration = Duration::from_secs(60);
-/// Upper bound on cached assertions; when reached, expired entries are dropped, then all.
-const MAX_ENTRIES: usize = 64;
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-struct CacheKey {
-    x5t_s256: String,
-    client_id: String,
-    audience: String,
-    send_x5c: bool,
-    flavor: AssertionFlavor,
-}
-
-/// Reuses signed client assertions while they have more than 60 seconds of life left.
-///
-/// MSAL Python signs one assertion and sends it for 540 of its 600 seconds; this cache does the
-/// same per (certificate `x5t#S256`, client id, audience, `send_x5c`, flavor). Thread-safe.
-#[derive(Debug, Default)]
-pub struct AssertionCache {
-    entries: Mutex<HashMap<CacheKey, ClientAssertion>>,
-}
-
-impl AssertionCache {
-    /// An empty cache.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Returns the cached assertion for these inputs if it was issued at or before `now` and is
-    /// valid for more than 60 more seconds; otherwise signs a new one and caches it.
-    pub fn get_or_sign(
-        &self,
-        cert: &ClientCertificate,
-        opts: &AssertionOptions,
-        now: SystemTime,
-    ) -> Result<ClientAssertion, Error> {
-        let key = CacheKey {
-            x5t_s256: cert.x5t_s256().to_owned(),
-            client_id: opts.client_id.clone(),
-            audience: opts.audience.clone(),
-            send_x5c: opts.send_x5c,
-            flavor: opts.flavor,
-        };
-        let mut entries = self
-            .entries
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(cached) = entries.get(&key) {
-            if is_fresh(cached, now) {
-                return Ok(cached.clone());
-            }
-        }
-        let assertion = sign_client_assertion(cert, opts, now)?;
-        if entries.len() >= MAX_ENTRIES {
-            entries.retain(|_, a| is_fresh(a, now));
-            if entries.len() >= MAX_ENTRIES {
-                entries.clear();
-            }
-        }
-        entries.insert(key, assertion.clone());
-        Ok(assertion)
-    }
-}
-
-fn is_fresh(assertion: &ClientAssertion, now: SystemTime) -> bool {
-    assertion.issued_at <= now
-        && assertion
-            .expires_at
-            .duration_since(now)
-            .is_ok_and(|left| left > MIN_REMAINING)
+    Ok(jwt)
 }
 
 #[cfg(test)]
@@ -320,13 +241,19 @@ mod tests {
     }
 
     #[test]
-    fn decode_rejects_malformed() {
-        for bad in ["", "a.b", "a.b.c.d", "!!.e30.x", "e30.!!.x", "W10.e30.x"] {
-            let err = decode_jwt_unverified(bad).unwrap_err();
-            assert_eq!(err.code(), "invalid_jwt", "{bad}");
-        }
-        let (h, c) = decode_jwt_unverified("eyJhIjoxfQ.e30.sig").unwrap();
-        assert_eq!(h["a"], 1);
-        assert!(c.as_object().unwrap().is_empty());
+    fn hostile_times_saturate_instead_of_overflowing() {
+        let pem = include_bytes!("../../tests/fixtures/leaf-combined.pem");
+        let cert = ClientCertificate::from_pem(pem).unwrap();
+        let mut opts = AssertionOptions::new("client", "https://login.example/token");
+        opts.lifetime = Duration::MAX;
+        let last_second = UnixTime::MAX.to_system_time();
+        let signed = sign_client_assertion(&cert, &opts, last_second).unwrap();
+        assert_eq!(signed.expires_at(), last_second);
+        let far_future = last_second + Duration::from_secs(86_400 * 365);
+        let cached = AssertionCache::new().get_or_sign(&cert, &opts, far_future);
+        assert_eq!(cached.unwrap().expires_at(), last_second);
+        let before_1970 = UNIX_EPOCH - Duration::from_secs(1);
+        let err = sign_client_assertion(&cert, &opts, before_1970).unwrap_err();
+        assert_eq!(err.code(), "signing_failed");
     }
 }

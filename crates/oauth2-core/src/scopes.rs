@@ -1,0 +1,103 @@
+//! Normalized scope lists.
+
+use std::fmt;
+
+use crate::Error;
+
+/// A normalized set of scopes: each trimmed, non-empty, deduplicated and sorted by code point
+/// (so `B` sorts before `a`, as MSAL's cache `target` does).
+///
+/// Two `Scopes` built from the same scopes in any order or with repeats are equal and hash the
+/// same, so the type can key a token cache.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Scopes {
+    list: Vec<String>,
+    joined: String,
+}
+
+impl Scopes {
+    /// Normalizes a list of scopes.
+    ///
+    /// Errors with [`Error::InvalidScope`] when the list is empty, when a scope is empty or only
+    /// whitespace, or when a scope contains whitespace inside it (pass `"a b"` as two scopes).
+    pub fn new<I, S>(scopes: I) -> Result<Self, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let mut list = Vec::new();
+        for scope in scopes {
+            let scope = scope.as_ref().trim();
+            if scope.is_empty() {
+                return Err(Error::invalid_scope(
+                    "a scope is empty or only whitespace; remove it",
+                ));
+            }
+            if scope.chars().any(char::is_whitespace) {
+                return Err(Error::invalid_scope(format!(
+                    "the scope `{scope}` contains whitespace; pass each scope as its own list item"
+                )));
+            }
+            list.push(scope.to_owned());
+        }
+        if list.is_empty() {
+            return Err(Error::invalid_scope(
+                "no scopes given; for client credentials ask for `{resource}/.default`, e.g. \
+                 `https://graph.microsoft.com/.default`",
+            ));
+        }
+        list.sort_unstable();
+        list.dedup();
+        let joined = list.join(" ");
+        Ok(Scopes { list, joined })
+    }
+
+    /// The normalized scopes, sorted.
+    pub fn as_slice(&self) -> &[String] {
+        &self.list
+    }
+
+    /// The scopes joined with single spaces: the `scope` form field and the cache `target`.
+    pub fn joined(&self) -> String {
+        self.joined.clone()
+    }
+
+    /// Like [`Scopes::joined`], without allocating.
+    pub fn joined_str(&self) -> &str {
+        &self.joined
+    }
+
+    /// Iterates over the scopes in sorted order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.list.iter().map(String::as_str)
+    }
+
+    /// Whether every scope in `self` is also in `other` (exact, case-sensitive).
+    pub fn is_subset_of(&self, other: &Scopes) -> bool {
+        self.list
+            .iter()
+            .all(|s| other.list.binary_search(s).is_ok())
+    }
+
+    /// The number of distinct scopes (never zero).
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// Always `false`: a `Scopes` value holds at least one scope.
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+}
+
+impl fmt::Debug for Scopes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Scopes").field(&self.list).finish()
+    }
+}
+
+impl fmt::Display for Scopes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.joined)
+    }
+}

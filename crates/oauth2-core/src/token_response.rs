@@ -1,0 +1,142 @@
+//! The token endpoint's success response.
+
+use serde_json::{Map, Value};
+
+use crate::{Error, SecretString};
+
+/// `expires_in` assumed when a token response has none (MSAL's rule).
+const DEFAULT_EXPIRES_IN: u64 = 600;
+
+/// A successful token response.
+#[derive(Clone, Debug)]
+pub struct TokenResponse {
+    /// The access token (redacted in `Debug`).
+    pub access_token: SecretString,
+    /// `Bearer`, `mtls_pop`, …; `None` when the server sent none.
+    pub token_type: Option<String>,
+    /// Lifetime in seconds; 600 when the server sent none (MSAL's rule); negative values are
+    /// clamped to 0.
+    pub expires_in: u64,
+    /// Extended lifetime in seconds (used during outages), when sent.
+    pub ext_expires_in: Option<u64>,
+    /// When the client should refresh proactively, in seconds from now, when sent.
+    pub refresh_in: Option<u64>,
+    /// The granted scopes, space-separated, when sent.
+    pub scope: Option<String>,
+}
+
+impl TokenResponse {
+    /// Parses a token endpoint success body (JSON).
+    ///
+    /// `expires_in`, `ext_expires_in` and `refresh_in` may be numbers or numeric strings (AAD v1
+    /// sends strings). A missing or empty `access_token` is an [`Error::InvalidTokenResponse`].
+    /// Error messages never contain the body.
+    pub fn parse(body: &[u8]) -> Result<Self, Error> {
+        let value: Value = serde_json::from_slice(body).map_err(|e| {
+            Error::invalid_token_response(format!(
+                "the body is not JSON ({}, at line {} column {})",
+                json_error_kind(&e),
+                e.line(),
+                e.column()
+            ))
+            .with_source(e)
+        })?;
+        let Value::Object(map) = value else {
+            return Err(Error::invalid_token_response(
+                "the body is not a JSON object",
+            ));
+        };
+        let access_token = match map.get("access_token") {
+            Some(Value::String(s)) if !s.is_empty() => SecretString::new(s.as_str()),
+            Some(Value::String(_)) => {
+                return Err(Error::invalid_token_response("`access_token` is empty"))
+            }
+            Some(_) => {
+                return Err(Error::invalid_token_response(
+                    "`access_token` is not a string",
+                ))
+            }
+            None => {
+                let hint = if map.get("error").is_some_and(Value::is_string) {
+                    " (the body is an OAuth error response)"
+                } else {
+                    ""
+                };
+                return Err(Error::invalid_token_response(format!(
+                    "`access_token` is missing{hint}"
+                )));
+            }
+        };
+        Ok(TokenResponse {
+            access_token,
+            token_type: optional_string(&map, "token_type")?,
+            expires_in: seconds(&map, "expires_in")?.unwrap_or(DEFAULT_EXPIRES_IN),
+            ext_expires_in: seconds(&map, "ext_expires_in")?,
+            refresh_in: seconds(&map, "refresh_in")?,
+            scope: optional_string(&map, "scope")?,
+        })
+    }
+}
+
+fn json_error_kind(e: &serde_json::Error) -> &'static str {
+    match e.classify() {
+        serde_json::error::Category::Io => "I/O error",
+        serde_json::error::Category::Syntax => "syntax error",
+        serde_json::error::Category::Data => "unexpected data",
+        serde_json::error::Category::Eof => "unexpected end of input",
+    }
+}
+
+fn optional_string(map: &Map<String, Value>, field: &str) -> Result<Option<String>, Error> {
+    match map.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.is_empty() => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(Error::invalid_token_response(format!(
+            "`{field}` is not a string"
+        ))),
+    }
+}
+
+/// A number of seconds given as a JSON number or a numeric string; negatives clamp to 0.
+fn seconds(map: &Map<String, Value>, field: &str) -> Result<Option<u64>, Error> {
+    let not_a_number =
+        || Error::invalid_token_response(format!("`{field}` is not a number of seconds"));
+    let parse_f64 = |f: f64| -> Result<u64, Error> {
+        if !f.is_finite() {
+            return Err(not_a_number());
+        }
+        // Saturating float-to-int conversion; negatives become 0.
+        Ok(f.max(0.0) as u64)
+    };
+    match map.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => {
+            if let Some(u) = n.as_u64() {
+                Ok(Some(u))
+            } else if n.as_i64().is_some() {
+                Ok(Some(0))
+            } else {
+                n.as_f64()
+                    .map(parse_f64)
+                    .transpose()?
+                    .map(Some)
+                    .ok_or_else(not_a_number)
+            }
+        }
+        Some(Value::String(s)) => {
+            let s = s.trim();
+            if let Ok(u) = s.parse::<u64>() {
+                Ok(Some(u))
+            } else if s.parse::<i64>().is_ok() {
+                Ok(Some(0))
+            } else {
+                s.parse::<f64>()
+                    .map_err(|_| not_a_number())
+                    .and_then(parse_f64)
+                    .map(Some)
+            }
+        }
+        Some(_) => Err(not_a_number()),
+    }
+}

@@ -1,0 +1,55 @@
+//! The public API: every supported item by its one path, the crate root (the modules are
+//! private). Compiling this file is most of the test.
+
+use oauth2_core::{
+    sign_client_assertion, AssertionCache, AssertionFlavor, AssertionOptions, Authority,
+    AuthorityKind, ClientAssertion, ClientAuthentication, ClientCertificate,
+    ClientCredentialsRequest, Clock, Error, ErrorResponse, KeyAlgorithm, Scopes, SecretString,
+    SigningAlgorithm, SystemClock, TokenResponse, TokenType, UnixTime, JWT_BEARER_ASSERTION_TYPE,
+    JWT_POP_ASSERTION_TYPE,
+};
+
+/// Names every public type, so that removing one from the root fails to compile.
+#[allow(dead_code)]
+struct Api(
+    AssertionCache,
+    AssertionFlavor,
+    AssertionOptions,
+    Authority,
+    AuthorityKind,
+    ClientAssertion,
+    ClientAuthentication,
+    ClientCertificate,
+    ClientCredentialsRequest,
+    Box<dyn Clock>,
+    Error,
+    ErrorResponse,
+    KeyAlgorithm,
+    Scopes,
+    SecretString,
+    SigningAlgorithm,
+    SystemClock,
+    TokenResponse,
+    TokenType,
+    UnixTime,
+);
+
+#[test]
+fn functions_and_constants_are_at_the_root() {
+    let _sign: fn(
+        &ClientCertificate,
+        &AssertionOptions,
+        std::time::SystemTime,
+    ) -> Result<ClientAssertion, Error> = sign_client_assertion;
+    assert!(JWT_BEARER_ASSERTION_TYPE.ends_with(":jwt-bearer"));
+    assert!(JWT_POP_ASSERTION_TYPE.ends_with(":jwt-pop"));
+}
+
+#[test]
+fn errors_are_never_retryable_and_keep_their_source() {
+    use std::error::Error as _;
+    let err = Authority::parse("not a url").unwrap_err();
+    assert_eq!(err.code(), "invalid_authority");
+    assert!(!err.is_retryable());
+    assert!(err.source().is_some(), "the URL parser's error is kept");
+}
