@@ -63,3 +63,17 @@ impl fmt::Display for TokenType {
         f.write_str(self.as_str())
     }
 }
+
+/// A token type equals its wire name (`TokenType::MtlsPop == "mtls_pop"`); the comparison is
+/// exact, as `Authorization` schemes are written.
+impl PartialEq<str> for TokenType {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for TokenType {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
