@@ -15,24 +15,11 @@ use crate::fault::{Fault, FaultQueue};
 use crate::hosts::{self, Clouds};
 use crate::jwt::TokenSigner;
 use crate::log::{LoggedRequest, RequestLog};
+use crate::misbehavior::Misbehavior;
 use crate::pki::TestCa;
 use crate::registration::AppRegistration;
 use crate::respond::now_secs;
 use crate::state::{Directory, State};
-
-/// Deliberate deviations from Entra's behaviour, to test how clients cope with a misbehaving
-/// token endpoint. Applies to token responses until reset to [`Misbehavior::None`].
-#[non_exhaustive]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum Misbehavior {
-    /// Behave like Entra.
-    #[default]
-    None,
-    /// Answer an `mtls_pop` request with `"token_type":"Bearer"` (a downgrade).
-    AnswerBearerToPop,
-    /// Leave `token_type` out of successful token responses.
-    OmitTokenType,
-}
 
 /// Configures and starts an [`Emulator`].
 #[derive(Debug)]
@@ -351,7 +338,7 @@ impl Emulator {
 
     /// The `oid`/`sub` claim of access tokens issued to `client_id`.
     pub fn object_id(client_id: &str) -> String {
-        crate::routes::token::object_id(client_id)
+        crate::registration::object_id(client_id)
     }
 
     /// Stops accepting connections, closes open ones and waits for the server task to end.

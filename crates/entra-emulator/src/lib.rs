@@ -47,12 +47,15 @@ mod certs;
 mod emulator;
 mod error;
 mod fault;
+mod fault_response;
 mod hosts;
 mod imds;
 mod jwt;
 mod log;
+mod misbehavior;
 pub mod pki;
 mod registration;
+mod request;
 mod resource;
 mod respond;
 mod routes;
@@ -60,11 +63,12 @@ mod server;
 mod state;
 mod tls;
 
-pub use emulator::{Emulator, EmulatorBuilder, Misbehavior};
+pub use emulator::{Emulator, EmulatorBuilder};
 pub use error::Error;
 pub use fault::Fault;
 pub use imds::ImdsStub;
 pub use log::LoggedRequest;
+pub use misbehavior::Misbehavior;
 pub use registration::AppRegistration;
 
 /// Fuzzing entry point, not part of the supported API: feeds `input` (as a `client_assertion`

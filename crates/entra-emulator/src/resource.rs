@@ -10,8 +10,8 @@ use hyper::Method;
 use serde_json::{json, Value};
 
 use crate::certs;
+use crate::request::Ctx;
 use crate::respond::{self, entra_timestamp, now_secs, Resp};
-use crate::server::Ctx;
 
 fn graph_error(ctx: &Ctx<'_>, status: u16, code: &str, message: &str) -> Resp {
     let mut resp = respond::json(
@@ -134,7 +134,7 @@ fn applications(ctx: &Ctx<'_>) -> Resp {
         .iter()
         .map(|a| {
             json!({
-                "id": crate::routes::token::object_id(a.client_id()),
+                "id": a.object_id(),
                 "appId": a.client_id(),
                 "displayName": format!("Emulated app {}", a.client_id()),
             })

@@ -9,8 +9,8 @@ use serde_json::Value;
 use crate::certs;
 use crate::jwt::{self, Jws};
 use crate::registration::AppRegistration;
+use crate::request::Ctx;
 use crate::respond::{now_secs, StsError};
-use crate::server::Ctx;
 use crate::state::Tenant;
 
 /// `client_assertion_type` for a signed JWT (RFC 7523).

@@ -3,9 +3,9 @@
 use serde_json::{json, Value};
 
 use crate::hosts::Cloud;
+use crate::request::Ctx;
 use crate::respond::{self, Resp, StsError};
 use crate::routes::META_TENANTS;
-use crate::server::Ctx;
 
 fn invalid_tenant(tenant: &str) -> StsError {
     StsError::new(

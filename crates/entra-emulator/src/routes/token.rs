@@ -7,12 +7,12 @@ use serde_json::json;
 
 use crate::certs;
 use crate::hosts::HostKind;
+use crate::misbehavior::Misbehavior;
+use crate::request::Ctx;
 use crate::respond::{self, now_secs, Resp, StsError};
 use crate::routes::client_auth;
 use crate::routes::discovery::issuer;
 use crate::routes::META_TENANTS;
-use crate::server::Ctx;
-use crate::Misbehavior;
 
 #[derive(Serialize)]
 struct TokenResponse<'a> {
@@ -57,16 +57,6 @@ impl StsError {
         self.error = error;
         self
     }
-}
-
-/// A stable object id for an app's service principal.
-pub(crate) fn object_id(client_id: &str) -> String {
-    let digest = ring::digest::digest(&ring::digest::SHA256, client_id.as_bytes());
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&digest.as_ref()[..16]);
-    uuid::Builder::from_random_bytes(bytes)
-        .into_uuid()
-        .to_string()
 }
 
 fn random_uti() -> String {
@@ -186,7 +176,7 @@ fn issue(ctx: &Ctx<'_>, kind: HostKind, tenant_name: &str) -> Result<Resp, StsEr
     let lifetime = state.token_lifetime.as_secs();
     let cloud_info = state.clouds.get(cloud);
     let iss = issuer(cloud_info, &tenant.id);
-    let oid = object_id(&app.client_id);
+    let oid = app.object_id();
     let mut claims = json!({
         "aud": resource,
         "iss": iss,
@@ -274,12 +264,5 @@ mod tests {
             let e = resource_of(bad).unwrap_err();
             assert_eq!((e.code, e.error), (1002012, "invalid_scope"), "{bad}");
         }
-    }
-
-    #[test]
-    fn object_id_is_stable_uuid() {
-        assert_eq!(object_id("a"), object_id("a"));
-        assert_ne!(object_id("a"), object_id("b"));
-        assert!(uuid::Uuid::parse_str(&object_id("a")).is_ok());
     }
 }
