@@ -44,6 +44,7 @@
 #![forbid(unsafe_code)]
 
 mod certs;
+mod dispatch;
 mod emulator;
 mod error;
 mod fault;
