@@ -42,7 +42,7 @@ pub(crate) struct Ctx<'a> {
     pub(crate) form: &'a [(String, String)],
     pub(crate) trace_id: String,
     pub(crate) correlation_id: String,
-    /// [`Fault::WrongTokenType`] applies to this request.
+    /// [`crate::Fault::WrongTokenType`] applies to this request.
     pub(crate) wrong_token_type: bool,
 }
 
