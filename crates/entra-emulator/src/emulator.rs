@@ -15,24 +15,11 @@ use crate::fault::{Fault, FaultQueue};
 use crate::hosts::{self, Clouds};
 use crate::jwt::TokenSigner;
 use crate::log::{LoggedRequest, RequestLog};
+use crate::misbehavior::Misbehavior;
 use crate::pki::TestCa;
 use crate::registration::AppRegistration;
 use crate::respond::now_secs;
 use crate::state::{Directory, State};
-
-/// Deliberate deviations from Entra's behaviour, to test how clients cope with a misbehaving
-/// token endpoint. Applies to token responses until reset to [`Misbehavior::None`].
-#[non_exhaustive]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum Misbehavior {
-    /// Behave like Entra.
-    #[default]
-    None,
-    /// Answer an `mtls_pop` request with `"token_type":"Bearer"` (a downgrade).
-    AnswerBearerToPop,
-    /// Leave `token_type` out of successful token responses.
-    OmitTokenType,
-}
 
 /// Configures and starts an [`Emulator`].
 #[derive(Debug)]
@@ -113,56 +100,17 @@ impl EmulatorBuilder {
     ///
     /// Must be called inside a Tokio runtime; the server runs as a background task.
     pub async fn start(self) -> Result<Emulator, Error> {
-        let custom_hosts = self
-            .custom_hosts
-            .iter()
-            .map(|h| hosts::validate_custom_host(h).map_err(Error::InvalidConfig))
-            .collect::<Result<Vec<_>, _>>()?;
-        for (i, ca) in self.trusted_issuers.iter().enumerate() {
-            crate::certs::parse(ca).map_err(|r| {
-                Error::InvalidConfig(format!("trusted issuer #{i} is not a DER certificate: {r}"))
-            })?;
-        }
-        if self.token_lifetime.as_secs() == 0 {
-            return Err(Error::InvalidConfig(
-                "token_lifetime must be at least one second".to_owned(),
-            ));
-        }
-
+        let custom_hosts = self.validate()?;
         let ca = TestCa::new("Entra Emulator Test Root CA")?;
         let clouds = Clouds::new(&custom_hosts);
         let server_cert = ca.issue_server(&clouds.certificate_names())?;
         let tls_config = crate::tls::server_config(&server_cert)?;
+        let bind = self.bind;
+        let state = Arc::new(self.into_state(clouds)?);
 
-        let mut directory = Directory::default();
-        for (id, domains) in &self.tenants {
-            let domains: Vec<&str> = domains.iter().map(String::as_str).collect();
-            directory.add_tenant(id, &domains);
-        }
-        for app in self.apps {
-            directory.add_app(app);
-        }
-
-        let state = Arc::new(State {
-            clouds,
-            directory: RwLock::new(directory),
-            trusted_issuers: self.trusted_issuers,
-            token_lifetime: self.token_lifetime,
-            refresh_in: self.refresh_in,
-            misbehavior: Mutex::new(Misbehavior::None),
-            faults: FaultQueue::default(),
-            log: RequestLog::default(),
-            signer: TokenSigner::generate()?,
-            handshakes: Default::default(),
-            connections: Default::default(),
-        });
-
-        let listener = TcpListener::bind(self.bind)
+        let listener = TcpListener::bind(bind)
             .await
-            .map_err(|source| Error::Bind {
-                addr: self.bind,
-                source,
-            })?;
+            .map_err(|source| Error::Bind { addr: bind, source })?;
         let addr = listener.local_addr()?;
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let task = tokio::spawn(crate::server::run(
@@ -180,6 +128,51 @@ impl EmulatorBuilder {
                 shutdown: shutdown_tx,
                 task: Mutex::new(Some(task)),
             }),
+        })
+    }
+
+    /// Checks the configuration; returns the custom authority hosts, normalised.
+    fn validate(&self) -> Result<Vec<String>, Error> {
+        let custom_hosts = self
+            .custom_hosts
+            .iter()
+            .map(|h| hosts::validate_custom_host(h).map_err(Error::InvalidConfig))
+            .collect::<Result<Vec<_>, _>>()?;
+        for (i, ca) in self.trusted_issuers.iter().enumerate() {
+            crate::certs::parse(ca).map_err(|r| {
+                Error::InvalidConfig(format!("trusted issuer #{i} is not a DER certificate: {r}"))
+            })?;
+        }
+        if self.token_lifetime.as_secs() == 0 {
+            return Err(Error::InvalidConfig(
+                "token_lifetime must be at least one second".to_owned(),
+            ));
+        }
+        Ok(custom_hosts)
+    }
+
+    /// The server state: the configured tenants and apps, and a fresh token-signing key.
+    fn into_state(self, clouds: Clouds) -> Result<State, Error> {
+        let mut directory = Directory::default();
+        for (id, domains) in &self.tenants {
+            let domains: Vec<&str> = domains.iter().map(String::as_str).collect();
+            directory.add_tenant(id, &domains);
+        }
+        for app in self.apps {
+            directory.add_app(app);
+        }
+        Ok(State {
+            clouds,
+            directory: RwLock::new(directory),
+            trusted_issuers: self.trusted_issuers,
+            token_lifetime: self.token_lifetime,
+            refresh_in: self.refresh_in,
+            misbehavior: Mutex::new(Misbehavior::None),
+            faults: FaultQueue::default(),
+            log: RequestLog::default(),
+            signer: TokenSigner::generate()?,
+            handshakes: Default::default(),
+            connections: Default::default(),
         })
     }
 }
@@ -351,7 +344,7 @@ impl Emulator {
 
     /// The `oid`/`sub` claim of access tokens issued to `client_id`.
     pub fn object_id(client_id: &str) -> String {
-        crate::routes::token::object_id(client_id)
+        crate::registration::object_id(client_id)
     }
 
     /// Stops accepting connections, closes open ones and waits for the server task to end.

@@ -111,6 +111,19 @@ impl Jws {
     }
 }
 
+/// A string claim of verified `claims`, `""` when absent or not a string.
+pub(crate) fn str_claim<'a>(claims: &'a Map<String, Value>, name: &str) -> &'a str {
+    claims.get(name).and_then(Value::as_str).unwrap_or_default()
+}
+
+/// The `cnf.x5t#S256` of a certificate-bound token's `claims` (RFC 8705), if bound.
+pub(crate) fn bound_thumbprint(claims: &Map<String, Value>) -> Option<&str> {
+    claims
+        .get("cnf")
+        .and_then(|c| c.get("x5t#S256"))
+        .and_then(Value::as_str)
+}
+
 /// True when `alg` is one the token endpoint accepts for client assertions.
 pub(crate) fn is_supported_assertion_alg(alg: &str) -> bool {
     matches!(alg, "PS256" | "RS256" | "ES256" | "ES384")

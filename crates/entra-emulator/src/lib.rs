@@ -29,30 +29,54 @@
 //! `client_assertion_type`) use `invalid_request` with AADSTS90023.
 //!
 //! # Example
-//! ```no_run
-//! # async fn demo() -> Result<(), entra_emulator::Error> {
+//! Start an emulator on loopback with one app, read what a client needs to reach it (the CA to
+//! trust, the address and the hostnames to map to it), then shut it down:
+//! ```
 //! use entra_emulator::{AppRegistration, Emulator};
-//! let emulator = Emulator::builder()
-//!     .tenant("aaaabbbb-0000-1111-2222-333344445555", &["contoso.onmicrosoft.com"])
-//!     .app(AppRegistration::new("my-client-id", "aaaabbbb-0000-1111-2222-333344445555").with_secret("s3cret"))
-//!     .start()
-//!     .await?;
-//! // map Emulator::hostnames() to emulator.addr() and trust emulator.ca_certificate_pem() ...
-//! emulator.shutdown().await;
-//! # Ok(()) }
+//!
+//! #[tokio::main(flavor = "current_thread")]
+//! async fn main() -> Result<(), entra_emulator::Error> {
+//!     let tenant = "aaaabbbb-0000-1111-2222-333344445555";
+//!     let emulator = Emulator::builder()
+//!         .tenant(tenant, &["contoso.onmicrosoft.com"])
+//!         .app(AppRegistration::new("my-client-id", tenant).with_secret("s3cret"))
+//!         .start()
+//!         .await?;
+//!
+//!     // Trust this CA as an extra root ...
+//!     let ca_pem = emulator.ca_certificate_pem();
+//!     assert!(ca_pem.starts_with("-----BEGIN CERTIFICATE-----"));
+//!     // ... and send the Entra hostnames to the emulator's loopback address.
+//!     let addr = emulator.addr();
+//!     assert!(addr.ip().is_loopback());
+//!     assert!(emulator
+//!         .resolver_entries()
+//!         .contains(&("login.microsoftonline.com".to_owned(), addr)));
+//!     println!(
+//!         "https://login.microsoftonline.com/{tenant} is served at https://{addr} (port {})",
+//!         emulator.port()
+//!     );
+//!
+//!     emulator.shutdown().await;
+//!     Ok(())
+//! }
 //! ```
 #![forbid(unsafe_code)]
 
 mod certs;
+mod dispatch;
 mod emulator;
 mod error;
 mod fault;
+mod fault_response;
 mod hosts;
 mod imds;
 mod jwt;
 mod log;
+mod misbehavior;
 pub mod pki;
 mod registration;
+mod request;
 mod resource;
 mod respond;
 mod routes;
@@ -60,11 +84,12 @@ mod server;
 mod state;
 mod tls;
 
-pub use emulator::{Emulator, EmulatorBuilder, Misbehavior};
+pub use emulator::{Emulator, EmulatorBuilder};
 pub use error::Error;
 pub use fault::Fault;
 pub use imds::ImdsStub;
 pub use log::LoggedRequest;
+pub use misbehavior::Misbehavior;
 pub use registration::AppRegistration;
 
 /// Fuzzing entry point, not part of the supported API: feeds `input` (as a `client_assertion`

@@ -82,6 +82,22 @@ impl AppRegistration {
     pub fn tenant_id(&self) -> &str {
         &self.tenant_id
     }
+
+    /// The object id of the app's service principal (the `oid`/`sub` of its tokens).
+    pub(crate) fn object_id(&self) -> String {
+        object_id(&self.client_id)
+    }
+}
+
+/// A stable object id for the service principal of app `client_id`: a UUID made of the first 16
+/// bytes of SHA-256 over the client id.
+pub(crate) fn object_id(client_id: &str) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, client_id.as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest.as_ref()[..16]);
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .to_string()
 }
 
 impl fmt::Debug for AppRegistration {
@@ -104,5 +120,17 @@ impl fmt::Debug for AppRegistration {
             .field("sni_subjects", &self.sni_subjects)
             .field("federated", &self.federated)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn object_id_is_stable_uuid() {
+        assert_eq!(object_id("a"), object_id("a"));
+        assert_ne!(object_id("a"), object_id("b"));
+        assert!(uuid::Uuid::parse_str(&object_id("a")).is_ok());
     }
 }

@@ -7,11 +7,12 @@
 
 use hyper::header::HeaderValue;
 use hyper::Method;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use crate::certs;
+use crate::jwt::{bound_thumbprint, str_claim};
+use crate::request::Ctx;
 use crate::respond::{self, entra_timestamp, now_secs, Resp};
-use crate::server::Ctx;
 
 fn graph_error(ctx: &Ctx<'_>, status: u16, code: &str, message: &str) -> Resp {
     let mut resp = respond::json(
@@ -60,81 +61,21 @@ pub(crate) fn handle(ctx: &Ctx<'_>) -> Resp {
     }
 }
 
+/// `GET /v1.0/applications`: the apps of the caller's tenant, once its token is accepted.
 fn applications(ctx: &Ctx<'_>) -> Resp {
-    let Some(header) = ctx
-        .header("authorization")
-        .map(str::trim)
-        .filter(|h| !h.is_empty())
-    else {
-        return unauthorized(ctx, "Access token is empty.");
+    let claims = match authorize(ctx) {
+        Ok(claims) => claims,
+        Err(reason) => return unauthorized(ctx, &reason),
     };
-    let Some((scheme, token)) = header.split_once(' ') else {
-        return unauthorized(ctx, "The Authorization header must be '<scheme> <token>'.");
-    };
-    let scheme = scheme.to_ascii_lowercase();
-    if scheme != "mtls_pop" && scheme != "bearer" {
-        return unauthorized(
-            ctx,
-            &format!("Unsupported authorization scheme '{scheme}'; use mtls_pop or Bearer."),
-        );
-    }
-    let claims = match ctx.state.signer.verify(token.trim(), now_secs()) {
-        Ok(c) => c,
-        Err(reason) => {
-            return unauthorized(ctx, &format!("Access token validation failure: {reason}."))
-        }
-    };
-    let bound = claims
-        .get("cnf")
-        .and_then(|c| c.get("x5t#S256"))
-        .and_then(Value::as_str);
-    match (scheme.as_str(), bound) {
-        ("mtls_pop", Some(thumb)) => match ctx.conn.leaf() {
-            None => {
-                return unauthorized(
-                    ctx,
-                    "The token is certificate-bound but no client certificate was presented on the TLS connection.",
-                )
-            }
-            Some(leaf) if certs::x5t_s256(leaf) != thumb => {
-                return unauthorized(
-                    ctx,
-                    "The client certificate presented on the TLS connection does not match the certificate the token is bound to (cnf x5t#S256).",
-                )
-            }
-            Some(_) => {}
-        },
-        ("mtls_pop", None) => {
-            return unauthorized(
-                ctx,
-                "The mtls_pop scheme requires a certificate-bound token (cnf claim); this token is not bound.",
-            )
-        }
-        (_, Some(_)) => {
-            return unauthorized(
-                ctx,
-                "The token is certificate-bound; present it with the mtls_pop scheme, not Bearer.",
-            )
-        }
-        (_, None) => {}
-    }
-
-    let appid = claims
-        .get("appid")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let tid = claims
-        .get("tid")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+    let appid = str_claim(&claims, "appid");
     let value: Vec<Value> = ctx
         .state
         .directory()
-        .apps_in(tid)
+        .apps_in(str_claim(&claims, "tid"))
         .iter()
         .map(|a| {
             json!({
-                "id": crate::routes::token::object_id(a.client_id()),
+                "id": a.object_id(),
                 "appId": a.client_id(),
                 "displayName": format!("Emulated app {}", a.client_id()),
             })
@@ -142,7 +83,7 @@ fn applications(ctx: &Ctx<'_>) -> Resp {
         .collect();
     tracing::info!(
         caller_app = appid,
-        bound = bound.is_some(),
+        bound = bound_thumbprint(&claims).is_some(),
         "resource request accepted"
     );
     respond::json(
@@ -153,4 +94,54 @@ fn applications(ctx: &Ctx<'_>) -> Resp {
             "caller_app": appid,
         }),
     )
+}
+
+/// The claims of the request's access token once the token and its binding are accepted; the
+/// reason for a 401 otherwise.
+fn authorize(ctx: &Ctx<'_>) -> Result<Map<String, Value>, String> {
+    let (scheme, token) = authorization(ctx)?;
+    let claims = ctx
+        .state
+        .signer
+        .verify(token, now_secs())
+        .map_err(|reason| format!("Access token validation failure: {reason}."))?;
+    check_binding(ctx, &scheme, bound_thumbprint(&claims))?;
+    Ok(claims)
+}
+
+/// The `Authorization` header: its scheme (lower-case, `mtls_pop` or `bearer`) and token.
+fn authorization<'a>(ctx: &'a Ctx<'_>) -> Result<(String, &'a str), String> {
+    let Some(header) = ctx
+        .header("authorization")
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+    else {
+        return Err("Access token is empty.".to_owned());
+    };
+    let Some((scheme, token)) = header.split_once(' ') else {
+        return Err("The Authorization header must be '<scheme> <token>'.".to_owned());
+    };
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "mtls_pop" && scheme != "bearer" {
+        return Err(format!(
+            "Unsupported authorization scheme '{scheme}'; use mtls_pop or Bearer."
+        ));
+    }
+    Ok((scheme, token.trim()))
+}
+
+/// A bound token (`bound` is its `cnf.x5t#S256`) only with `mtls_pop` over a TLS connection
+/// presenting that certificate; an unbound one only with `Bearer`.
+fn check_binding(ctx: &Ctx<'_>, scheme: &str, bound: Option<&str>) -> Result<(), String> {
+    let refusal = match (scheme, bound) {
+        ("mtls_pop", Some(thumb)) => match ctx.conn.leaf() {
+            None => "The token is certificate-bound but no client certificate was presented on the TLS connection.",
+            Some(leaf) if certs::x5t_s256(leaf) != thumb => "The client certificate presented on the TLS connection does not match the certificate the token is bound to (cnf x5t#S256).",
+            Some(_) => return Ok(()),
+        },
+        ("mtls_pop", None) => "The mtls_pop scheme requires a certificate-bound token (cnf claim); this token is not bound.",
+        (_, Some(_)) => "The token is certificate-bound; present it with the mtls_pop scheme, not Bearer.",
+        (_, None) => return Ok(()),
+    };
+    Err(refusal.to_owned())
 }

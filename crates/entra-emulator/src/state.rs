@@ -8,8 +8,8 @@ use crate::fault::FaultQueue;
 use crate::hosts::Clouds;
 use crate::jwt::TokenSigner;
 use crate::log::RequestLog;
+use crate::misbehavior::Misbehavior;
 use crate::registration::AppRegistration;
-use crate::Misbehavior;
 
 /// A tenant: its id (normally a GUID) and domain aliases, all lower-case.
 #[derive(Debug, Clone)]

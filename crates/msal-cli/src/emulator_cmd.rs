@@ -1,10 +1,10 @@
 //! `msal emulator`: run the Entra emulator standalone, with demo apps, until Ctrl-C.
 
 use std::net::{Ipv4Addr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
-use entra_emulator::pki::{CertRequest, TestCa};
+use entra_emulator::pki::{CertRequest, IssuedCertificate, TestCa};
 use entra_emulator::{AppRegistration, Emulator};
 
 use crate::CliError;
@@ -22,6 +22,10 @@ pub(crate) struct EmulatorArgs {
     out_dir: PathBuf,
 }
 
+/// Client ids of the demo apps.
+const CERT_APP: &str = "11111111-1111-1111-1111-111111111111";
+const SECRET_APP: &str = "22222222-2222-2222-2222-222222222222";
+
 pub(crate) async fn run(args: EmulatorArgs) -> Result<(), CliError> {
     std::fs::create_dir_all(&args.out_dir)?;
     let ca = TestCa::new("msal emulator client CA")?;
@@ -32,29 +36,60 @@ pub(crate) async fn run(args: EmulatorArgs) -> Result<(), CliError> {
         .tenant(TENANT, &["contoso.onmicrosoft.com"])
         .trusted_issuer(ca.certificate_der())
         .app(
-            AppRegistration::new("11111111-1111-1111-1111-111111111111", TENANT)
+            AppRegistration::new(CERT_APP, TENANT)
                 .with_subject_name_issuer("emulator-app.contoso.example")
                 .with_certificate(cert.leaf_der.clone()),
         )
-        .app(
-            AppRegistration::new("22222222-2222-2222-2222-222222222222", TENANT)
-                .with_secret(&secret),
-        )
+        .app(AppRegistration::new(SECRET_APP, TENANT).with_secret(&secret))
         .start()
         .await?;
-    let ca_path = args.out_dir.join("emulator-ca.pem");
-    std::fs::write(&ca_path, emulator.ca_certificate_pem())?;
-    // Demo credentials for apps in other languages. These are throwaway test keys of the
-    // emulator's own PKI, not user keys.
-    let cert_path = args.out_dir.join("app-11111111.pem");
-    std::fs::write(&cert_path, format!("{}{}", cert.chain_pem, cert.key_pem))?;
-    let secret_path = args.out_dir.join("app-22222222.secret");
-    std::fs::write(&secret_path, &secret)?;
+    let files = DemoFiles::write(&args.out_dir, &emulator, &cert, &secret)?;
+    print_instructions(&emulator, &files);
+    println!("Press Ctrl-C to stop.");
+    tokio::signal::ctrl_c().await?;
+    emulator.shutdown().await;
+    Ok(())
+}
 
+/// The files written for clients in other languages.
+struct DemoFiles {
+    /// The emulator's CA certificate (PEM).
+    ca: PathBuf,
+    /// The certificate chain and key of [`CERT_APP`] (PEM).
+    cert: PathBuf,
+    /// The client secret of [`SECRET_APP`].
+    secret: PathBuf,
+}
+
+impl DemoFiles {
+    fn write(
+        out_dir: &Path,
+        emulator: &Emulator,
+        cert: &IssuedCertificate,
+        secret: &str,
+    ) -> Result<Self, CliError> {
+        let ca = out_dir.join("emulator-ca.pem");
+        std::fs::write(&ca, emulator.ca_certificate_pem())?;
+        // Demo credentials for apps in other languages. These are throwaway test keys of the
+        // emulator's own PKI, not user keys.
+        let cert_path = out_dir.join("app-11111111.pem");
+        std::fs::write(&cert_path, format!("{}{}", cert.chain_pem, cert.key_pem))?;
+        let secret_path = out_dir.join("app-22222222.secret");
+        std::fs::write(&secret_path, secret)?;
+        Ok(DemoFiles {
+            ca,
+            cert: cert_path,
+            secret: secret_path,
+        })
+    }
+}
+
+/// Where the emulator is, what to trust and map, the apps, and an example command.
+fn print_instructions(emulator: &Emulator, files: &DemoFiles) {
     println!("Entra emulator listening on https://{}", emulator.addr());
     println!(
         "CA certificate (trust it as an extra root): {}",
-        ca_path.display()
+        files.ca.display()
     );
     println!(
         "Map these hostnames to {}: {}",
@@ -64,24 +99,20 @@ pub(crate) async fn run(args: EmulatorArgs) -> Result<(), CliError> {
     println!("Tenant: {TENANT} (contoso.onmicrosoft.com)");
     println!("Apps:");
     println!(
-        "  11111111-1111-1111-1111-111111111111  certificate (thumbprint or SN/I) {}",
-        cert_path.display()
+        "  {CERT_APP}  certificate (thumbprint or SN/I) {}",
+        files.cert.display()
     );
     println!(
-        "  22222222-2222-2222-2222-222222222222  client secret in {}",
-        secret_path.display()
+        "  {SECRET_APP}  client secret in {}",
+        files.secret.display()
     );
     println!("Example:");
     println!(
-        "  msal token --authority https://login.microsoftonline.com/{TENANT} --client-id 11111111-1111-1111-1111-111111111111 \\\n    --cert {} --send-x5c --scope https://graph.microsoft.com/.default --ca-file {} --resolve login.microsoftonline.com={}",
-        cert_path.display(),
-        ca_path.display(),
+        "  msal token --authority https://login.microsoftonline.com/{TENANT} --client-id {CERT_APP} \\\n    --cert {} --send-x5c --scope https://graph.microsoft.com/.default --ca-file {} --resolve login.microsoftonline.com={}",
+        files.cert.display(),
+        files.ca.display(),
         emulator.addr()
     );
-    println!("Press Ctrl-C to stop.");
-    tokio::signal::ctrl_c().await?;
-    emulator.shutdown().await;
-    Ok(())
 }
 
 fn uuid_like() -> String {

@@ -3,9 +3,9 @@
 use serde_json::{json, Value};
 
 use crate::hosts::Cloud;
+use crate::request::Ctx;
 use crate::respond::{self, Resp, StsError};
 use crate::routes::META_TENANTS;
-use crate::server::Ctx;
 
 fn invalid_tenant(tenant: &str) -> StsError {
     StsError::new(
@@ -107,47 +107,17 @@ pub(crate) fn jwks(ctx: &Ctx<'_>, cloud: usize, tenant: &str) -> Resp {
 
 /// `GET /common/discovery/instance?api-version=1.1&authorization_endpoint=...`
 pub(crate) fn instance_discovery(ctx: &Ctx<'_>) -> Resp {
-    let api_version = ctx
-        .query_param("api-version")
-        .unwrap_or_else(|| "1.1".to_owned());
-    if api_version != "1.0" && api_version != "1.1" {
-        return ctx.sts_error(&StsError::invalid_request(
-            90023,
-            format!("Unsupported api-version '{api_version}'. Use 1.0 or 1.1."),
-        ));
+    match instance_metadata(ctx) {
+        Ok(body) => respond::json(200, &body),
+        Err(e) => ctx.sts_error(&e),
     }
-    let Some(endpoint) = ctx.query_param("authorization_endpoint") else {
-        return ctx.sts_error(&StsError::invalid_request(
-            900144,
-            "The request must contain the following parameter: 'authorization_endpoint'.",
-        ));
-    };
-    let parsed = url::Url::parse(&endpoint)
-        .ok()
-        .filter(|u| u.scheme() == "https");
-    let known = parsed
-        .as_ref()
-        .and_then(|u| u.host_str())
-        .map(|h| ctx.state.clouds.is_known_authority(&h.to_ascii_lowercase()))
-        .unwrap_or(false);
-    let Some(url) = parsed.filter(|_| known) else {
-        return ctx.sts_error(&StsError::new(
-            400,
-            "invalid_instance",
-            50049,
-            "Unknown or invalid instance.",
-        ));
-    };
-    let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
-    let authority = match url.port() {
-        Some(p) => format!("{host}:{p}"),
-        None => host,
-    };
-    let tenant = url
-        .path_segments()
-        .and_then(|mut s| s.next().map(str::to_owned))
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "common".to_owned());
+}
+
+/// The instance discovery document: every cloud's aliases and the authority's OIDC discovery
+/// URL.
+fn instance_metadata(ctx: &Ctx<'_>) -> Result<Value, StsError> {
+    let api_version = api_version(ctx)?;
+    let endpoint = known_endpoint(ctx)?;
     let metadata: Vec<Value> = ctx
         .state
         .clouds
@@ -161,12 +131,65 @@ pub(crate) fn instance_discovery(ctx: &Ctx<'_>) -> Resp {
             })
         })
         .collect();
-    respond::json(
-        200,
-        &json!({
-            "tenant_discovery_endpoint": format!("https://{authority}/{tenant}/v2.0/.well-known/openid-configuration"),
-            "api-version": api_version,
-            "metadata": metadata,
-        }),
-    )
+    Ok(json!({
+        "tenant_discovery_endpoint": tenant_discovery_endpoint(&endpoint),
+        "api-version": api_version,
+        "metadata": metadata,
+    }))
+}
+
+/// The `api-version` query parameter: `1.0` or `1.1` (the default).
+fn api_version(ctx: &Ctx<'_>) -> Result<String, StsError> {
+    let api_version = ctx
+        .query_param("api-version")
+        .unwrap_or_else(|| "1.1".to_owned());
+    if api_version != "1.0" && api_version != "1.1" {
+        return Err(StsError::invalid_request(
+            90023,
+            format!("Unsupported api-version '{api_version}'. Use 1.0 or 1.1."),
+        ));
+    }
+    Ok(api_version)
+}
+
+/// The `authorization_endpoint` query parameter: an `https` URL on a known authority host.
+fn known_endpoint(ctx: &Ctx<'_>) -> Result<url::Url, StsError> {
+    let Some(endpoint) = ctx.query_param("authorization_endpoint") else {
+        return Err(StsError::invalid_request(
+            900144,
+            "The request must contain the following parameter: 'authorization_endpoint'.",
+        ));
+    };
+    let parsed = url::Url::parse(&endpoint)
+        .ok()
+        .filter(|u| u.scheme() == "https");
+    let known = parsed
+        .as_ref()
+        .and_then(|u| u.host_str())
+        .map(|h| ctx.state.clouds.is_known_authority(&h.to_ascii_lowercase()))
+        .unwrap_or(false);
+    parsed.filter(|_| known).ok_or_else(|| {
+        StsError::new(
+            400,
+            "invalid_instance",
+            50049,
+            "Unknown or invalid instance.",
+        )
+    })
+}
+
+/// The OIDC discovery document URL for the host (and port) and first path segment of
+/// `endpoint` (the tenant, `common` when there is none).
+fn tenant_discovery_endpoint(endpoint: &url::Url) -> String {
+    let host = endpoint.host_str().unwrap_or_default().to_ascii_lowercase();
+    let authority = match endpoint.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host,
+    };
+    let tenant = endpoint
+        .path_segments()
+        .and_then(|mut s| s.next().map(str::to_owned))
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "common".to_owned());
+    format!("https://{authority}/{tenant}/v2.0/.well-known/openid-configuration")
 }

@@ -3,16 +3,18 @@
 
 use ring::rand::SecureRandom as _;
 use serde::Serialize;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::certs;
 use crate::hosts::HostKind;
+use crate::misbehavior::Misbehavior;
+use crate::registration::AppRegistration;
+use crate::request::Ctx;
 use crate::respond::{self, now_secs, Resp, StsError};
-use crate::routes::client_auth;
+use crate::routes::client_auth::{self, AuthMethod};
 use crate::routes::discovery::issuer;
 use crate::routes::META_TENANTS;
-use crate::server::Ctx;
-use crate::Misbehavior;
+use crate::state::Tenant;
 
 #[derive(Serialize)]
 struct TokenResponse<'a> {
@@ -59,16 +61,6 @@ impl StsError {
     }
 }
 
-/// A stable object id for an app's service principal.
-pub(crate) fn object_id(client_id: &str) -> String {
-    let digest = ring::digest::digest(&ring::digest::SHA256, client_id.as_bytes());
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&digest.as_ref()[..16]);
-    uuid::Builder::from_random_bytes(bytes)
-        .into_uuid()
-        .to_string()
-}
-
 fn random_uti() -> String {
     let mut bytes = [0u8; 16];
     // If the system RNG fails the uti is all zeros; it is an identifier, not a secret.
@@ -95,36 +87,150 @@ pub(crate) fn token(ctx: &Ctx<'_>, kind: HostKind, tenant: &str) -> Resp {
 }
 
 fn issue(ctx: &Ctx<'_>, kind: HostKind, tenant_name: &str) -> Result<Resp, StsError> {
-    let (cloud, mtls_host) = match kind {
-        HostKind::Login(i) => (i, false),
-        HostKind::Mtls(i) => (i, true),
-        HostKind::Resource | HostKind::Unknown => {
-            return Err(StsError::invalid_request(
-                90023,
-                "This host has no token endpoint.",
-            ))
-        }
+    let req = TokenRequest::validate(ctx, kind, tenant_name)?;
+    let method = client_auth::authenticate(&req.auth_request())?;
+    let binding = if req.pop {
+        ctx.conn.leaf().map(certs::x5t_s256)
+    } else {
+        None
     };
     let state = ctx.state;
-    let tenant = match state.directory().tenant(tenant_name) {
-        Some(t) => t,
-        None if META_TENANTS.contains(&tenant_name.to_ascii_lowercase().as_str()) => {
-            return Err(StsError::new(
-                400,
-                "invalid_request",
-                90002,
-                format!("Tenant '{tenant_name}' cannot be used for the client credentials grant; use a tenant-specific authority (tenant id or domain)."),
-            ));
-        }
-        None => {
-            return Err(StsError::new(
-                400,
-                "invalid_tenant",
-                90002,
-                format!("Tenant '{tenant_name}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."),
-            ))
-        }
+    let lifetime = state.token_lifetime.as_secs();
+    let access_token = state
+        .signer
+        .sign(&req.claims(method, binding.as_deref()))
+        .map_err(|e| server_error("sign the token", &e))?;
+    let body = TokenResponse {
+        token_type: token_type(ctx, req.pop),
+        expires_in: lifetime,
+        ext_expires_in: lifetime,
+        refresh_in: state.refresh_in.map(|d| d.as_secs()),
+        access_token,
     };
+    tracing::info!(
+        host = ctx.host,
+        tenant = %req.tenant.id,
+        client_id = %req.app.client_id,
+        auth = ?method,
+        bound = binding.is_some(),
+        "issued access token"
+    );
+    let text = serde_json::to_string(&body).map_err(|e| server_error("encode the response", &e))?;
+    Ok(respond::json_text(200, text))
+}
+
+/// A token request that passed every check before client authentication.
+struct TokenRequest<'a> {
+    ctx: &'a Ctx<'a>,
+    tenant: Tenant,
+    app: AppRegistration,
+    /// Cloud index of the host the request arrived on.
+    cloud: usize,
+    /// True on an `mtlsauth.*` host.
+    mtls_host: bool,
+    /// The resource of the `/.default` scope (the token's `aud`).
+    resource: String,
+    /// True when `token_type=mtls_pop` was asked for.
+    pop: bool,
+}
+
+impl<'a> TokenRequest<'a> {
+    /// Checks, in Entra's order, the host, tenant, grant type, client id, scope and token type.
+    fn validate(ctx: &'a Ctx<'a>, kind: HostKind, tenant_name: &str) -> Result<Self, StsError> {
+        let (cloud, mtls_host) = match kind {
+            HostKind::Login(i) => (i, false),
+            HostKind::Mtls(i) => (i, true),
+            HostKind::Resource | HostKind::Unknown => {
+                return Err(StsError::invalid_request(
+                    90023,
+                    "This host has no token endpoint.",
+                ))
+            }
+        };
+        let tenant = find_tenant(ctx, tenant_name)?;
+        check_grant_type(ctx)?;
+        let app = find_app(ctx, &tenant)?;
+        let scope = ctx.form("scope").ok_or_else(|| missing("scope"))?;
+        let resource = resource_of(scope)?;
+        let pop = requested_pop(ctx, mtls_host)?;
+        Ok(TokenRequest {
+            ctx,
+            tenant,
+            app,
+            cloud,
+            mtls_host,
+            resource,
+            pop,
+        })
+    }
+
+    /// What client authentication needs to know about this request.
+    fn auth_request(&self) -> client_auth::Request<'_> {
+        client_auth::Request {
+            ctx: self.ctx,
+            app: &self.app,
+            tenant: &self.tenant,
+            cloud: self.cloud,
+            mtls_host: self.mtls_host,
+            pop: self.pop,
+        }
+    }
+
+    /// The access token's claims; `binding` is the `x5t#S256` of the certificate it is bound to.
+    fn claims(&self, method: AuthMethod, binding: Option<&str>) -> Value {
+        let state = self.ctx.state;
+        let now = now_secs();
+        let iss = issuer(state.clouds.get(self.cloud), &self.tenant.id);
+        let oid = self.app.object_id();
+        let client_id = &self.app.client_id;
+        let mut claims = json!({
+            "aud": self.resource,
+            "iss": iss,
+            "iat": now,
+            "nbf": now,
+            "exp": now + state.token_lifetime.as_secs() as i64,
+            "appid": client_id,
+            "appidacr": method.acr(),
+            "azp": client_id,
+            "azpacr": method.acr(),
+            "idp": iss,
+            "idtyp": "app",
+            "oid": oid,
+            "sub": oid,
+            "tid": self.tenant.id,
+            "uti": random_uti(),
+            "jti": uuid::Uuid::new_v4().to_string(),
+            "ver": "2.0",
+        });
+        if let Some(thumb) = binding {
+            claims["cnf"] = json!({ "x5t#S256": thumb });
+        }
+        claims
+    }
+}
+
+/// The tenant named in the path; meta tenants (`common`, ...) cannot get app tokens.
+fn find_tenant(ctx: &Ctx<'_>, tenant_name: &str) -> Result<Tenant, StsError> {
+    if let Some(tenant) = ctx.state.directory().tenant(tenant_name) {
+        return Ok(tenant);
+    }
+    if META_TENANTS.contains(&tenant_name.to_ascii_lowercase().as_str()) {
+        return Err(StsError::new(
+            400,
+            "invalid_request",
+            90002,
+            format!("Tenant '{tenant_name}' cannot be used for the client credentials grant; use a tenant-specific authority (tenant id or domain)."),
+        ));
+    }
+    Err(StsError::new(
+        400,
+        "invalid_tenant",
+        90002,
+        format!("Tenant '{tenant_name}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."),
+    ))
+}
+
+fn check_grant_type(ctx: &Ctx<'_>) -> Result<(), StsError> {
     let grant_type = ctx
         .form("grant_type")
         .ok_or_else(|| missing("grant_type"))?;
@@ -136,17 +242,24 @@ fn issue(ctx: &Ctx<'_>, kind: HostKind, tenant_name: &str) -> Result<Resp, StsEr
             format!("The app requested an unsupported grant type '{grant_type}'. The emulator supports client_credentials."),
         ));
     }
+    Ok(())
+}
+
+/// The app named by `client_id` in `tenant`.
+fn find_app(ctx: &Ctx<'_>, tenant: &Tenant) -> Result<AppRegistration, StsError> {
     let client_id = ctx.form("client_id").ok_or_else(|| missing("client_id"))?;
-    let Some(app) = state.directory().app(&tenant.id, client_id) else {
-        return Err(StsError::new(
+    ctx.state.directory().app(&tenant.id, client_id).ok_or_else(|| {
+        StsError::new(
             400,
             "unauthorized_client",
             700016,
             format!("Application with identifier '{client_id}' was not found in the directory '{}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.", tenant.id),
-        ));
-    };
-    let scope = ctx.form("scope").ok_or_else(|| missing("scope"))?;
-    let resource = resource_of(scope)?;
+        )
+    })
+}
+
+/// True for `token_type=mtls_pop`, which only an `mtlsauth.*` host accepts.
+fn requested_pop(ctx: &Ctx<'_>, mtls_host: bool) -> Result<bool, StsError> {
     let pop = match ctx.form("token_type") {
         None => false,
         Some(t) if t.eq_ignore_ascii_case("bearer") => false,
@@ -166,89 +279,29 @@ fn issue(ctx: &Ctx<'_>, kind: HostKind, tenant_name: &str) -> Result<Resp, StsEr
             format!("token_type=mtls_pop is only supported on the mTLS endpoint (mtlsauth.*), not on '{}'.", ctx.host),
         ));
     }
+    Ok(pop)
+}
 
-    let auth_req = client_auth::Request {
-        ctx,
-        app: &app,
-        tenant: &tenant,
-        cloud,
-        mtls_host,
-        pop,
-    };
-    let method = client_auth::authenticate(&auth_req)?;
-
-    let binding = if pop {
-        ctx.conn.leaf().map(certs::x5t_s256)
-    } else {
-        None
-    };
-    let now = now_secs();
-    let lifetime = state.token_lifetime.as_secs();
-    let cloud_info = state.clouds.get(cloud);
-    let iss = issuer(cloud_info, &tenant.id);
-    let oid = object_id(&app.client_id);
-    let mut claims = json!({
-        "aud": resource,
-        "iss": iss,
-        "iat": now,
-        "nbf": now,
-        "exp": now + lifetime as i64,
-        "appid": app.client_id,
-        "appidacr": method.acr(),
-        "azp": app.client_id,
-        "azpacr": method.acr(),
-        "idp": iss,
-        "idtyp": "app",
-        "oid": oid,
-        "sub": oid,
-        "tid": tenant.id,
-        "uti": random_uti(),
-        "jti": uuid::Uuid::new_v4().to_string(),
-        "ver": "2.0",
-    });
-    if let Some(thumb) = &binding {
-        claims["cnf"] = json!({ "x5t#S256": thumb });
-    }
-    let access_token = state.signer.sign(&claims).map_err(|e| {
-        StsError::new(
-            500,
-            "server_error",
-            90033,
-            format!("The emulator could not sign the token ({e})."),
-        )
-    })?;
-    let token_type = match (state.misbehavior(), pop) {
+/// The `token_type` of the answer, as altered by [`Misbehavior`] or [`crate::Fault::WrongTokenType`].
+fn token_type(ctx: &Ctx<'_>, pop: bool) -> Option<&'static str> {
+    match (ctx.state.misbehavior(), pop) {
         // Fault::WrongTokenType: the opposite of what was asked for.
         _ if ctx.wrong_token_type => Some(if pop { "Bearer" } else { "mtls_pop" }),
         (Misbehavior::OmitTokenType, _) => None,
         (Misbehavior::AnswerBearerToPop, true) => Some("Bearer"),
         (_, true) => Some("mtls_pop"),
         (_, false) => Some("Bearer"),
-    };
-    let body = TokenResponse {
-        token_type,
-        expires_in: lifetime,
-        ext_expires_in: lifetime,
-        refresh_in: state.refresh_in.map(|d| d.as_secs()),
-        access_token,
-    };
-    tracing::info!(
-        host = ctx.host,
-        tenant = %tenant.id,
-        client_id = %app.client_id,
-        auth = ?method,
-        bound = binding.is_some(),
-        "issued access token"
-    );
-    let text = serde_json::to_string(&body).map_err(|e| {
-        StsError::new(
-            500,
-            "server_error",
-            90033,
-            format!("The emulator could not encode the response ({e})."),
-        )
-    })?;
-    Ok(respond::json_text(200, text))
+    }
+}
+
+/// A 500 for something the emulator itself failed to do.
+fn server_error(what: &str, e: &dyn std::fmt::Display) -> StsError {
+    StsError::new(
+        500,
+        "server_error",
+        90033,
+        format!("The emulator could not {what} ({e})."),
+    )
 }
 
 #[cfg(test)]
@@ -274,12 +327,5 @@ mod tests {
             let e = resource_of(bad).unwrap_err();
             assert_eq!((e.code, e.error), (1002012, "invalid_scope"), "{bad}");
         }
-    }
-
-    #[test]
-    fn object_id_is_stable_uuid() {
-        assert_eq!(object_id("a"), object_id("a"));
-        assert_ne!(object_id("a"), object_id("b"));
-        assert!(uuid::Uuid::parse_str(&object_id("a")).is_ok());
     }
 }
