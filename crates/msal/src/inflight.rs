@@ -43,7 +43,13 @@ mod tests {
     #[tokio::test]
     async fn gates_are_shared_then_forgotten() {
         let inflight = InFlight::default();
-        let p = PartitionKey::new("login.microsoftonline.com", "c", "t", "bearer", None);
+        let p = PartitionKey::new(token_cache::PartitionParts {
+            environment: "login.microsoftonline.com",
+            client_id: "c",
+            tenant: "t",
+            token_type: token_cache::TokenType::Bearer,
+            key_id: None,
+        });
         let s = Scopes::new(["a"]).unwrap();
         let first = inflight.gate(&p, &s);
         let second = inflight.gate(&p, &s);

@@ -2,16 +2,16 @@
 
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use mtls_transport::HttpRequest;
 use oauth2_core::{
     AssertionFlavor, AssertionOptions, AuthorityKind, ClientAuthentication, ClientCertificate,
-    ClientCredentialsRequest, ErrorResponse, Scopes, SecretString, TokenResponse,
+    ClientCredentialsRequest, ErrorResponse, Scopes, SecretString, TokenResponse, UnixTime,
     JWT_BEARER_ASSERTION_TYPE, JWT_POP_ASSERTION_TYPE,
 };
 use telemetry::{ApiId, CacheRefreshReason, CurrentRequest, TokenTypeCode};
-use token_cache::{CachedAccessToken, PartitionKey};
+use token_cache::{CachedAccessToken, PartitionKey, PartitionParts};
 use url::Url;
 
 use crate::app::ConfidentialClientApplication;
@@ -168,13 +168,17 @@ impl<'a> AcquireTokenForClient<'a> {
         let inner = &self.app.inner;
         let scopes = Scopes::new(&self.scopes)?;
         let plan = self.plan()?;
-        let partition = PartitionKey::new(
-            inner.authority.host(),
-            &inner.client_id,
-            inner.authority.tenant(),
-            plan.token_type,
-            plan.identity.as_ref().map(|c| c.x5t_s256()),
-        );
+        let partition = PartitionKey::new(PartitionParts {
+            environment: inner.authority.host(),
+            client_id: &inner.client_id,
+            tenant: inner.authority.tenant(),
+            token_type: if plan.pop {
+                oauth2_core::TokenType::MtlsPop
+            } else {
+                oauth2_core::TokenType::Bearer
+            },
+            key_id: plan.identity.as_ref().map(|c| c.x5t_s256()),
+        });
 
         if self.force_refresh {
             return self
@@ -329,13 +333,13 @@ impl<'a> AcquireTokenForClient<'a> {
             return Err(Error::MtlsCertificateNotProvided);
         }
         // Stored under the key id of the certificate actually presented.
-        let partition = PartitionKey::new(
-            partition.environment(),
-            partition.client_id(),
-            partition.tenant(),
-            partition.token_type(),
-            identity.as_ref().map(|c| c.x5t_s256()),
-        );
+        let partition = PartitionKey::new(PartitionParts {
+            environment: partition.environment(),
+            client_id: partition.client_id(),
+            tenant: partition.tenant(),
+            token_type: partition.token_type(),
+            key_id: identity.as_ref().map(|c| c.x5t_s256()),
+        });
         let (token_endpoint, tenant, region) = self.endpoint(identity.is_some()).await?;
 
         let authentication = self
@@ -496,7 +500,7 @@ impl<'a> AcquireTokenForClient<'a> {
         if let Ok(mut l) = inner.last_requests.lock() {
             l.reset();
         }
-        let now = unix_secs(inner.clock.now());
+        let now = UnixTime::from_system_time(inner.clock.now());
         let entry = CachedAccessToken {
             // Cached under the configured authority (host and tenant), even when the token came
             // from a regional or mTLS host, so the next lookup finds it.
@@ -504,9 +508,10 @@ impl<'a> AcquireTokenForClient<'a> {
             scopes: scopes.clone(),
             secret: token.access_token.clone(),
             cached_at: now,
-            expires_on: now + token.expires_in,
-            extended_expires_on: now + token.ext_expires_in.unwrap_or(token.expires_in),
-            refresh_on: token.refresh_in.map(|r| now + r),
+            expires_on: now.saturating_add_secs(token.expires_in),
+            extended_expires_on: now
+                .saturating_add_secs(token.ext_expires_in.unwrap_or(token.expires_in)),
+            refresh_on: token.refresh_in.map(|r| now.saturating_add_secs(r)),
         };
         inner.cache.store(entry.clone()).await?;
 
@@ -708,12 +713,6 @@ impl<'a> IntoFuture for AcquireTokenForClient<'a> {
     }
 }
 
-fn unix_secs(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
 /// At most 120 characters of a response body for an error message, with anything that looks
 /// like a secret (a word of 24+ characters: tokens, assertions, keys) replaced.
 pub(crate) fn snippet(body: &[u8]) -> String {
@@ -745,6 +744,6 @@ fn jitter(base: Duration) -> Duration {
     base.mul_f64(0.5 + f64::from(random) / 1000.0)
 }
 
-fn to_time(secs: u64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(secs)
+fn to_time(t: UnixTime) -> SystemTime {
+    t.to_system_time()
 }

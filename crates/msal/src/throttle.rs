@@ -132,7 +132,13 @@ mod tests {
     #[test]
     fn windows_open_and_close() {
         let t = Throttle::default();
-        let p = PartitionKey::new("login.microsoftonline.com", "c", "t", "bearer", None);
+        let p = PartitionKey::new(token_cache::PartitionParts {
+            environment: "login.microsoftonline.com",
+            client_id: "c",
+            tenant: "t",
+            token_type: token_cache::TokenType::Bearer,
+            key_id: None,
+        });
         let s = Scopes::new(["a"]).unwrap();
         let other = Scopes::new(["b"]).unwrap();
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000);

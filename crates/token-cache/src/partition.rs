@@ -1,13 +1,44 @@
-//! Cache keys and entries.
+//! Partition keys: which tokens may answer a query.
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-use oauth2_core::{Scopes, SecretString};
+use oauth2_core::TokenType;
+
+/// The parts of a [`PartitionKey`], named so that they cannot be passed in the wrong order.
+///
+/// ```
+/// use token_cache::{PartitionKey, PartitionParts, TokenType};
+///
+/// let key = PartitionKey::new(PartitionParts {
+///     environment: "Login.MicrosoftOnline.com",
+///     client_id: "11111111-2222-3333-4444-555555555555",
+///     tenant: "contoso.onmicrosoft.com",
+///     token_type: TokenType::MtlsPop,
+///     key_id: Some("x5t-s256-of-the-certificate"),
+/// });
+/// assert_eq!(key.environment(), "login.microsoftonline.com");
+/// assert_eq!(key.token_type(), TokenType::MtlsPop);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PartitionParts<'a> {
+    /// The configured authority host (e.g. `login.microsoftonline.com`), even when the token
+    /// came from a regional or mTLS host, as MSAL does. Lower-cased by [`PartitionKey::new`].
+    pub environment: &'a str,
+    /// The application (client) id, as given.
+    pub client_id: &'a str,
+    /// The tenant (realm): the tenant segment of the configured authority, as given.
+    pub tenant: &'a str,
+    /// The token type: a PoP query never sees a Bearer token and the reverse.
+    pub token_type: TokenType,
+    /// `x5t#S256` of the certificate the token is bound to or was acquired with over mTLS;
+    /// `None` for tokens acquired without a TLS client certificate.
+    pub key_id: Option<&'a str>,
+}
 
 /// Which tokens may answer a query: a partition per (environment, client id, tenant, token type,
-/// key id). All parts are normalised at construction (environment and token type lower-cased).
+/// key id). The environment is lower-cased at construction.
 ///
 /// Cloning is a reference-count increment, and hashing writes one precomputed 64-bit value, so
 /// partition keys are cheap to copy into results and to look up.
@@ -27,7 +58,7 @@ struct Parts {
     environment: String,
     client_id: String,
     tenant: String,
-    token_type: String,
+    token_type: TokenType,
     key_id: Option<String>,
 }
 
@@ -66,33 +97,21 @@ impl fmt::Debug for PartitionKey {
             .field("environment", &p.environment)
             .field("client_id", &p.client_id)
             .field("tenant", &p.tenant)
-            .field("token_type", &p.token_type)
+            .field("token_type", &p.token_type.cache_key())
             .field("key_id", &p.key_id)
             .finish()
     }
 }
 
 impl PartitionKey {
-    /// A partition key.
-    ///
-    /// * `environment`: the configured authority host (e.g. `login.microsoftonline.com`), even
-    ///   when the token came from a regional or mTLS host, as MSAL does.
-    /// * `token_type`: `Bearer` or `mtls_pop` (compared case-insensitively).
-    /// * `key_id`: `x5t#S256` of the certificate the token is bound to or was acquired with over
-    ///   mTLS; `None` for tokens acquired without a TLS client certificate.
-    pub fn new(
-        environment: &str,
-        client_id: &str,
-        tenant: &str,
-        token_type: &str,
-        key_id: Option<&str>,
-    ) -> Self {
+    /// The partition key for `parts`; the environment is lower-cased.
+    pub fn new(parts: PartitionParts<'_>) -> Self {
         let parts = Parts {
-            environment: environment.to_ascii_lowercase(),
-            client_id: client_id.to_owned(),
-            tenant: tenant.to_owned(),
-            token_type: token_type.to_ascii_lowercase(),
-            key_id: key_id.map(str::to_owned),
+            environment: parts.environment.to_ascii_lowercase(),
+            client_id: parts.client_id.to_owned(),
+            tenant: parts.tenant.to_owned(),
+            token_type: parts.token_type,
+            key_id: parts.key_id.map(str::to_owned),
         };
         // `DefaultHasher::new()` uses fixed keys, so the value depends on the parts only.
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
@@ -120,47 +139,14 @@ impl PartitionKey {
         &self.inner.parts.tenant
     }
 
-    /// The token type, lower-cased (`bearer`, `mtls_pop`).
-    pub fn token_type(&self) -> &str {
-        &self.inner.parts.token_type
+    /// The token type.
+    pub fn token_type(&self) -> TokenType {
+        self.inner.parts.token_type
     }
 
     /// The key id (`x5t#S256` of the binding certificate), if any.
     pub fn key_id(&self) -> Option<&str> {
         self.inner.parts.key_id.as_deref()
-    }
-}
-
-/// One cached access token. Times are Unix epoch seconds.
-#[derive(Clone)]
-pub struct CachedAccessToken {
-    /// Where the token belongs.
-    pub partition: PartitionKey,
-    /// The scopes the token was granted for.
-    pub scopes: Scopes,
-    /// The access token itself.
-    pub secret: SecretString,
-    /// When the token was stored.
-    pub cached_at: u64,
-    /// When the token expires.
-    pub expires_on: u64,
-    /// Extended expiry (resilience window) reported by the service.
-    pub extended_expires_on: u64,
-    /// When the token should be refreshed proactively, if the service said so.
-    pub refresh_on: Option<u64>,
-}
-
-impl fmt::Debug for CachedAccessToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CachedAccessToken")
-            .field("partition", &self.partition)
-            .field("scopes", &self.scopes)
-            .field("secret", &"<redacted>")
-            .field("cached_at", &self.cached_at)
-            .field("expires_on", &self.expires_on)
-            .field("extended_expires_on", &self.extended_expires_on)
-            .field("refresh_on", &self.refresh_on)
-            .finish()
     }
 }
 
@@ -170,20 +156,37 @@ mod tests {
     use std::collections::hash_map::RandomState;
     use std::hash::BuildHasher;
 
+    fn key(
+        environment: &str,
+        client_id: &str,
+        tenant: &str,
+        token_type: TokenType,
+        key_id: Option<&str>,
+    ) -> PartitionKey {
+        PartitionKey::new(PartitionParts {
+            environment,
+            client_id,
+            tenant,
+            token_type,
+            key_id,
+        })
+    }
+
     #[test]
     fn equal_keys_hash_equal_and_different_keys_differ() {
-        let a = PartitionKey::new("Login.Example", "c", "t", "BEARER", None);
-        let b = PartitionKey::new("login.example", "c", "t", "bearer", None);
+        use TokenType::{Bearer, MtlsPop};
+        let a = key("Login.Example", "c", "t", Bearer, None);
+        let b = key("login.example", "c", "t", Bearer, None);
         let state = RandomState::new();
         assert_eq!(a, b);
         assert_eq!(state.hash_one(&a), state.hash_one(&b));
         assert_eq!(a.cmp(&b), std::cmp::Ordering::Equal);
         for other in [
-            PartitionKey::new("login.example", "c", "t", "bearer", Some("k")),
-            PartitionKey::new("login.example", "c", "t", "mtls_pop", None),
-            PartitionKey::new("login.example", "c", "T", "bearer", None),
-            PartitionKey::new("login.example", "C", "t", "bearer", None),
-            PartitionKey::new("login.other", "c", "t", "bearer", None),
+            key("login.example", "c", "t", Bearer, Some("k")),
+            key("login.example", "c", "t", MtlsPop, None),
+            key("login.example", "c", "T", Bearer, None),
+            key("login.example", "C", "t", Bearer, None),
+            key("login.other", "c", "t", Bearer, None),
         ] {
             assert_ne!(a, other, "{other:?}");
             assert_ne!(a.cmp(&other), std::cmp::Ordering::Equal);
@@ -193,5 +196,8 @@ mod tests {
             format!("{a:?}"),
             r#"PartitionKey { environment: "login.example", client_id: "c", tenant: "t", token_type: "bearer", key_id: None }"#
         );
+        assert_eq!(a.token_type(), Bearer);
+        assert!(format!("{:?}", key("e", "c", "t", MtlsPop, None))
+            .contains(r#"token_type: "mtls_pop""#));
     }
 }

@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use token_cache::serialization::CacheDocument;
+use token_cache::CacheDocument;
 
 const TENANT: &str = "aaaabbbb-0000-1111-2222-333344445555";
 
@@ -27,6 +27,19 @@ impl Write for Captured {
     }
 }
 
+/// Runs `f` with a subscriber capturing this thread's log lines.
+fn captured<T>(f: impl FnOnce() -> T) -> (T, String) {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let result = tracing::subscriber::with_default(subscriber, f);
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    (result, logs)
+}
+
 #[test]
 fn unusable_entries_are_warned_about_and_kept() {
     let input = format!(
@@ -38,17 +51,8 @@ fn unusable_entries_are_warned_about_and_kept() {
             "good": {{"credential_type": "AccessToken", "secret": "t", "environment": "login.microsoftonline.com", "client_id": "cid1", "target": "s", "realm": "{TENANT}", "expires_on": 2}}
         }}}}"#
     );
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let doc = tracing::subscriber::with_default(subscriber, || {
-        CacheDocument::parse(input.as_bytes()).unwrap()
-    });
+    let (doc, logs) = captured(|| CacheDocument::parse(input.as_bytes()).unwrap());
     assert_eq!(doc.len(), 1, "only the good entry is served");
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     for key in ["not-an-object", "number-secret", "bad-time", "no-target"] {
         assert!(logs.contains(key), "no warning about {key}: {logs}");
     }
