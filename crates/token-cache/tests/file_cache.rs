@@ -17,6 +17,17 @@ fn read_json(path: &std::path::Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
+/// The keys of the file's `AccessToken` section, in file order.
+fn access_token_keys(path: &std::path::Path) -> Vec<String> {
+    let v = read_json(path);
+    v["AccessToken"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect()
+}
+
 #[tokio::test]
 async fn store_persists_and_a_new_instance_finds_it() {
     let dir = TempDir::new("persist");
@@ -300,6 +311,113 @@ async fn expired_tokens_are_pruned_on_write() {
         .await
         .unwrap()
         .is_none());
+}
+
+/// The cache prunes by the clock it is given, not by the wall clock: the caller judges time.
+#[tokio::test]
+async fn pruning_follows_the_injected_clock() {
+    let dir = TempDir::new("prune-clock");
+    let path = dir.file("cache.json");
+    let clock = TestClock::at(NOW);
+    let cache = FileTokenCache::builder(&path)
+        .clock(clock.clone())
+        .open()
+        .unwrap();
+    // expired by the injected clock
+    let mut stale = token(bearer(), &["stale"], "stale");
+    stale.expires_on = UnixTime::from_secs(NOW - 1);
+    // valid by the injected clock, expired by the wall clock (2023)
+    let live = token(bearer(), &["live"], "live");
+    assert!(live.expires_on.to_system_time() < std::time::SystemTime::now());
+    cache.store_many(vec![stale, live]).await.unwrap();
+    assert_eq!(
+        access_token_keys(&path),
+        [access_token_key(&bearer(), &scopes(&["live"]))]
+    );
+    let hit = cache.find(&bearer(), &scopes(&["live"])).await.unwrap();
+    assert_eq!(hit.unwrap().secret.expose_secret(), "live");
+
+    // time moves on: the next write prunes it
+    clock.set(EXPIRES + 1);
+    let mut later = token(bearer(), &["later"], "later");
+    later.expires_on = UnixTime::from_secs(EXPIRES + 3_600);
+    cache.store(later).await.unwrap();
+    assert_eq!(
+        access_token_keys(&path),
+        [access_token_key(&bearer(), &scopes(&["later"]))]
+    );
+    assert!(cache
+        .find(&bearer(), &scopes(&["live"]))
+        .await
+        .unwrap()
+        .is_none());
+
+    // `open` prunes by the system clock: the 2023 token goes on its first write
+    let system = FileTokenCache::open(&path).unwrap();
+    system
+        .store(token(bearer(), &["live"], "live"))
+        .await
+        .unwrap();
+    assert!(system
+        .find(&bearer(), &scopes(&["live"]))
+        .await
+        .unwrap()
+        .is_none());
+}
+
+/// Entries whose times are impossible are not served, do not panic anyone, and are gone after
+/// the next write; everything else in the file stays.
+#[tokio::test]
+async fn impossible_times_are_not_served_and_dropped_on_the_next_write() {
+    let dir = TempDir::new("impossible");
+    let path = dir.file("cache.json");
+    let entry = |scope: &str, expires_on: &str| {
+        format!(
+            r#""-login.microsoftonline.com-accesstoken-cid1-{TENANT}-{scope}": {{"credential_type": "AccessToken", "secret": "tok-{scope}", "home_account_id": null, "environment": "login.microsoftonline.com", "client_id": "cid1", "target": "{scope}", "realm": "{TENANT}", "token_type": "Bearer", "cached_at": "1700000000", "expires_on": {expires_on}}}"#
+        )
+    };
+    let input = format!(
+        r#"{{"AccessToken": {{{}, {}, {}, {}}}}}"#,
+        entry("u64max", r#""18446744073709551615""#),
+        entry("huge", "9300000000000000000"),
+        entry("beyond9999", r#""253402300800""#),
+        entry("good", r#""1700003600""#),
+    );
+    std::fs::write(&path, &input).unwrap();
+    let cache = open(&path);
+    assert_eq!(cache.len(), 1);
+    for scope in ["u64max", "huge", "beyond9999"] {
+        assert!(
+            cache
+                .find(&bearer(), &scopes(&[scope]))
+                .await
+                .unwrap()
+                .is_none(),
+            "{scope}"
+        );
+        assert!(cache
+            .find_shared(&bearer(), &scopes(&[scope]))
+            .await
+            .unwrap()
+            .is_none());
+    }
+    // reading does not rewrite the file
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), input);
+    let hit = cache
+        .find(&bearer(), &scopes(&["good"]))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(hit.expires_on, UnixTime::from_secs(1_700_003_600));
+
+    cache.store(token(bearer(), &["new"], "new")).await.unwrap();
+    assert_eq!(
+        access_token_keys(&path),
+        [
+            access_token_key(&bearer(), &scopes(&["good"])),
+            access_token_key(&bearer(), &scopes(&["new"])),
+        ]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -451,3 +451,80 @@ fn foreign_floats_survive_repeated_rewrites() {
         .to_json();
     assert_eq!(first.expose_secret(), second.expose_secret());
 }
+
+#[test]
+fn token_types_we_do_not_know_are_kept_untouched_and_not_served() {
+    // MSAL.NET's SSH-cert / `pop` (signed HTTP request) tokens: another library's business.
+    let pop_entry = format!(
+        r#"{{"credential_type": "AccessToken_With_AuthScheme", "secret": "net-pop",
+          "environment": "login.microsoftonline.com", "client_id": "cid1", "target": "{GRAPH}",
+          "realm": "{TENANT}", "token_type": "pop", "kid": "K", "cached_at": "1", "expires_on": "2"}}"#
+    );
+    let input = format!(r#"{{"AccessToken": {{"net-pop-key": {pop_entry}}}}}"#);
+    let mut doc = CacheDocument::parse(input.as_bytes()).unwrap();
+    assert!(doc.is_empty(), "not served");
+    for p in [
+        partition(TokenType::Bearer, None),
+        partition(TokenType::Bearer, Some("K")),
+        partition(TokenType::MtlsPop, Some("K")),
+    ] {
+        assert!(doc.get(&p, &scopes(&[GRAPH])).is_none());
+    }
+    // kept on rewrite, even though it expired long ago and the document is pruned
+    doc.upsert(token(
+        partition(TokenType::MtlsPop, Some("K")),
+        &[GRAPH],
+        "ours",
+    ));
+    assert_eq!(doc.prune_expired(secs(1_000)), 0);
+    let v = value(&doc);
+    let original: serde_json::Value = serde_json::from_str(&pop_entry).unwrap();
+    assert_eq!(v["AccessToken"]["net-pop-key"], original);
+    assert_eq!(v["AccessToken"].as_object().unwrap().len(), 2);
+}
+
+#[test]
+fn entries_with_impossible_times_are_not_served_and_not_written_back() {
+    let entry = |key: &str, scope: &str, field: &str, time: &str| {
+        format!(
+            r#""{key}": {{"credential_type": "AccessToken", "secret": "tok-{key}",
+              "environment": "login.microsoftonline.com", "client_id": "cid1", "target": "{scope}",
+              "realm": "{TENANT}", "cached_at": "1", "expires_on": "2", "{field}": {time}}}"#
+        )
+    };
+    let input = format!(
+        r#"{{"Custom": 1, "AccessToken": {{{}, {}, {}, {}, {}, {}}}}}"#,
+        entry("u64max", "a", "expires_on", r#""18446744073709551615""#),
+        entry("huge-number", "b", "expires_on", "9300000000000000000"),
+        entry("overflow", "c", "cached_at", r#""99999999999999999999999""#),
+        entry("negative", "d", "refresh_on", "-1"),
+        entry(
+            "beyond9999",
+            "e",
+            "extended_expires_on",
+            r#""253402300800""#
+        ),
+        entry("good", "f", "refresh_on", r#""253402300799""#),
+    );
+    let doc = CacheDocument::parse(input.as_bytes()).unwrap();
+    assert_eq!(doc.len(), 1);
+    let good = doc.access_tokens().next().unwrap();
+    assert_eq!(good.secret.expose_secret(), "tok-good");
+    assert_eq!(good.refresh_on, Some(UnixTime::MAX));
+    for scope in ["a", "b", "c", "d", "e"] {
+        assert!(doc
+            .get(&partition(TokenType::Bearer, None), &scopes(&[scope]))
+            .is_none());
+    }
+    let v = value(&doc);
+    let keys: Vec<&String> = v["AccessToken"].as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["good"]);
+    assert_eq!(v["Custom"], 1);
+    // the output reads back the same
+    assert_eq!(
+        CacheDocument::parse(doc.to_json().expose_secret().as_bytes())
+            .unwrap()
+            .len(),
+        1
+    );
+}

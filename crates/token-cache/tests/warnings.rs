@@ -65,4 +65,20 @@ fn unusable_entries_are_warned_about_and_kept() {
     let v = value(&doc);
     assert_eq!(v["AccessToken"].as_object().unwrap().len(), 5);
     assert_eq!(v["AccessToken"]["bad-time"]["expires_on"], "soon");
+
+    // Impossible times (in this test, not another one: see the module docs): warned about,
+    // without the token, and dropped from the document.
+    let input = r#"{"AccessToken": {
+        "u64max": {"credential_type": "AccessToken", "secret": "tok-u64max", "environment": "e", "client_id": "c", "target": "s", "realm": "r", "expires_on": "18446744073709551615"},
+        "huge": {"credential_type": "AccessToken", "secret": "tok-huge", "environment": "e", "client_id": "c", "target": "t", "realm": "r", "expires_on": 9300000000000000000}
+    }}"#;
+    let (doc, logs) = captured(|| CacheDocument::parse(input.as_bytes()).unwrap());
+    assert!(doc.is_empty());
+    for key in ["u64max", "huge"] {
+        assert!(logs.contains(key), "no warning about {key}: {logs}");
+    }
+    assert_eq!(logs.matches("WARN").count(), 2, "{logs}");
+    assert!(logs.contains("impossible"), "{logs}");
+    assert!(!logs.contains("tok-"), "a token leaked into the log");
+    assert_eq!(value(&doc)["AccessToken"].as_object().unwrap().len(), 0);
 }

@@ -172,3 +172,55 @@ fn is_integer(s: &str) -> bool {
     let digits = s.strip_prefix('-').unwrap_or(s);
     !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json;
+
+    fn time(value: &str) -> Result<Option<UnixTime>, Problem> {
+        let Json::Object(e) = json::parse(format!(r#"{{"t": {value}}}"#).as_bytes()).unwrap()
+        else {
+            unreachable!()
+        };
+        timestamp(&e, "t")
+    }
+
+    #[test]
+    fn times_are_integer_seconds_up_to_the_year_9999() {
+        assert_eq!(
+            time(r#""1700000000""#),
+            Ok(Some(UnixTime::from_secs(1_700_000_000)))
+        );
+        assert_eq!(
+            time("1700000000"),
+            Ok(Some(UnixTime::from_secs(1_700_000_000)))
+        );
+        assert_eq!(time(r#"" 42 ""#), Ok(Some(UnixTime::from_secs(42))));
+        assert_eq!(time("null"), Ok(None));
+        let max = UnixTime::MAX.as_secs();
+        assert_eq!(time(&max.to_string()), Ok(Some(UnixTime::MAX)));
+        for impossible in [
+            format!("{}", max + 1),
+            format!(r#""{}""#, max + 1),
+            r#""18446744073709551615""#.to_owned(),
+            r#""99999999999999999999999""#.to_owned(),
+            "9300000000000000000".to_owned(),
+            "18446744073709551616".to_owned(),
+            r#""-5""#.to_owned(),
+            "-5".to_owned(),
+            "1.5".to_owned(),
+        ] {
+            assert!(
+                matches!(time(&impossible), Err(Problem::ImpossibleTime(_))),
+                "{impossible}"
+            );
+        }
+        for unusable in [r#""soon""#, r#""1.5""#, r#""""#, "true", "[]"] {
+            assert!(
+                matches!(time(unusable), Err(Problem::Unusable(_))),
+                "{unusable}"
+            );
+        }
+    }
+}
