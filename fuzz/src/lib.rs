@@ -13,7 +13,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use oauth2_core::{
     ClientCertificate, ErrorResponse, SecretString, SigningAlgorithm, TokenResponse,
 };
-use token_cache::serialization::CacheDocument;
+use token_cache::{CacheDocument, UnixTime};
 
 /// The password the `certificate` target tries PKCS#12 input with (the fixtures' password, so
 /// the seed files decrypt and the fuzzer reaches the key and certificate parsers).
@@ -102,7 +102,7 @@ pub fn cache_file(data: &[u8]) {
             "a round trip changed a token"
         );
     }
-    doc.prune_expired(1_700_000_000);
+    doc.prune_expired(UnixTime::from_secs(1_700_000_000));
     if let Err(e) = CacheDocument::parse(doc.to_json().expose_secret().as_bytes()) {
         panic!("the pruned cache does not parse again: {e}");
     }

@@ -1,7 +1,7 @@
 //! `acquire_token_for_client` answered from the cache, through the whole facade (scope
 //! normalisation, partition key, lookup, freshness checks, telemetry counter, result), with
 //! 10, 1,000 and 100,000 other tokens in the same cache. Compare: MSAL Python 1.39 takes about
-//! 14 µs per hit on this machine (`msal-core-wire-and-cache.md` §9.3).
+//! 14 µs per hit on this machine (`docs/benchmarks.md`).
 //!
 //! `cargo bench -p msal-e2e-tests --bench acquire_hit`
 #![allow(missing_docs)] // criterion's macros generate undocumented items
@@ -9,28 +9,32 @@
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use msal::layers::token_cache::{CachedAccessToken, PartitionKey};
-use msal::{MemoryTokenCache, Scopes, SecretString};
+use msal::cache::{CachedAccessToken, PartitionKey, PartitionParts};
+use msal::{TokenType, UnixTime};
+use msal::cache::{MemoryTokenCache, TokenCache};
+use msal::{Scopes, SecretString};
 use msal_e2e_tests::{TestEnv, SCOPE, SECRET, SECRET_APP, TENANT};
 
-fn filler(cache: &MemoryTokenCache, n: usize) {
-    let now = 1_800_000_000;
-    let tokens = (0..n).map(|i| CachedAccessToken {
-        partition: PartitionKey::new(
-            "login.microsoftonline.com",
-            SECRET_APP,
-            &format!("tenant-{}", i % 1000),
-            "Bearer",
-            None,
-        ),
-        scopes: Scopes::new([format!("api://resource-{i}/.default")]).unwrap(),
-        secret: SecretString::new(format!("token-{i}")),
-        cached_at: now,
-        expires_on: now + 3600,
-        extended_expires_on: now + 3600,
-        refresh_on: None,
-    });
-    cache.store_many_sync(tokens).unwrap();
+fn filler(rt: &tokio::runtime::Runtime, cache: &MemoryTokenCache, n: usize) {
+    let now = UnixTime::from_secs(1_800_000_000);
+    let tokens = (0..n)
+        .map(|i| CachedAccessToken {
+            partition: PartitionKey::new(PartitionParts {
+                environment: "login.microsoftonline.com",
+                client_id: SECRET_APP,
+                tenant: &format!("tenant-{}", i % 1000),
+                token_type: TokenType::Bearer,
+                key_id: None,
+            }),
+            scopes: Scopes::new([format!("api://resource-{i}/.default")]).unwrap(),
+            secret: SecretString::new(format!("token-{i}")),
+            cached_at: now,
+            expires_on: now.saturating_add_secs(3600),
+            extended_expires_on: now.saturating_add_secs(3600),
+            refresh_on: None,
+        })
+        .collect();
+    rt.block_on(cache.store_many(tokens)).unwrap();
 }
 
 fn benches(c: &mut Criterion) {
@@ -43,7 +47,7 @@ fn benches(c: &mut Criterion) {
     let mut group = c.benchmark_group("acquire_token_for_client_cache_hit");
     for n in [10usize, 1_000, 100_000] {
         let cache = Arc::new(MemoryTokenCache::new());
-        filler(&cache, n);
+        filler(&rt, &cache, n);
         let app = env
             .app(SECRET_APP)
             .client_secret(SECRET)

@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use entra_emulator::pki::{CertRequest, IssuedCertificate, TestCa};
 use entra_emulator::{AppRegistration, Emulator, EmulatorBuilder};
+use msal::transport::HyperTransport;
 use msal::{
     ClientCertificate, ConfidentialClientApplication, ConfidentialClientApplicationBuilder,
-    HyperTransport,
 };
 
 /// The test tenant.
@@ -92,7 +92,7 @@ impl TestEnv {
 /// A transport builder that trusts the emulator's CA (and nothing else), maps every emulator
 /// hostname and its subdomains (regional hosts such as `eastus.mtlsauth.microsoft.com`) to its
 /// loopback address, and never asks the system resolver: no test can reach another address.
-pub fn transport_for(emulator: &Emulator) -> msal::HyperTransportBuilder {
+pub fn transport_for(emulator: &Emulator) -> msal::transport::HyperTransportBuilder {
     let mut builder = HyperTransport::builder()
         .webpki_roots(false)
         .resolve_overrides_only(true)

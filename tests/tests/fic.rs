@@ -8,9 +8,8 @@ use std::sync::Arc;
 use base64::Engine as _;
 use entra_emulator::pki::{CertRequest, KeyChoice};
 use entra_emulator::{AppRegistration, Emulator};
-use msal::{
-    BoundAssertion, ConfidentialClientApplication, FederatedLeg1, MemoryTokenCache, TokenSource,
-};
+use msal::cache::MemoryTokenCache;
+use msal::{BoundAssertion, ConfidentialClientApplication, FederatedLeg1, TokenSource};
 use msal_e2e_tests::*;
 
 /// The leg-2 app: trusts tokens issued for SNI_APP (leg 1) through a federated credential.

@@ -8,9 +8,10 @@ use std::sync::Arc;
 use entra_emulator::pki::{CertRequest, KeyChoice};
 use entra_emulator::{ImdsStub, Misbehavior};
 use http::{HeaderName, HeaderValue, StatusCode};
+use msal::cache::MemoryTokenCache;
+use msal::transport::{HttpRequest, Transport};
 use msal::{
-    AzureRegion, ConfidentialClientApplication, Error, HttpRequest, MemoryTokenCache,
-    RegionOutcome, RegionSource, TokenSource, Transport,
+    AzureRegion, ConfidentialClientApplication, Error, RegionOutcome, RegionSource, TokenSource,
 };
 use msal_e2e_tests::*;
 use url::Url;
@@ -828,7 +829,7 @@ async fn concurrent_pop_calls_with_several_certificates() {
 
 /// A transport that cannot present client certificates.
 #[derive(Debug)]
-struct PlainOnly(Arc<msal::HyperTransport>);
+struct PlainOnly(Arc<msal::transport::HyperTransport>);
 
 #[async_trait::async_trait]
 impl Transport for PlainOnly {
@@ -836,7 +837,7 @@ impl Transport for PlainOnly {
         &self,
         request: HttpRequest,
         identity: Option<&msal::ClientCertificate>,
-    ) -> Result<msal::HttpResponse, mtls_transport::Error> {
+    ) -> Result<msal::transport::HttpResponse, mtls_transport::Error> {
         if identity.is_some() {
             return Err(mtls_transport::Error::ClientIdentityNotSupported {
                 transport: "PlainOnly".to_owned(),

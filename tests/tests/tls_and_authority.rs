@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use entra_emulator::Emulator;
-use msal::{ConfidentialClientApplication, Error, HyperTransport};
+use msal::transport::HyperTransport;
+use msal::{ConfidentialClientApplication, Error};
 use msal_e2e_tests::*;
 
 #[tokio::test]

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 use http::{header::AUTHORIZATION, HeaderValue};
-use msal::{ClientCertificate, HttpRequest, HyperTransport, Transport};
+use msal::transport::{HttpRequest, HyperTransport, Transport};
+use msal::ClientCertificate;
 
 use crate::token_cmd::{parse_resolve, read, transport};
 use crate::CliError;

@@ -5,9 +5,10 @@ use std::sync::Arc;
 
 use entra_emulator::pki::{CertRequest, IssuedCertificate, TestCa};
 use entra_emulator::{AppRegistration, Emulator, LoggedRequest};
+use msal::transport::{HttpRequest, HyperTransport, Transport};
 use msal::{
     AuthenticationResult, ClientCertificate, ConfidentialClientApplication, FederatedLeg1,
-    HttpRequest, HyperTransport, TokenSource, Transport,
+    TokenSource,
 };
 
 use crate::{output, CliError};

@@ -29,7 +29,7 @@ fn unix(t: std::time::SystemTime) -> u64 {
 pub(crate) fn result_json(result: &AuthenticationResult, show_token: bool) -> Value {
     let token = result.access_token().expose_secret();
     json!({
-        "token_type": result.token_type(),
+        "token_type": result.token_type().as_str(),
         "access_token": if show_token { token.to_owned() } else { redact(token) },
         "expires_on": unix(result.expires_on()),
         "ext_expires_on": unix(result.ext_expires_on()),

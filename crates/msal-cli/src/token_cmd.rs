@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Args;
-use msal::{AzureRegion, ClientCertificate, ConfidentialClientApplication, HyperTransport};
+use msal::transport::HyperTransport;
+use msal::{AzureRegion, ClientCertificate, ConfidentialClientApplication};
 
 use crate::{output, CliError};
 

@@ -11,7 +11,8 @@ use std::sync::Arc;
 
 use entra_emulator::pki::{CertRequest, TestCa};
 use entra_emulator::{AppRegistration, Emulator};
-use msal::{ClientCertificate, ConfidentialClientApplication, FederatedLeg1, HyperTransport};
+use msal::transport::HyperTransport;
+use msal::{ClientCertificate, ConfidentialClientApplication, FederatedLeg1};
 
 const TENANT: &str = "aaaabbbb-0000-1111-2222-333344445555";
 const LEG1_APP: &str = "11111111-1111-1111-1111-111111111111";

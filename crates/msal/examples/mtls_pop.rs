@@ -10,7 +10,8 @@ use std::sync::Arc;
 
 use entra_emulator::pki::{CertRequest, TestCa};
 use entra_emulator::{AppRegistration, Emulator};
-use msal::{ClientCertificate, ConfidentialClientApplication, HttpRequest, HyperTransport};
+use msal::transport::{HttpRequest, HyperTransport};
+use msal::{ClientCertificate, ConfidentialClientApplication};
 
 const TENANT: &str = "aaaabbbb-0000-1111-2222-333344445555";
 const CLIENT_ID: &str = "11111111-1111-1111-1111-111111111111";

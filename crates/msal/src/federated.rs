@@ -35,4 +35,3 @@ impl BoundAssertionProvider for FederatedLeg1 {
         BoundAssertion::from_result(&result).ok_or_else(|| "leg 1 returned an unbound token".into())
     }
 }
-

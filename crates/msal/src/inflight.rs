@@ -99,10 +99,7 @@ mod tests {
         let (p, s) = (partition(), Scopes::new(["a"]).unwrap());
         let first = inflight.ticket(&p, &s);
         let second = inflight.ticket(&p, &s);
-        assert!(
-            Arc::ptr_eq(&first.gate, &second.gate),
-            "one gate per token"
-        );
+        assert!(Arc::ptr_eq(&first.gate, &second.gate), "one gate per token");
         drop(first);
         assert_eq!(inflight.len(), 1, "still held by the second");
         drop(second);

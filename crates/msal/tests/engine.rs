@@ -41,7 +41,10 @@ struct Scripted {
 
 impl Scripted {
     fn answer(&self, status: u16, body: &str) {
-        self.answers.lock().unwrap().push_back((status, body.to_owned()));
+        self.answers
+            .lock()
+            .unwrap()
+            .push_back((status, body.to_owned()));
     }
 
     fn sent(&self) -> Vec<Sent> {
@@ -49,7 +52,10 @@ impl Scripted {
     }
 
     fn posts(&self) -> Vec<Sent> {
-        self.sent().into_iter().filter(|s| s.method == "POST").collect()
+        self.sent()
+            .into_iter()
+            .filter(|s| s.method == "POST")
+            .collect()
     }
 
     fn respond(&self, request: &HttpRequest, form: &HashMap<String, String>) -> (u16, String) {
@@ -142,10 +148,11 @@ fn with_credential(
             .certificate(cert.clone())
             .send_certificate_over_mtls(true),
         Kind::Assertion => builder.client_assertion("user.signed.assertion"),
-        Kind::AssertionProvider => {
-            builder.client_assertion_callback(|_| async { Ok("provided.signed.assertion".to_owned()) })
+        Kind::AssertionProvider => builder
+            .client_assertion_callback(|_| async { Ok("provided.signed.assertion".to_owned()) }),
+        Kind::BoundAssertion => {
+            builder.client_assertion_with_binding("leg1.bound.token", cert.clone())
         }
-        Kind::BoundAssertion => builder.client_assertion_with_binding("leg1.bound.token", cert.clone()),
         Kind::BoundAssertionProvider => {
             let cert = cert.clone();
             builder.bound_assertion_callback(move |_| {
@@ -156,7 +163,12 @@ fn with_credential(
     }
 }
 
-fn app(kind: Kind, authority: &str, transport: &Arc<Scripted>, cert: &ClientCertificate) -> ConfidentialClientApplication {
+fn app(
+    kind: Kind,
+    authority: &str,
+    transport: &Arc<Scripted>,
+    cert: &ClientCertificate,
+) -> ConfidentialClientApplication {
     let builder = ConfidentialClientApplication::builder("client-id")
         .authority(authority)
         .transport(transport.clone())
@@ -187,7 +199,11 @@ enum Auth {
 
 fn expected(kind: Kind, pop: bool, authority: &str) -> Expect {
     use Kind::*;
-    let mtls = pop || matches!(kind, CertificateOverMtls | BoundAssertion | BoundAssertionProvider);
+    let mtls = pop
+        || matches!(
+            kind,
+            CertificateOverMtls | BoundAssertion | BoundAssertionProvider
+        );
     if pop && matches!(kind, Secret | Assertion | AssertionProvider) {
         return Expect::Refused("mtls_certificate_not_provided");
     }
@@ -221,7 +237,11 @@ fn observed(sent: &Sent) -> Expect {
         (None, Some(JWT_POP)) => Auth::JwtPop,
         (None, _) => Auth::Tls,
     };
-    let host = url::Url::parse(&sent.url).unwrap().host_str().unwrap().to_owned();
+    let host = url::Url::parse(&sent.url)
+        .unwrap()
+        .host_str()
+        .unwrap()
+        .to_owned();
     Expect::Post {
         host: Box::leak(host.into_boxed_str()),
         auth,
@@ -256,11 +276,19 @@ async fn planning_matrix() {
                         assert_eq!(posts.len(), 1, "{case}");
                         assert_eq!(observed(&posts[0]), expect, "{case}");
                         if mtls {
-                            assert_eq!(posts[0].identity.as_deref(), Some(cert.x5t_s256()), "{case}");
+                            assert_eq!(
+                                posts[0].identity.as_deref(),
+                                Some(cert.x5t_s256()),
+                                "{case}"
+                            );
                         }
                         let token_type = posts[0].form.get("token_type").map(String::as_str);
                         assert_eq!(token_type, pop.then_some("mtls_pop"), "{case}");
-                        let wanted = if pop { TokenType::MtlsPop } else { TokenType::Bearer };
+                        let wanted = if pop {
+                            TokenType::MtlsPop
+                        } else {
+                            TokenType::Bearer
+                        };
                         assert_eq!(result.token_type(), wanted, "{case}");
                         assert_eq!(result.binding_certificate().is_some(), pop, "{case}");
                     }
@@ -311,10 +339,22 @@ async fn answers_are_checked_before_anything_is_cached() {
     let transport = Arc::new(Scripted::default());
     let app = app(Kind::Certificate, TENANTED, &transport, &cert);
     let cases = [
-        (200, r#"{"access_token":"t","token_type":"Bearer","expires_in":3600}"#, "token_type_mismatch"),
-        (200, r#"{"access_token":"t","expires_in":3600}"#, "token_type_missing"),
+        (
+            200,
+            r#"{"access_token":"t","token_type":"Bearer","expires_in":3600}"#,
+            "token_type_mismatch",
+        ),
+        (
+            200,
+            r#"{"access_token":"t","expires_in":3600}"#,
+            "token_type_missing",
+        ),
         (200, "not json at all", "invalid_response"),
-        (400, r#"{"error":"invalid_client","error_codes":[7000215]}"#, "invalid_client"),
+        (
+            400,
+            r#"{"error":"invalid_client","error_codes":[7000215]}"#,
+            "invalid_client",
+        ),
     ];
     for (status, body, code) in cases {
         transport.answer(status, body);
@@ -330,7 +370,11 @@ async fn answers_are_checked_before_anything_is_cached() {
         .with_mtls_proof_of_possession()
         .await
         .unwrap();
-    assert_eq!(ok.token_source(), TokenSource::IdentityProvider, "nothing was cached");
+    assert_eq!(
+        ok.token_source(),
+        TokenSource::IdentityProvider,
+        "nothing was cached"
+    );
     let again = app
         .acquire_token_for_client([SCOPE])
         .with_mtls_proof_of_possession()

@@ -10,12 +10,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use token_cache::{
-    CachedAccessToken, FileTokenCache, MemoryTokenCache, PartitionKey, Scopes, SecretString,
-    TokenCache,
+    CachedAccessToken, FileTokenCache, MemoryTokenCache, PartitionKey, PartitionParts, Scopes,
+    SecretString, TokenCache, TokenType, UnixTime,
 };
 
 const SIZES: [usize; 3] = [10, 1_000, 100_000];
-const FAR: u64 = 4_000_000_000;
 /// A JWT-sized secret (real access tokens are 1–2 kB).
 const SECRET_LEN: usize = 1_500;
 
@@ -40,39 +39,50 @@ impl Layout {
             Layout::Spread => format!("tenant-{:04}-0000-1111-2222-333344445555", i % 1_000),
             Layout::OnePartition => "tenant-0000-0000-1111-2222-333344445555".to_owned(),
         };
-        let partition = PartitionKey::new(
-            "login.microsoftonline.com",
-            "11111111-2222-3333-4444-555555555555",
-            &tenant,
-            "Bearer",
-            None,
-        );
+        let partition = PartitionKey::new(PartitionParts {
+            tenant: &tenant,
+            ..parts()
+        });
         let scope = format!("api://resource-{i}/.default");
         (partition, Scopes::new([scope.as_str()]).unwrap())
     }
 }
 
+/// The parts every benchmark partition shares.
+fn parts() -> PartitionParts<'static> {
+    PartitionParts {
+        environment: "login.microsoftonline.com",
+        client_id: "11111111-2222-3333-4444-555555555555",
+        tenant: "",
+        token_type: TokenType::Bearer,
+        key_id: None,
+    }
+}
+
+/// A token issued now (the file cache prunes by the system clock), valid for a day.
 fn token(partition: PartitionKey, scopes: Scopes, secret: &str) -> CachedAccessToken {
+    let now = UnixTime::from_system_time(SystemTime::now());
     CachedAccessToken {
         partition,
         scopes,
         secret: SecretString::new(secret),
-        cached_at: 1_700_000_000,
-        expires_on: FAR,
-        extended_expires_on: FAR,
-        refresh_on: Some(FAR - 1_800),
+        cached_at: now,
+        expires_on: now.saturating_add_secs(86_400),
+        extended_expires_on: now.saturating_add_secs(86_400),
+        refresh_on: Some(now.saturating_add_secs(43_200)),
     }
 }
 
-fn filled(layout: Layout, n: usize) -> MemoryTokenCache {
+fn filled(runtime: &tokio::runtime::Runtime, layout: Layout, n: usize) -> MemoryTokenCache {
     let secret = "e".repeat(SECRET_LEN);
     let cache = MemoryTokenCache::new();
-    cache
-        .store_many_sync((0..n).map(|i| {
+    let tokens = (0..n)
+        .map(|i| {
             let (p, s) = layout.key(i);
             token(p, s, &secret)
-        }))
-        .unwrap();
+        })
+        .collect();
+    runtime.block_on(cache.store_many(tokens)).unwrap();
     assert_eq!(cache.len(), n);
     cache
 }
@@ -90,7 +100,7 @@ fn memory(c: &mut Criterion) {
     for layout in [Layout::Spread, Layout::OnePartition] {
         let mut hit = c.benchmark_group(format!("memory_hit/{}", layout.name()));
         for n in SIZES {
-            let cache = filled(layout, n);
+            let cache = filled(&runtime, layout, n);
             let keys = probes(layout, n);
             let mut i = 0usize;
             // what the facade calls: the async trait method, returning an owned entry
@@ -124,7 +134,7 @@ fn memory(c: &mut Criterion) {
                 b.iter(|| {
                     i = (i + 1) % keys.len();
                     let (p, s) = &keys[i];
-                    black_box(cache.find_shared(p, s).unwrap().unwrap())
+                    black_box(cache.find_shared_sync(p, s).unwrap().unwrap())
                 });
             });
         }
@@ -132,7 +142,7 @@ fn memory(c: &mut Criterion) {
 
         let mut miss = c.benchmark_group(format!("memory_miss/{}", layout.name()));
         for n in SIZES {
-            let cache = filled(layout, n);
+            let cache = filled(&runtime, layout, n);
             // an existing partition, a scope nobody has
             let partitions: Vec<PartitionKey> =
                 probes(layout, n).into_iter().map(|(p, _)| p).collect();
@@ -141,7 +151,7 @@ fn memory(c: &mut Criterion) {
             miss.bench_with_input(BenchmarkId::new("unknown_scope", n), &n, |b, _| {
                 b.iter(|| {
                     i = (i + 1) % partitions.len();
-                    let found = cache.find_shared(&partitions[i], &absent).unwrap();
+                    let found = cache.find_shared_sync(&partitions[i], &absent).unwrap();
                     black_box(found.is_none())
                 });
             });
@@ -156,21 +166,22 @@ fn memory(c: &mut Criterion) {
             };
             miss.bench_with_input(BenchmarkId::new("no_superset", n), &n, |b, _| {
                 b.iter(|| {
-                    let found = cache.find_shared(&probe_partition, &probe_scopes).unwrap();
+                    let found = cache
+                        .find_shared_sync(&probe_partition, &probe_scopes)
+                        .unwrap();
                     black_box(found.is_none())
                 });
             });
-            let unknown_tenant = PartitionKey::new(
-                "login.microsoftonline.com",
-                "11111111-2222-3333-4444-555555555555",
-                "no-such-tenant",
-                "Bearer",
-                None,
-            );
+            let unknown_tenant = PartitionKey::new(PartitionParts {
+                tenant: "no-such-tenant",
+                ..parts()
+            });
             let (_, some_scopes) = layout.key(0);
             miss.bench_with_input(BenchmarkId::new("unknown_partition", n), &n, |b, _| {
                 b.iter(|| {
-                    let found = cache.find_shared(&unknown_tenant, &some_scopes).unwrap();
+                    let found = cache
+                        .find_shared_sync(&unknown_tenant, &some_scopes)
+                        .unwrap();
                     black_box(found.is_none())
                 });
             });

@@ -3,19 +3,28 @@
 use std::path::PathBuf;
 
 /// What can go wrong in a token cache.
+///
+/// Every variant has a stable [`code`](Self::code) and says whether trying again can help
+/// ([`is_retryable`](Self::is_retryable)). Messages never contain token values.
 #[non_exhaustive]
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A user-supplied backend failed; the message is the backend's own.
+    /// A user-supplied backend failed (the message is the backend's own), or the file cache's
+    /// worker thread panicked or was cancelled. Not retryable: this crate cannot tell whether
+    /// the backend's failure is transient.
     #[error("token cache backend failed: {reason}. The token request itself can still proceed; check the backend's health")]
     Backend {
         /// What the backend reported (must not contain token values).
         reason: String,
     },
-    /// A lock protecting the cache was poisoned by a panic in another thread.
+    /// A lock protecting the cache was poisoned by a panic in another thread. Not retryable:
+    /// the lock stays poisoned.
     #[error("token cache lock poisoned by a panic in another thread; recreate the application")]
     Poisoned,
-    /// A file operation of the file cache failed.
+    /// A file operation of the file cache failed. Retryable when the operating system reports a
+    /// transient condition (interrupted, would block / `EAGAIN`, timed out, busy, deadlock
+    /// detected on the lock); not for anything else (permission denied, not found, a directory
+    /// in the way, a full disk).
     #[error("token cache file operation failed: could not {operation} `{}`: {source}. Check that the directory exists and that this user may read and write it", path.display())]
     Io {
         /// What was being done (`read`, `write`, `lock`, ...).
@@ -26,7 +35,8 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// A serialized cache document is not valid MSAL cache JSON.
+    /// A serialized cache document is not valid MSAL cache JSON. Not retryable: the bytes will
+    /// not change by reading them again (the file cache moves such a file aside by itself).
     #[error("the serialized token cache is not a valid MSAL cache document: {reason}. Start from an empty cache or restore a good copy")]
     Corrupt {
         /// What is wrong (a position or a section name; never the content).
@@ -45,6 +55,22 @@ impl Error {
         }
     }
 
+    /// Whether the same operation may succeed if tried again (see each variant).
+    pub fn is_retryable(&self) -> bool {
+        use std::io::ErrorKind;
+        match self {
+            Error::Io { source, .. } => matches!(
+                source.kind(),
+                ErrorKind::Interrupted
+                    | ErrorKind::WouldBlock
+                    | ErrorKind::TimedOut
+                    | ErrorKind::ResourceBusy
+                    | ErrorKind::Deadlock
+            ),
+            Error::Backend { .. } | Error::Poisoned | Error::Corrupt { .. } => false,
+        }
+    }
+
     pub(crate) fn io(
         operation: &'static str,
         path: impl Into<PathBuf>,
@@ -55,5 +81,54 @@ impl Error {
             path: path.into(),
             source,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{self, ErrorKind};
+
+    fn io_error(kind: ErrorKind) -> Error {
+        Error::io("lock", "/tmp/cache.json.lock", io::Error::from(kind))
+    }
+
+    #[test]
+    fn transient_io_is_retryable_the_rest_is_not() {
+        for kind in [
+            ErrorKind::WouldBlock,
+            ErrorKind::TimedOut,
+            ErrorKind::Interrupted,
+        ] {
+            assert!(io_error(kind).is_retryable(), "{kind:?}");
+        }
+        // EAGAIN as the OS reports it
+        let eagain = Error::io("lock", "/x", io::Error::from_raw_os_error(11));
+        assert_eq!(eagain.is_retryable(), cfg!(target_os = "linux"));
+        for kind in [
+            ErrorKind::PermissionDenied,
+            ErrorKind::NotFound,
+            ErrorKind::InvalidInput,
+        ] {
+            assert!(!io_error(kind).is_retryable(), "{kind:?}");
+        }
+        let corrupt = Error::Corrupt {
+            reason: "not JSON".to_owned(),
+        };
+        assert!(!corrupt.is_retryable());
+        assert!(!Error::Poisoned.is_retryable());
+        let backend = Error::Backend {
+            reason: "down".to_owned(),
+        };
+        assert!(!backend.is_retryable());
+    }
+
+    #[test]
+    fn io_errors_keep_their_source_and_code() {
+        use std::error::Error as _;
+        let e = io_error(ErrorKind::PermissionDenied);
+        assert_eq!(e.code(), "cache_io_error");
+        assert!(e.source().is_some());
+        assert!(e.to_string().contains("cache.json.lock"), "{e}");
     }
 }

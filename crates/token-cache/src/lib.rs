@@ -1,10 +1,12 @@
-//! Token cache: the [`TokenCache`] trait the `msal` facade talks to, and its in-memory backend.
+//! Token cache: the [`TokenCache`] trait the `msal` facade talks to, and its backends.
 //!
 //! Tokens live in **partitions** keyed by [`PartitionKey`] = (environment, client id, tenant,
 //! token type, key id). The key id is the `x5t#S256` of the certificate a token is bound to (or
 //! was acquired with over mTLS), so a PoP query never sees a Bearer token, a Bearer query never
-//! sees a bound token, and two certificates for the same app never overwrite each other
-//! (`entra-mtls-pop-wire.md` §5).
+//! sees a bound token (not even a Bearer token acquired over mTLS), and two certificates for the
+//! same app never overwrite each other: a renewed certificate, even with the same key, has a new
+//! `x5t#S256` and so misses and gets a new token. `docs/cache.md` in the repository describes
+//! the isolation rules, the file format and the locking model.
 //!
 //! Within a partition a lookup by the exact scope set is one hash probe; a request for a subset
 //! of a cached scope set (`a` answered by a token for `a b`) goes through a per-scope index and
@@ -12,100 +14,90 @@
 //! whole cache.
 //!
 //! The cache stores and returns entries; deciding whether an entry is fresh enough (expiry
-//! margin, `refresh_on`) is the caller's job, so that every backend behaves the same.
+//! margin, `refresh_on`) is the caller's job, so that every backend behaves the same. The file
+//! backend drops expired entries when it writes, by the [`Clock`] its caller gives it.
 //!
 //! Backends:
 //! * [`MemoryTokenCache`]: process-local, the default.
-//! * [`FileTokenCache`]: one JSON file in MSAL's unified cache format ([`serialization`]),
+//! * [`FileTokenCache`]: one JSON file in MSAL's unified cache format ([`CacheDocument`]),
 //!   shared safely by several processes (a lock around read-merge-write, atomic replace), and
 //!   readable by MSAL Python for Bearer tokens.
 //!
-//! See `docs/cache.md` for the format, the isolation rules and the locking model.
+//! To keep tokens elsewhere (Redis, a database), implement [`TokenCache`]; [`CacheDocument`]
+//! reads and writes MSAL's format if the store should hold it.
+//!
+//! ```
+//! use token_cache::{
+//!     CachedAccessToken, MemoryTokenCache, PartitionKey, PartitionParts, Scopes, SecretString,
+//!     TokenCache, TokenType, UnixTime,
+//! };
+//!
+//! fn partition(token_type: TokenType, key_id: Option<&str>) -> PartitionKey {
+//!     PartitionKey::new(PartitionParts {
+//!         environment: "login.microsoftonline.com",
+//!         client_id: "11111111-2222-3333-4444-555555555555",
+//!         tenant: "contoso.onmicrosoft.com",
+//!         token_type,
+//!         key_id,
+//!     })
+//! }
+//!
+//! fn token(partition: PartitionKey, secret: &str) -> CachedAccessToken {
+//!     let now = UnixTime::from_secs(1_700_000_000);
+//!     CachedAccessToken {
+//!         partition,
+//!         scopes: Scopes::new(["https://graph.microsoft.com/.default"]).unwrap(),
+//!         secret: SecretString::new(secret),
+//!         cached_at: now,
+//!         expires_on: now.saturating_add_secs(3_600),
+//!         extended_expires_on: now.saturating_add_secs(3_600),
+//!         refresh_on: None,
+//!     }
+//! }
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+//! runtime.block_on(async {
+//!     let cache = MemoryTokenCache::new();
+//!     let bearer = partition(TokenType::Bearer, None);
+//!     let pop = partition(TokenType::MtlsPop, Some("x5t-s256-of-certificate-1"));
+//!     cache.store(token(bearer.clone(), "bearer-token")).await?;
+//!     cache.store(token(pop.clone(), "pop-token")).await?;
+//!
+//!     let graph = Scopes::new(["https://graph.microsoft.com/.default"])?;
+//!     let found = cache.find(&bearer, &graph).await?.expect("the Bearer token");
+//!     assert_eq!(found.secret.expose_secret(), "bearer-token");
+//!     let found = cache.find(&pop, &graph).await?.expect("the PoP token");
+//!     assert_eq!(found.secret.expose_secret(), "pop-token");
+//!
+//!     // Another certificate, or the same certificate with another token type, sees nothing.
+//!     let other_cert = partition(TokenType::MtlsPop, Some("x5t-s256-of-certificate-2"));
+//!     assert!(cache.find(&other_cert, &graph).await?.is_none());
+//!     let bearer_over_mtls = partition(TokenType::Bearer, Some("x5t-s256-of-certificate-1"));
+//!     assert!(cache.find(&bearer_over_mtls, &graph).await?.is_none());
+//!     Ok::<(), Box<dyn std::error::Error>>(())
+//! })?;
+//! # Ok(())
+//! # }
+//! ```
 #![forbid(unsafe_code)]
 
+mod cache;
 mod entry;
 mod error;
 mod file;
 mod json;
 mod memory;
-pub mod serialization;
+mod partition;
+mod serialization;
 
-pub use entry::{CachedAccessToken, PartitionKey};
+pub use cache::TokenCache;
+pub use entry::CachedAccessToken;
 pub use error::Error;
-pub use file::FileTokenCache;
+pub use file::{FileTokenCache, FileTokenCacheBuilder};
 pub use memory::MemoryTokenCache;
-pub use oauth2_core::{Scopes, SecretString};
-
-use std::sync::Arc;
-
-/// A store of access tokens.
-///
-/// Implement it to keep tokens somewhere else (Redis, a database, a key vault). Implementations
-/// must be safe to call concurrently; they never need to judge expiry.
-#[async_trait::async_trait]
-pub trait TokenCache: Send + Sync + std::fmt::Debug {
-    /// The best token in `partition` whose scopes include all of `scopes`: the entry for exactly
-    /// `scopes` if there is one, else the superset entry that expires last.
-    async fn find(
-        &self,
-        partition: &PartitionKey,
-        scopes: &Scopes,
-    ) -> Result<Option<CachedAccessToken>, Error>;
-
-    /// Like [`find`](Self::find), returning a shared entry. The built-in backends answer a hit
-    /// without copying the entry (no allocation for the token, the partition or the scopes);
-    /// the default wraps [`find`](Self::find).
-    async fn find_shared(
-        &self,
-        partition: &PartitionKey,
-        scopes: &Scopes,
-    ) -> Result<Option<Arc<CachedAccessToken>>, Error> {
-        Ok(self.find(partition, scopes).await?.map(Arc::new))
-    }
-
-    /// Store `token`, replacing the entry with the same partition and scope set.
-    async fn store(&self, token: CachedAccessToken) -> Result<(), Error>;
-
-    /// Store several tokens. The default calls [`store`](Self::store) for each in turn;
-    /// backends with a per-write cost (the file backend) store them in one write.
-    async fn store_many(&self, tokens: Vec<CachedAccessToken>) -> Result<(), Error> {
-        for token in tokens {
-            self.store(token).await?;
-        }
-        Ok(())
-    }
-
-    /// Remove the entry with exactly this partition and scope set; `true` if one was removed.
-    async fn remove(&self, partition: &PartitionKey, scopes: &Scopes) -> Result<bool, Error>;
-}
-
-#[async_trait::async_trait]
-impl<T: TokenCache + ?Sized> TokenCache for Arc<T> {
-    async fn find(
-        &self,
-        partition: &PartitionKey,
-        scopes: &Scopes,
-    ) -> Result<Option<CachedAccessToken>, Error> {
-        (**self).find(partition, scopes).await
-    }
-
-    async fn find_shared(
-        &self,
-        partition: &PartitionKey,
-        scopes: &Scopes,
-    ) -> Result<Option<Arc<CachedAccessToken>>, Error> {
-        (**self).find_shared(partition, scopes).await
-    }
-
-    async fn store(&self, token: CachedAccessToken) -> Result<(), Error> {
-        (**self).store(token).await
-    }
-
-    async fn store_many(&self, tokens: Vec<CachedAccessToken>) -> Result<(), Error> {
-        (**self).store_many(tokens).await
-    }
-
-    async fn remove(&self, partition: &PartitionKey, scopes: &Scopes) -> Result<bool, Error> {
-        (**self).remove(partition, scopes).await
-    }
-}
+pub use oauth2_core::{Clock, Scopes, SecretString, TokenType, UnixTime};
+pub use partition::{PartitionKey, PartitionParts};
+pub use serialization::CacheDocument;
+#[doc(hidden)]
+pub use serialization::{access_token_key, ext_cache_key};

@@ -10,8 +10,8 @@ use crate::{CachedAccessToken, Error, PartitionKey, TokenCache};
 /// A process-local token cache: a hash map of partitions, each indexed by scope set and by
 /// single scope. Reads take a shared lock and never wait for each other.
 ///
-/// Entries are kept behind [`Arc`], so [`MemoryTokenCache::find_shared`] answers a hit without
-/// allocating; the [`TokenCache::find`] path returns an owned copy.
+/// Entries are kept behind [`Arc`], so [`TokenCache::find_shared`] answers a hit without
+/// allocating; [`TokenCache::find`] returns an owned copy.
 #[derive(Debug, Default)]
 pub struct MemoryTokenCache {
     partitions: RwLock<HashMap<PartitionKey, Partition>>,
@@ -92,20 +92,22 @@ impl MemoryTokenCache {
         self.len() == 0
     }
 
-    /// Synchronous lookup (the trait method calls this): an owned copy of the entry.
-    pub fn find_sync(
+    /// Synchronous lookup (the trait method and the file backend call this): an owned copy.
+    pub(crate) fn find_sync(
         &self,
         partition: &PartitionKey,
         scopes: &Scopes,
     ) -> Result<Option<CachedAccessToken>, Error> {
         Ok(self
-            .find_shared(partition, scopes)?
+            .find_shared_sync(partition, scopes)?
             .map(|entry| CachedAccessToken::clone(&entry)))
     }
 
-    /// Like [`find_sync`](Self::find_sync), returning the shared entry itself: a hit costs two
-    /// hash probes and a reference-count increment, and allocates nothing.
-    pub fn find_shared(
+    /// Synchronous [`TokenCache::find_shared`]: a hit costs two hash probes and a
+    /// reference-count increment, and allocates nothing. For the file backend and the
+    /// benchmarks; use the trait method.
+    #[doc(hidden)]
+    pub fn find_shared_sync(
         &self,
         partition: &PartitionKey,
         scopes: &Scopes,
@@ -118,12 +120,12 @@ impl MemoryTokenCache {
     }
 
     /// Synchronous store (the trait method calls this).
-    pub fn store_sync(&self, token: CachedAccessToken) -> Result<(), Error> {
+    fn store_sync(&self, token: CachedAccessToken) -> Result<(), Error> {
         self.store_many_sync(std::iter::once(token))
     }
 
     /// Stores several tokens under one write lock.
-    pub fn store_many_sync(
+    pub(crate) fn store_many_sync(
         &self,
         tokens: impl IntoIterator<Item = CachedAccessToken>,
     ) -> Result<(), Error> {
@@ -141,7 +143,7 @@ impl MemoryTokenCache {
     }
 
     /// Synchronous removal (the trait method calls this).
-    pub fn remove_sync(&self, partition: &PartitionKey, scopes: &Scopes) -> Result<bool, Error> {
+    fn remove_sync(&self, partition: &PartitionKey, scopes: &Scopes) -> Result<bool, Error> {
         let mut partitions = self.partitions.write().map_err(|_| Error::Poisoned)?;
         let Some(part) = partitions.get_mut(partition) else {
             return Ok(false);
@@ -169,7 +171,7 @@ impl TokenCache for MemoryTokenCache {
         partition: &PartitionKey,
         scopes: &Scopes,
     ) -> Result<Option<Arc<CachedAccessToken>>, Error> {
-        MemoryTokenCache::find_shared(self, partition, scopes)
+        self.find_shared_sync(partition, scopes)
     }
 
     async fn store(&self, token: CachedAccessToken) -> Result<(), Error> {
@@ -188,16 +190,18 @@ impl TokenCache for MemoryTokenCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use oauth2_core::SecretString;
+    use crate::PartitionParts;
+    use oauth2_core::{SecretString, TokenType, UnixTime};
 
+    /// `token_type` is parsed case-insensitively, as callers' strings are.
     fn key(token_type: &str, key_id: Option<&str>) -> PartitionKey {
-        PartitionKey::new(
-            "Login.Microsoftonline.com",
-            "cid",
-            "tid",
-            token_type,
+        PartitionKey::new(PartitionParts {
+            environment: "Login.Microsoftonline.com",
+            client_id: "cid",
+            tenant: "tid",
+            token_type: TokenType::parse(token_type).unwrap(),
             key_id,
-        )
+        })
     }
 
     fn scopes(list: &[&str]) -> Scopes {
@@ -210,11 +214,12 @@ mod tests {
         secret: &str,
         expires_on: u64,
     ) -> CachedAccessToken {
+        let expires_on = UnixTime::from_secs(expires_on);
         CachedAccessToken {
             partition,
             scopes: scopes(list),
             secret: SecretString::new(secret),
-            cached_at: 1,
+            cached_at: UnixTime::from_secs(1),
             expires_on,
             extended_expires_on: expires_on,
             refresh_on: None,
@@ -355,9 +360,9 @@ mod tests {
                     partition: partition.clone(),
                     scopes: scopes.clone(),
                     secret: SecretString::new("x"),
-                    cached_at: 0,
-                    expires_on: 1,
-                    extended_expires_on: 1,
+                    cached_at: UnixTime::EPOCH,
+                    expires_on: UnixTime::from_secs(1),
+                    extended_expires_on: UnixTime::from_secs(1),
                     refresh_on: None,
                 }))
             }

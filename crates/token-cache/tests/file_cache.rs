@@ -5,21 +5,34 @@ mod common;
 use std::sync::Arc;
 
 use common::*;
-use token_cache::serialization::{access_token_key, CacheDocument};
-use token_cache::{FileTokenCache, TokenCache};
+use token_cache::{
+    access_token_key, CacheDocument, FileTokenCache, TokenCache, TokenType, UnixTime,
+};
 
-/// The §3.3 example of `msal-core-wire-and-cache.md`, as MSAL Python writes it.
+/// An app-only cache as MSAL Python 1.39 writes it after one client-credentials call (the
+/// example in `docs/cache.md`).
 const PYTHON_DOC: &str = include_str!("fixtures/msal_python_cache.json");
 
 fn read_json(path: &std::path::Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
+/// The keys of the file's `AccessToken` section, in file order.
+fn access_token_keys(path: &std::path::Path) -> Vec<String> {
+    let v = read_json(path);
+    v["AccessToken"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect()
+}
+
 #[tokio::test]
 async fn store_persists_and_a_new_instance_finds_it() {
     let dir = TempDir::new("persist");
     let path = dir.file("cache.json");
-    let cache = FileTokenCache::open(&path).unwrap();
+    let cache = open(&path);
     assert!(cache
         .find(&bearer(), &scopes(&[GRAPH]))
         .await
@@ -32,7 +45,7 @@ async fn store_persists_and_a_new_instance_finds_it() {
         .await
         .unwrap();
     assert_eq!(cache.len(), 1);
-    let again = FileTokenCache::open(&path).unwrap();
+    let again = open(&path);
     let hit = again
         .find(&bearer(), &scopes(&[GRAPH]))
         .await
@@ -65,7 +78,7 @@ async fn store_persists_and_a_new_instance_finds_it() {
         v["AccessToken"][&key]["home_account_id"],
         serde_json::Value::Null
     );
-    assert_eq!(v["AccessToken"][&key]["expires_on"], FAR.to_string());
+    assert_eq!(v["AccessToken"][&key]["expires_on"], EXPIRES.to_string());
     assert!(v["AppMetadata"]["appmetadata-login.microsoftonline.com-cid1"].is_object());
     // only the cache file and its lock file remain
     assert_eq!(dir.names(), ["cache.json", "cache.json.lock"]);
@@ -77,7 +90,7 @@ async fn files_are_private_to_the_user() {
     use std::os::unix::fs::PermissionsExt as _;
     let dir = TempDir::new("mode");
     let path = dir.path().join("sub").join("dir").join("cache.json");
-    let cache = FileTokenCache::open(&path).unwrap();
+    let cache = open(&path);
     cache.store(token(bearer(), &["s"], "t")).await.unwrap();
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&path), 0o600);
@@ -94,18 +107,18 @@ async fn a_python_written_cache_is_served() {
     let dir = TempDir::new("python");
     let path = dir.file("msal_cache.bin");
     std::fs::write(&path, PYTHON_DOC).unwrap();
-    let cache = FileTokenCache::open(&path).unwrap();
+    let cache = open(&path);
     let hit = cache
         .find(&bearer(), &scopes(&[GRAPH]))
         .await
         .unwrap()
         .expect("the token MSAL Python wrote is found");
     assert_eq!(hit.secret.expose_secret(), "eyJ0eXAi...");
-    assert_eq!(hit.expires_on, 1_700_003_599);
+    assert_eq!(hit.expires_on, UnixTime::from_secs(1_700_003_599));
     for other in [
-        partition(TENANT, "mtls_pop", Some("cert")),
-        partition(TENANT, "Bearer", Some("cert")),
-        partition("other-tenant", "Bearer", None),
+        partition(TENANT, TokenType::MtlsPop, Some("cert")),
+        partition(TENANT, TokenType::Bearer, Some("cert")),
+        partition("other-tenant", TokenType::Bearer, None),
     ] {
         assert!(cache
             .find(&other, &scopes(&[GRAPH]))
@@ -121,13 +134,13 @@ async fn a_python_written_cache_is_served() {
 async fn writes_keep_what_others_wrote() {
     let dir = TempDir::new("preserve");
     let path = dir.file("cache.json");
-    // MSAL Python's example with a live token, an unknown section, an unknown entry, an
-    // unknown field in our own kind of entry, a user token and a refresh token.
+    // MSAL Python's example (its token is live by the test clock), with an unknown section,
+    // an unknown entry, an unknown field in our own kind of entry, a user token and a refresh
+    // token.
     let original = PYTHON_DOC
-        .replace("\"1700003599\"", "\"4000000000\"")
         .replace(
-            "\"extended_expires_on\": \"4000000000\"\n",
-            "\"extended_expires_on\": \"4000000000\",\n            \"x_custom\": [1, {\"k\": \"v\"}]\n",
+            "\"extended_expires_on\": \"1700003599\"\n",
+            "\"extended_expires_on\": \"1700003599\",\n            \"x_custom\": [1, {\"k\": \"v\"}]\n",
         )
         .replacen(
             "{\n    \"AccessToken\": {\n",
@@ -139,14 +152,15 @@ async fn writes_keep_what_others_wrote() {
             "    \"RefreshToken\": {\"k\": {\"secret\": \"rt\"}},\n    \"AppMetadata\"",
             1,
         );
+    assert!(original.contains("x_custom"));
     std::fs::write(&path, &original).unwrap();
     let before: serde_json::Value = serde_json::from_str(&original).unwrap();
     assert!(before["AccessToken"].as_object().unwrap().len() == 3);
 
-    let cache = FileTokenCache::open(&path).unwrap();
+    let cache = open(&path);
     cache
         .store(token(
-            partition(TENANT, "mtls_pop", Some("c1")),
+            partition(TENANT, TokenType::MtlsPop, Some("c1")),
             &[GRAPH],
             "pop",
         ))
@@ -174,22 +188,21 @@ async fn two_certificates_and_bearer_share_one_file() {
     let dir = TempDir::new("isolation");
     let path = dir.file("cache.json");
     // three applications (instances) on one file
-    let pop1 = partition(TENANT, "mtls_pop", Some("x5t-cert-1"));
-    let pop2 = partition(TENANT, "mtls_pop", Some("x5t-cert-2"));
-    let mtls_bearer = partition(TENANT, "Bearer", Some("x5t-cert-1"));
+    let pop1 = partition(TENANT, TokenType::MtlsPop, Some("x5t-cert-1"));
+    let pop2 = partition(TENANT, TokenType::MtlsPop, Some("x5t-cert-2"));
+    let mtls_bearer = partition(TENANT, TokenType::Bearer, Some("x5t-cert-1"));
     for (p, secret) in [
         (&pop1, "pop-1"),
         (&pop2, "pop-2"),
         (&bearer(), "bearer"),
         (&mtls_bearer, "bearer-over-mtls-1"),
     ] {
-        FileTokenCache::open(&path)
-            .unwrap()
+        open(&path)
             .store(token(p.clone(), &[GRAPH], secret))
             .await
             .unwrap();
     }
-    let reader = FileTokenCache::open(&path).unwrap();
+    let reader = open(&path);
     assert_eq!(reader.len(), 4);
     let find = |p| {
         let reader = reader.clone();
@@ -210,14 +223,22 @@ async fn two_certificates_and_bearer_share_one_file() {
     );
     // a renewed certificate (new DER → new x5t#S256) misses; so does the other direction
     assert_eq!(
-        find(partition(TENANT, "mtls_pop", Some("x5t-cert-1-renewed"))).await,
+        find(partition(
+            TENANT,
+            TokenType::MtlsPop,
+            Some("x5t-cert-1-renewed")
+        ))
+        .await,
         None
     );
     assert_eq!(
-        find(partition(TENANT, "Bearer", Some("x5t-cert-2"))).await,
+        find(partition(TENANT, TokenType::Bearer, Some("x5t-cert-2"))).await,
         None
     );
-    assert_eq!(find(partition(TENANT, "mtls_pop", None)).await, None);
+    assert_eq!(
+        find(partition(TENANT, TokenType::MtlsPop, None)).await,
+        None
+    );
 
     // on disk: one plain MSAL Python key, three distinct atext keys
     let v = read_json(&path);
@@ -236,7 +257,7 @@ async fn two_certificates_and_bearer_share_one_file() {
     // removing one certificate's token leaves the others
     assert!(reader.remove(&pop1, &scopes(&[GRAPH])).await.unwrap());
     assert!(!reader.remove(&pop1, &scopes(&[GRAPH])).await.unwrap());
-    let fresh = FileTokenCache::open(&path).unwrap();
+    let fresh = open(&path);
     assert!(fresh
         .find(&pop1, &scopes(&[GRAPH]))
         .await
@@ -254,8 +275,8 @@ async fn two_certificates_and_bearer_share_one_file() {
 async fn another_writer_is_seen_and_replacing_a_token_works() {
     let dir = TempDir::new("reload");
     let path = dir.file("cache.json");
-    let a = FileTokenCache::open(&path).unwrap();
-    let b = FileTokenCache::open(&path).unwrap();
+    let a = open(&path);
+    let b = open(&path);
     a.store(token(bearer(), &["s"], "one")).await.unwrap();
     let hit = b.find(&bearer(), &scopes(&["s"])).await.unwrap().unwrap();
     assert_eq!(hit.secret.expose_secret(), "one");
@@ -274,9 +295,9 @@ async fn another_writer_is_seen_and_replacing_a_token_works() {
 async fn expired_tokens_are_pruned_on_write() {
     let dir = TempDir::new("prune");
     let path = dir.file("cache.json");
-    let cache = FileTokenCache::open(&path).unwrap();
+    let cache = open(&path);
     let mut old = token(bearer(), &["old"], "old");
-    old.expires_on = 1_000;
+    old.expires_on = UnixTime::from_secs(1_000);
     cache
         .store_many(vec![old, token(bearer(), &["live"], "live")])
         .await
@@ -292,6 +313,113 @@ async fn expired_tokens_are_pruned_on_write() {
         .is_none());
 }
 
+/// The cache prunes by the clock it is given, not by the wall clock: the caller judges time.
+#[tokio::test]
+async fn pruning_follows_the_injected_clock() {
+    let dir = TempDir::new("prune-clock");
+    let path = dir.file("cache.json");
+    let clock = TestClock::at(NOW);
+    let cache = FileTokenCache::builder(&path)
+        .clock(clock.clone())
+        .open()
+        .unwrap();
+    // expired by the injected clock
+    let mut stale = token(bearer(), &["stale"], "stale");
+    stale.expires_on = UnixTime::from_secs(NOW - 1);
+    // valid by the injected clock, expired by the wall clock (2023)
+    let live = token(bearer(), &["live"], "live");
+    assert!(live.expires_on.to_system_time() < std::time::SystemTime::now());
+    cache.store_many(vec![stale, live]).await.unwrap();
+    assert_eq!(
+        access_token_keys(&path),
+        [access_token_key(&bearer(), &scopes(&["live"]))]
+    );
+    let hit = cache.find(&bearer(), &scopes(&["live"])).await.unwrap();
+    assert_eq!(hit.unwrap().secret.expose_secret(), "live");
+
+    // time moves on: the next write prunes it
+    clock.set(EXPIRES + 1);
+    let mut later = token(bearer(), &["later"], "later");
+    later.expires_on = UnixTime::from_secs(EXPIRES + 3_600);
+    cache.store(later).await.unwrap();
+    assert_eq!(
+        access_token_keys(&path),
+        [access_token_key(&bearer(), &scopes(&["later"]))]
+    );
+    assert!(cache
+        .find(&bearer(), &scopes(&["live"]))
+        .await
+        .unwrap()
+        .is_none());
+
+    // `open` prunes by the system clock: the 2023 token goes on its first write
+    let system = FileTokenCache::open(&path).unwrap();
+    system
+        .store(token(bearer(), &["live"], "live"))
+        .await
+        .unwrap();
+    assert!(system
+        .find(&bearer(), &scopes(&["live"]))
+        .await
+        .unwrap()
+        .is_none());
+}
+
+/// Entries whose times are impossible are not served, do not panic anyone, and are gone after
+/// the next write; everything else in the file stays.
+#[tokio::test]
+async fn impossible_times_are_not_served_and_dropped_on_the_next_write() {
+    let dir = TempDir::new("impossible");
+    let path = dir.file("cache.json");
+    let entry = |scope: &str, expires_on: &str| {
+        format!(
+            r#""-login.microsoftonline.com-accesstoken-cid1-{TENANT}-{scope}": {{"credential_type": "AccessToken", "secret": "tok-{scope}", "home_account_id": null, "environment": "login.microsoftonline.com", "client_id": "cid1", "target": "{scope}", "realm": "{TENANT}", "token_type": "Bearer", "cached_at": "1700000000", "expires_on": {expires_on}}}"#
+        )
+    };
+    let input = format!(
+        r#"{{"AccessToken": {{{}, {}, {}, {}}}}}"#,
+        entry("u64max", r#""18446744073709551615""#),
+        entry("huge", "9300000000000000000"),
+        entry("beyond9999", r#""253402300800""#),
+        entry("good", r#""1700003600""#),
+    );
+    std::fs::write(&path, &input).unwrap();
+    let cache = open(&path);
+    assert_eq!(cache.len(), 1);
+    for scope in ["u64max", "huge", "beyond9999"] {
+        assert!(
+            cache
+                .find(&bearer(), &scopes(&[scope]))
+                .await
+                .unwrap()
+                .is_none(),
+            "{scope}"
+        );
+        assert!(cache
+            .find_shared(&bearer(), &scopes(&[scope]))
+            .await
+            .unwrap()
+            .is_none());
+    }
+    // reading does not rewrite the file
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), input);
+    let hit = cache
+        .find(&bearer(), &scopes(&["good"]))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(hit.expires_on, UnixTime::from_secs(1_700_003_600));
+
+    cache.store(token(bearer(), &["new"], "new")).await.unwrap();
+    assert_eq!(
+        access_token_keys(&path),
+        [
+            access_token_key(&bearer(), &scopes(&["good"])),
+            access_token_key(&bearer(), &scopes(&["new"])),
+        ]
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_writers_in_one_process_keep_every_entry() {
     let dir = TempDir::new("threads");
@@ -299,7 +427,7 @@ async fn concurrent_writers_in_one_process_keep_every_entry() {
     let mut tasks = Vec::new();
     for writer in 0..4 {
         // separate instances, as separate applications would have
-        let cache = Arc::new(FileTokenCache::open(&path).unwrap());
+        let cache = Arc::new(open(&path));
         for i in 0..25 {
             let cache = cache.clone();
             tasks.push(tokio::spawn(async move {
@@ -316,7 +444,7 @@ async fn concurrent_writers_in_one_process_keep_every_entry() {
     }
     let doc = CacheDocument::parse(&std::fs::read(&path).unwrap()).unwrap();
     assert_eq!(doc.len(), 100);
-    let reader = FileTokenCache::open(&path).unwrap();
+    let reader = open(&path);
     for writer in 0..4 {
         for i in 0..25 {
             let scope = format!("api://w{writer}-{i}/.default");
@@ -335,7 +463,7 @@ async fn stale_temporary_files_are_cleaned_up_by_the_next_writer() {
     let path = dir.file("cache.json");
     std::fs::write(dir.file("cache.json.tmp.99999.0"), "{ half written").unwrap();
     std::fs::write(dir.file("unrelated.tmp.1.0"), "keep me").unwrap();
-    let cache = FileTokenCache::open(&path).unwrap();
+    let cache = open(&path);
     cache.store(token(bearer(), &["s"], "t")).await.unwrap();
     assert_eq!(
         dir.names(),
@@ -363,7 +491,7 @@ async fn corrupt_files_are_moved_aside_and_the_cache_starts_empty() {
         let path = dir.file("cache.json");
         std::fs::write(&path, bytes).unwrap();
 
-        let cache = FileTokenCache::open(&path).unwrap();
+        let cache = open(&path);
         assert!(cache.is_empty(), "{name}");
         assert!(
             !path.exists(),
@@ -403,7 +531,7 @@ async fn corruption_found_by_a_lookup_or_a_write_is_moved_aside_too() {
     capture_logs();
     let dir = TempDir::new("corrupt-later");
     let path = dir.file("cache.json");
-    let cache = FileTokenCache::open(&path).unwrap();
+    let cache = open(&path);
     cache.store(token(bearer(), &["s"], "t")).await.unwrap();
 
     // corrupted behind our back, found by a lookup
@@ -450,7 +578,7 @@ fn works_without_a_tokio_runtime_driving_it() {
     // The trait's futures run file work inline when no runtime is present.
     let dir = TempDir::new("no-runtime");
     let path = dir.file("cache.json");
-    let cache = FileTokenCache::open(&path).unwrap();
+    let cache = open(&path);
     let mut fut = cache.store(token(bearer(), &["s"], "t"));
     let waker = std::task::Waker::noop();
     let mut cx = std::task::Context::from_waker(waker);
@@ -458,7 +586,7 @@ fn works_without_a_tokio_runtime_driving_it() {
         fut.as_mut().poll(&mut cx),
         std::task::Poll::Ready(Ok(()))
     ));
-    assert_eq!(FileTokenCache::open(&path).unwrap().len(), 1);
+    assert_eq!(open(&path).len(), 1);
 }
 
 #[test]

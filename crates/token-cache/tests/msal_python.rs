@@ -11,8 +11,9 @@ mod common;
 use std::process::Command;
 
 use common::*;
-use token_cache::serialization::CacheDocument;
-use token_cache::{FileTokenCache, TokenCache};
+use token_cache::{
+    CacheDocument, CachedAccessToken, FileTokenCache, TokenCache, TokenType, UnixTime,
+};
 
 const SCRIPT: &str = r#"
 import json, sys
@@ -22,7 +23,7 @@ path, tenant, scope = sys.argv[1], sys.argv[2], sys.argv[3]
 cache = msal.SerializableTokenCache()
 with open(path) as f:
     cache.deserialize(f.read())
-# the query acquire_token_for_client makes (msal-core-wire-and-cache.md section 3.5)
+# the query acquire_token_for_client makes: the app-only token of this client, authority host and tenant
 query = {"client_id": "cid1", "environment": "login.microsoftonline.com", "realm": tenant,
          "home_account_id": None}
 found = [e["secret"] for e in cache.search(
@@ -37,6 +38,16 @@ with open(path, "w") as f:
 print(json.dumps({"version": msal.__version__, "found": found}))
 "#;
 
+/// `token`, issued now by the system clock: MSAL Python drops access tokens that expired by the
+/// system clock when it rewrites the file.
+fn live(mut token: CachedAccessToken) -> CachedAccessToken {
+    let now = UnixTime::from_system_time(std::time::SystemTime::now());
+    token.cached_at = now;
+    token.expires_on = now.saturating_add_secs(3_600);
+    token.extended_expires_on = token.expires_on;
+    token
+}
+
 #[tokio::test]
 #[ignore = "needs MSAL Python: run with cargo xtask interop"]
 async fn msal_python_reads_our_file_and_we_read_its_file() {
@@ -46,15 +57,15 @@ async fn msal_python_reads_our_file_and_we_read_its_file() {
     let dir = TempDir::new("msal-python");
     let path = dir.file("msal_cache.json");
     let cache = FileTokenCache::open(&path).unwrap();
-    let pop1 = partition(TENANT, "mtls_pop", Some("x5t-cert-1"));
-    let pop2 = partition(TENANT, "mtls_pop", Some("x5t-cert-2"));
-    let mtls_bearer = partition(TENANT, "Bearer", Some("x5t-cert-1"));
+    let pop1 = partition(TENANT, TokenType::MtlsPop, Some("x5t-cert-1"));
+    let pop2 = partition(TENANT, TokenType::MtlsPop, Some("x5t-cert-2"));
+    let mtls_bearer = partition(TENANT, TokenType::Bearer, Some("x5t-cert-1"));
     cache
         .store_many(vec![
-            token(pop1.clone(), &[GRAPH], "pop-1"),
-            token(bearer(), &[GRAPH], "rust-bearer"),
-            token(pop2.clone(), &[GRAPH], "pop-2"),
-            token(mtls_bearer.clone(), &[GRAPH], "bearer-over-mtls"),
+            live(token(pop1.clone(), &[GRAPH], "pop-1")),
+            live(token(bearer(), &[GRAPH], "rust-bearer")),
+            live(token(pop2.clone(), &[GRAPH], "pop-2")),
+            live(token(mtls_bearer.clone(), &[GRAPH], "bearer-over-mtls")),
         ])
         .await
         .unwrap();
@@ -98,6 +109,9 @@ async fn msal_python_reads_our_file_and_we_read_its_file() {
         .unwrap()
         .expect("the token MSAL Python added");
     assert_eq!(hit.secret.expose_secret(), "python-token");
-    assert_eq!(hit.refresh_on, Some(hit.cached_at + 1_800));
-    assert_eq!(hit.expires_on, hit.cached_at + 3_600);
+    assert_eq!(
+        hit.refresh_on,
+        Some(hit.cached_at.saturating_add_secs(1_800))
+    );
+    assert_eq!(hit.expires_on, hit.cached_at.saturating_add_secs(3_600));
 }

@@ -11,8 +11,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use common::*;
-use token_cache::serialization::CacheDocument;
-use token_cache::{CachedAccessToken, FileTokenCache, PartitionKey, TokenCache};
+use token_cache::{CacheDocument, CachedAccessToken, PartitionKey, TokenCache, TokenType};
 
 const CHILD: &str = "TOKEN_CACHE_CHILD";
 
@@ -26,7 +25,7 @@ fn writer_partition(writer: u32) -> PartitionKey {
     if writer.is_multiple_of(2) {
         bearer()
     } else {
-        partition(&format!("tenant-{writer}"), "Bearer", None)
+        partition(&format!("tenant-{writer}"), TokenType::Bearer, None)
     }
 }
 
@@ -53,7 +52,7 @@ fn child_process() {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    let cache = FileTokenCache::open(&path).unwrap();
+    let cache = open(&path);
     runtime.block_on(async {
         match mode.as_str() {
             // `count` entries, `batch` per locked write
@@ -204,11 +203,7 @@ fn a_writer_killed_mid_write_leaves_a_file_that_parses() {
         .build()
         .unwrap();
     runtime.block_on(async {
-        FileTokenCache::open(&path)
-            .unwrap()
-            .store_many(seed)
-            .await
-            .unwrap();
+        open(&path).store_many(seed).await.unwrap();
     });
 
     let mut total = 3_000;
@@ -272,7 +267,7 @@ fn a_writer_killed_mid_write_leaves_a_file_that_parses() {
 
         // The next writer gets the lock, keeps everything and cleans up.
         runtime.block_on(async {
-            let cache = FileTokenCache::open(&path).unwrap();
+            let cache = open(&path);
             assert_eq!(cache.len(), total + written);
             cache.store(entry(200, round)).await.unwrap();
             total += written + 1;

@@ -15,8 +15,8 @@ use token_cache::CachedAccessToken;
 use super::network;
 use super::plan::Plan;
 use super::Options;
-use crate::result::{AuthenticationResult, TokenSource};
 use crate::region::RegionDetails;
+use crate::result::{AuthenticationResult, TokenSource};
 use crate::state::AppState;
 use crate::{BindingCertificate, Error};
 

@@ -122,7 +122,7 @@ fn report(
     match result {
         Ok(r) => tracing::debug!(
             client_id = %client_id,
-            token_type = r.token_type(),
+            token_type = r.token_type().as_str(),
             source = ?r.token_source(),
             elapsed_us,
             "token acquired"

@@ -70,9 +70,16 @@ pub(crate) async fn request_token(
 /// Inside a `Retry-After` window for this token: fail fast, nothing sent.
 fn check_throttle(state: &AppState, plan: &Plan) -> Result<(), Error> {
     let now = state.services.clock.unix_now();
-    match state.shared.throttle.remaining(&plan.partition, &plan.scopes, now) {
+    match state
+        .shared
+        .throttle
+        .remaining(&plan.partition, &plan.scopes, now)
+    {
         Some(remaining) => {
-            tracing::debug!(remaining_s = remaining.as_secs(), "throttled: no request sent");
+            tracing::debug!(
+                remaining_s = remaining.as_secs(),
+                "throttled: no request sent"
+            );
             Err(Error::Throttled {
                 remaining,
                 service: None,
@@ -116,7 +123,10 @@ async fn form(
         assertions: &state.shared.assertions,
         now: state.services.clock.now(),
     };
-    let authentication = config.credential.authentication(&context, bound_assertion).await?;
+    let authentication = config
+        .credential
+        .authentication(&context, bound_assertion)
+        .await?;
     Ok(ClientCredentialsRequest {
         client_id: config.client_id.clone(),
         scopes: plan.scopes.clone(),
@@ -160,7 +170,8 @@ async fn store(
         secret: token.access_token.clone(),
         cached_at: now,
         expires_on: now.saturating_add_secs(token.expires_in),
-        extended_expires_on: now.saturating_add_secs(token.ext_expires_in.unwrap_or(token.expires_in)),
+        extended_expires_on: now
+            .saturating_add_secs(token.ext_expires_in.unwrap_or(token.expires_in)),
         refresh_on: token.refresh_in.map(|r| now.saturating_add_secs(r)),
     };
     state.services.cache.store(entry.clone()).await?;

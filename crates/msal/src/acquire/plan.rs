@@ -51,7 +51,11 @@ impl Plan {
     /// The plan for a network request that presents `certificate` (a bound-assertion provider
     /// may return another one than planned): tokens are stored under the key id of the
     /// certificate actually presented.
-    pub(crate) fn presenting(&self, state: &AppState, certificate: Option<&ClientCertificate>) -> Plan {
+    pub(crate) fn presenting(
+        &self,
+        state: &AppState,
+        certificate: Option<&ClientCertificate>,
+    ) -> Plan {
         Plan {
             partition: partition_for(state, self.token_type, certificate),
             identity: certificate.cloned(),

@@ -32,7 +32,11 @@ pub(crate) async fn route(state: &AppState, over_mtls: bool) -> Result<Route, Er
     if over_mtls {
         let endpoint = mtls_transport::mtls_token_endpoint(authority, region.region_used())?;
         let tenant = authority.tenant().to_owned();
-        return Ok(Route { endpoint, tenant, region });
+        return Ok(Route {
+            endpoint,
+            tenant,
+            region,
+        });
     }
     let resolved = state
         .shared

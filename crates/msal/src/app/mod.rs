@@ -83,10 +83,12 @@ impl fmt::Debug for ConfidentialClientApplication {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConfidentialClientApplication")
             .field("client_id", &self.state.config.client_id)
-            .field("authority", &self.state.config.authority.canonical_url().as_str())
+            .field(
+                "authority",
+                &self.state.config.authority.canonical_url().as_str(),
+            )
             .field("credential", &self.state.config.credential)
             .field("transport", &self.state.services.transport)
             .finish_non_exhaustive()
     }
 }
-

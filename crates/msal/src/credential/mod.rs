@@ -8,8 +8,7 @@ use std::sync::Arc;
 
 use oauth2_core::{
     AssertionCache, AssertionFlavor, AssertionOptions, AuthorityKind, ClientAuthentication,
-    ClientCertificate, SecretString, TokenType, JWT_BEARER_ASSERTION_TYPE,
-    JWT_POP_ASSERTION_TYPE,
+    ClientCertificate, SecretString, TokenType, JWT_BEARER_ASSERTION_TYPE, JWT_POP_ASSERTION_TYPE,
 };
 
 pub use provider::{

@@ -134,4 +134,3 @@ where
         (self.0)(context.clone()).await
     }
 }
-

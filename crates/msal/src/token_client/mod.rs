@@ -30,7 +30,10 @@ pub(crate) struct Exchange<'a> {
 }
 
 /// Sends `exchange` and checks the answer.
-pub(crate) async fn exchange(state: &AppState, exchange: Exchange<'_>) -> Result<TokenResponse, Error> {
+pub(crate) async fn exchange(
+    state: &AppState,
+    exchange: Exchange<'_>,
+) -> Result<TokenResponse, Error> {
     let token_type = exchange.request.token_type;
     let span = tracing::debug_span!(
         "acquire_token_for_client",
@@ -57,12 +60,27 @@ pub(crate) async fn exchange(state: &AppState, exchange: Exchange<'_>) -> Result
     );
     let throttle = &state.shared.throttle;
     let now = state.services.clock.unix_now();
-    let window = throttle.observe(exchange.partition, exchange.scopes, response.status, &response.headers, now);
+    let window = throttle.observe(
+        exchange.partition,
+        exchange.scopes,
+        response.status,
+        &response.headers,
+        now,
+    );
     if !response.status.is_success() {
-        let error = response::failure(&response, exchange.endpoint, exchange.correlation_id, window);
+        let error = response::failure(
+            &response,
+            exchange.endpoint,
+            exchange.correlation_id,
+            window,
+        );
         if let Some(service) = error_code_for_telemetry(&error) {
             state.shared.telemetry(|last| {
-                last.record_failure(ApiId::AcquireTokenForClient, exchange.correlation_id, service)
+                last.record_failure(
+                    ApiId::AcquireTokenForClient,
+                    exchange.correlation_id,
+                    service,
+                )
             });
         }
         return Err(error);
@@ -89,10 +107,13 @@ fn error_code_for_telemetry(error: &Error) -> Option<&str> {
 fn http_request(state: &AppState, exchange: &Exchange<'_>) -> HttpRequest {
     let current = exchange.telemetry.header_value();
     let last = state.shared.telemetry(|last| last.header_value());
-    let mut request = HttpRequest::post_form(exchange.endpoint.clone(), exchange.request.to_form_body());
-    request
-        .headers
-        .extend(token_request_headers(exchange.correlation_id, &current, &last));
+    let mut request =
+        HttpRequest::post_form(exchange.endpoint.clone(), exchange.request.to_form_body());
+    request.headers.extend(token_request_headers(
+        exchange.correlation_id,
+        &current,
+        &last,
+    ));
     request
 }
 

@@ -51,7 +51,10 @@ pub(crate) fn failure(
 }
 
 /// Parses a success body.
-pub(crate) fn parse_success(response: &HttpResponse, endpoint: &Url) -> Result<TokenResponse, Error> {
+pub(crate) fn parse_success(
+    response: &HttpResponse,
+    endpoint: &Url,
+) -> Result<TokenResponse, Error> {
     TokenResponse::parse(&response.body).map_err(|e| Error::InvalidResponse {
         endpoint: endpoint.to_string(),
         status: response.status.as_u16(),
@@ -122,7 +125,10 @@ mod tests {
         assert!(check_token_type(Bearer, None).is_ok());
         assert!(check_token_type(Bearer, Some("bearer")).is_ok());
         assert!(check_token_type(MtlsPop, Some("MTLS_POP")).is_ok());
-        assert_eq!(check_token_type(MtlsPop, None).unwrap_err().code(), "token_type_missing");
+        assert_eq!(
+            check_token_type(MtlsPop, None).unwrap_err().code(),
+            "token_type_missing"
+        );
         for (asked, got) in [(MtlsPop, "Bearer"), (Bearer, "mtls_pop"), (Bearer, "pop")] {
             let err = check_token_type(asked, Some(got)).unwrap_err();
             assert_eq!(err.code(), "token_type_mismatch", "{asked:?} {got}");
@@ -145,12 +151,19 @@ mod tests {
 
         let window = Some(Duration::from_secs(30));
         let err = failure(&response(429, oauth), &endpoint(), "corr", window);
-        assert!(matches!(err, Error::Throttled { remaining, service: Some(_) } if remaining == Duration::from_secs(30)));
+        assert!(
+            matches!(err, Error::Throttled { remaining, service: Some(_) } if remaining == Duration::from_secs(30))
+        );
         assert!(err.is_retryable());
         let err = failure(&response(429, "slow down"), &endpoint(), "corr", window);
         assert!(matches!(err, Error::Throttled { service: None, .. }));
 
-        let err = failure(&response(502, "<html>bad gateway</html>"), &endpoint(), "corr", None);
+        let err = failure(
+            &response(502, "<html>bad gateway</html>"),
+            &endpoint(),
+            "corr",
+            None,
+        );
         assert_eq!(err.code(), "invalid_response");
         assert!(err.is_retryable(), "a garbled 5xx is transient");
     }

@@ -23,7 +23,9 @@ pub(crate) async fn send_with_one_retry(
 ) -> Result<HttpResponse, Error> {
     let first = transport.send(request.clone(), identity).await;
     let cause = match &first {
-        Ok(r) if r.status.is_server_error() && !r.headers.contains_key(http::header::RETRY_AFTER) => {
+        Ok(r)
+            if r.status.is_server_error() && !r.headers.contains_key(http::header::RETRY_AFTER) =>
+        {
             format!("HTTP {}", r.status.as_u16())
         }
         Err(e) if e.is_retryable() && !e.is_timeout() => e.code().to_owned(),
@@ -55,7 +57,10 @@ mod tests {
         let base = Duration::from_millis(300);
         for _ in 0..200 {
             let d = jitter(base);
-            assert!(d >= Duration::from_millis(150) && d < Duration::from_millis(450), "{d:?}");
+            assert!(
+                d >= Duration::from_millis(150) && d < Duration::from_millis(450),
+                "{d:?}"
+            );
         }
         assert!(jitter(Duration::MAX) >= Duration::MAX / 2);
         assert_eq!(jitter(Duration::ZERO), Duration::ZERO);

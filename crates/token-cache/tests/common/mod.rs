@@ -3,15 +3,49 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use token_cache::{CachedAccessToken, PartitionKey, Scopes, SecretString};
+use token_cache::{
+    CachedAccessToken, Clock, FileTokenCache, PartitionKey, PartitionParts, Scopes, SecretString,
+    TokenType, UnixTime,
+};
 
 pub const TENANT: &str = "aaaabbbb-0000-1111-2222-333344445555";
 pub const GRAPH: &str = "https://graph.microsoft.com/.default";
-/// Far in the future, so writes never prune test tokens.
-pub const FAR: u64 = 4_000_000_000;
+/// What the test clock shows (2023-11-14), and when test tokens were cached.
+pub const NOW: u64 = 1_700_000_000;
+/// When test tokens expire: an hour after [`NOW`].
+pub const EXPIRES: u64 = NOW + 3_600;
+
+/// A clock the test sets.
+#[derive(Debug)]
+pub struct TestClock(AtomicU64);
+
+impl TestClock {
+    pub fn at(secs: u64) -> Arc<Self> {
+        Arc::new(TestClock(AtomicU64::new(secs)))
+    }
+
+    pub fn set(&self, secs: u64) {
+        self.0.store(secs, Ordering::SeqCst);
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> SystemTime {
+        UnixTime::from_secs(self.0.load(Ordering::SeqCst)).to_system_time()
+    }
+}
+
+/// The file cache at `path`, pruning by a clock at [`NOW`].
+pub fn open(path: impl AsRef<Path>) -> FileTokenCache {
+    FileTokenCache::builder(path)
+        .clock(TestClock::at(NOW))
+        .open()
+        .unwrap()
+}
 
 /// A fresh directory, removed on drop.
 pub struct TempDir(PathBuf);
@@ -57,18 +91,18 @@ pub fn scopes(list: &[&str]) -> Scopes {
     Scopes::new(list.iter().copied()).unwrap()
 }
 
-pub fn partition(tenant: &str, token_type: &str, key_id: Option<&str>) -> PartitionKey {
-    PartitionKey::new(
-        "login.microsoftonline.com",
-        "cid1",
+pub fn partition(tenant: &str, token_type: TokenType, key_id: Option<&str>) -> PartitionKey {
+    PartitionKey::new(PartitionParts {
+        environment: "login.microsoftonline.com",
+        client_id: "cid1",
         tenant,
         token_type,
         key_id,
-    )
+    })
 }
 
 pub fn bearer() -> PartitionKey {
-    partition(TENANT, "Bearer", None)
+    partition(TENANT, TokenType::Bearer, None)
 }
 
 pub fn token(partition: PartitionKey, list: &[&str], secret: &str) -> CachedAccessToken {
@@ -76,9 +110,9 @@ pub fn token(partition: PartitionKey, list: &[&str], secret: &str) -> CachedAcce
         partition,
         scopes: scopes(list),
         secret: SecretString::new(secret),
-        cached_at: 1_700_000_000,
-        expires_on: FAR,
-        extended_expires_on: FAR,
+        cached_at: UnixTime::from_secs(NOW),
+        expires_on: UnixTime::from_secs(EXPIRES),
+        extended_expires_on: UnixTime::from_secs(EXPIRES),
         refresh_on: None,
     }
 }

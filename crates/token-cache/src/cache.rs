@@ -1,0 +1,79 @@
+//! The [`TokenCache`] trait every backend implements.
+
+use std::sync::Arc;
+
+use oauth2_core::Scopes;
+
+use crate::{CachedAccessToken, Error, PartitionKey};
+
+/// A store of access tokens.
+///
+/// Implement it to keep tokens somewhere else (Redis, a database, a key vault). Implementations
+/// must be safe to call concurrently; they never need to judge expiry.
+#[async_trait::async_trait]
+pub trait TokenCache: Send + Sync + std::fmt::Debug {
+    /// The best token in `partition` whose scopes include all of `scopes`: the entry for exactly
+    /// `scopes` if there is one, else the superset entry that expires last.
+    async fn find(
+        &self,
+        partition: &PartitionKey,
+        scopes: &Scopes,
+    ) -> Result<Option<CachedAccessToken>, Error>;
+
+    /// Like [`find`](Self::find), returning a shared entry. The built-in backends answer a hit
+    /// without copying the entry (no allocation for the token, the partition or the scopes);
+    /// the default wraps [`find`](Self::find).
+    async fn find_shared(
+        &self,
+        partition: &PartitionKey,
+        scopes: &Scopes,
+    ) -> Result<Option<Arc<CachedAccessToken>>, Error> {
+        Ok(self.find(partition, scopes).await?.map(Arc::new))
+    }
+
+    /// Store `token`, replacing the entry with the same partition and scope set.
+    async fn store(&self, token: CachedAccessToken) -> Result<(), Error>;
+
+    /// Store several tokens. The default calls [`store`](Self::store) for each in turn;
+    /// backends with a per-write cost (the file backend) store them in one write.
+    async fn store_many(&self, tokens: Vec<CachedAccessToken>) -> Result<(), Error> {
+        for token in tokens {
+            self.store(token).await?;
+        }
+        Ok(())
+    }
+
+    /// Remove the entry with exactly this partition and scope set; `true` if one was removed.
+    async fn remove(&self, partition: &PartitionKey, scopes: &Scopes) -> Result<bool, Error>;
+}
+
+#[async_trait::async_trait]
+impl<T: TokenCache + ?Sized> TokenCache for Arc<T> {
+    async fn find(
+        &self,
+        partition: &PartitionKey,
+        scopes: &Scopes,
+    ) -> Result<Option<CachedAccessToken>, Error> {
+        (**self).find(partition, scopes).await
+    }
+
+    async fn find_shared(
+        &self,
+        partition: &PartitionKey,
+        scopes: &Scopes,
+    ) -> Result<Option<Arc<CachedAccessToken>>, Error> {
+        (**self).find_shared(partition, scopes).await
+    }
+
+    async fn store(&self, token: CachedAccessToken) -> Result<(), Error> {
+        (**self).store(token).await
+    }
+
+    async fn store_many(&self, tokens: Vec<CachedAccessToken>) -> Result<(), Error> {
+        (**self).store_many(tokens).await
+    }
+
+    async fn remove(&self, partition: &PartitionKey, scopes: &Scopes) -> Result<bool, Error> {
+        (**self).remove(partition, scopes).await
+    }
+}

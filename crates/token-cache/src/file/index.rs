@@ -1,0 +1,159 @@
+//! The in-memory index of the file, and keeping it in step with the file on disk.
+
+use std::fs::{self, File};
+use std::io::{self, Read};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use zeroize::Zeroizing;
+
+use super::Inner;
+use crate::{CacheDocument, CachedAccessToken, Error, MemoryTokenCache};
+
+/// What the index reflects.
+pub(super) struct State {
+    /// Identity of the file the index was built from; `None` when there was no file.
+    pub(super) stamp: Option<Stamp>,
+    pub(super) index: Arc<MemoryTokenCache>,
+}
+
+impl State {
+    /// No file read yet: an empty index.
+    pub(super) fn empty() -> Self {
+        State {
+            stamp: None,
+            index: Arc::new(MemoryTokenCache::new()),
+        }
+    }
+}
+
+/// What identifies one version of the file on disk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Stamp {
+    len: u64,
+    modified: Option<SystemTime>,
+    #[cfg(unix)]
+    unix: (u64, u64, i64, i64),
+}
+
+impl Stamp {
+    fn of(meta: &fs::Metadata) -> Self {
+        #[cfg(unix)]
+        use std::os::unix::fs::MetadataExt as _;
+        Stamp {
+            len: meta.len(),
+            modified: meta.modified().ok(),
+            #[cfg(unix)]
+            unix: (meta.dev(), meta.ino(), meta.ctime(), meta.ctime_nsec()),
+        }
+    }
+}
+
+/// The file as read.
+pub(super) enum Loaded {
+    Missing,
+    Document(Box<CacheDocument>, Stamp),
+    Corrupt(String),
+}
+
+impl Inner {
+    pub(super) fn index(&self) -> Result<Arc<MemoryTokenCache>, Error> {
+        Ok(self
+            .state
+            .lock()
+            .map_err(|_| Error::Poisoned)?
+            .index
+            .clone())
+    }
+
+    pub(super) fn current_stamp(&self) -> Result<Option<Stamp>, Error> {
+        match fs::metadata(&self.path) {
+            Ok(meta) => Ok(Some(Stamp::of(&meta))),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io("inspect", &self.path, e)),
+        }
+    }
+
+    pub(super) fn installed_stamp(&self) -> Result<Option<Stamp>, Error> {
+        Ok(self.state.lock().map_err(|_| Error::Poisoned)?.stamp)
+    }
+
+    /// Replaces the index with one holding `tokens`, built from the file version `stamp`.
+    pub(super) fn install(
+        &self,
+        stamp: Option<Stamp>,
+        tokens: Vec<CachedAccessToken>,
+    ) -> Result<(), Error> {
+        let index = MemoryTokenCache::new();
+        index.store_many_sync(tokens)?;
+        let mut state = self.state.lock().map_err(|_| Error::Poisoned)?;
+        *state = State {
+            stamp,
+            index: Arc::new(index),
+        };
+        Ok(())
+    }
+
+    /// Reloads the index if the file changed on disk since it was built.
+    pub(super) fn refresh(&self) -> Result<(), Error> {
+        if self.current_stamp()? == self.installed_stamp()? {
+            return Ok(());
+        }
+        self.reload()
+    }
+
+    /// Reads the file and rebuilds the index; a corrupt file is moved aside under the lock.
+    pub(super) fn reload(&self) -> Result<(), Error> {
+        let _one_reload_at_a_time = self.reload.lock().map_err(|_| Error::Poisoned)?;
+        match self.load()? {
+            Loaded::Missing => self.install(None, Vec::new()),
+            Loaded::Document(doc, stamp) => {
+                if self.installed_stamp()? == Some(stamp) {
+                    return Ok(()); // another caller got there first
+                }
+                self.install(Some(stamp), doc.into_access_tokens())
+            }
+            Loaded::Corrupt(_) => {
+                // A writer may be replacing the file right now: decide under the lock.
+                let guard = self.lock()?;
+                match self.load()? {
+                    Loaded::Missing => {
+                        drop(guard);
+                        self.install(None, Vec::new())
+                    }
+                    Loaded::Document(doc, stamp) => {
+                        drop(guard);
+                        self.install(Some(stamp), doc.into_access_tokens())
+                    }
+                    Loaded::Corrupt(reason) => {
+                        self.quarantine(&reason)?;
+                        drop(guard);
+                        self.install(None, Vec::new())
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reads and parses the file as it is now.
+    pub(super) fn load(&self) -> Result<Loaded, Error> {
+        let mut file = match File::open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Loaded::Missing),
+            Err(e) => return Err(Error::io("open", &self.path, e)),
+        };
+        // The stamp of the open file matches the bytes read, even if the path is replaced
+        // meanwhile (the next lookup then sees a different stamp and reloads).
+        let meta = file
+            .metadata()
+            .map_err(|e| Error::io("inspect", &self.path, e))?;
+        let mut bytes = Zeroizing::new(Vec::with_capacity(meta.len() as usize));
+        file.read_to_end(&mut bytes)
+            .map_err(|e| Error::io("read", &self.path, e))?;
+        match CacheDocument::parse(&bytes) {
+            Ok(doc) => Ok(Loaded::Document(Box::new(doc), Stamp::of(&meta))),
+            Err(Error::Corrupt { reason }) => Ok(Loaded::Corrupt(reason)),
+            Err(e) => Err(e),
+        }
+    }
+}
