@@ -10,9 +10,9 @@ use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use msal::cache::{CachedAccessToken, PartitionKey, PartitionParts};
-use msal::{TokenType, UnixTime};
 use msal::cache::{MemoryTokenCache, TokenCache};
 use msal::{Scopes, SecretString};
+use msal::{TokenType, UnixTime};
 use msal_e2e_tests::{TestEnv, SCOPE, SECRET, SECRET_APP, TENANT};
 
 fn filler(rt: &tokio::runtime::Runtime, cache: &MemoryTokenCache, n: usize) {

@@ -23,7 +23,8 @@ fn jwt_part(jwt: &str, index: usize) -> serde_json::Value {
     serde_json::from_slice(&bytes).expect("JSON")
 }
 
-/// The headers MSAL sends on a token POST (reference §1.2) plus HTTP framing.
+/// The headers MSAL sends on a token POST (accept, x-client-sku/ver/os, x-ms-lib-capability,
+/// client-request-id and the two telemetry headers, as MSAL Python sends them) plus HTTP framing.
 const EXPECTED_HEADERS: &[&str] = &[
     "accept",
     "client-request-id",

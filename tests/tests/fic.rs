@@ -1,5 +1,7 @@
 //! Federated two-leg exchange over mTLS (jwt-pop) and Bearer over mTLS, end to end against the
-//! emulator (`entra-mtls-pop-wire.md` §3, §4).
+//! emulator: leg 1 is an `mtls_pop` token for `api://AzureADTokenExchange/.default`; leg 2 sends it
+//! as a `jwt-pop` client assertion over mTLS with the same certificate; Bearer over mTLS sends a
+//! signed assertion (with `x5c`) to the `mtlsauth` host while presenting the certificate.
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,6 +1,8 @@
 //! mTLS Proof-of-Possession end to end: the client presents its certificate to the emulator's
 //! `mtlsauth` hosts over real TLS, gets a token bound to it, and calls the protected resource.
-//! Covers the applicable scenarios of `entra-mtls-pop-wire.md` §9 and its "worth adding" list.
+//! Covers the scenarios of MSAL.NET's mTLS PoP test checklist that apply to a confidential client
+//! (endpoint transform, regions, authority guards, cache isolation by key id, token type checks,
+//! binding at the resource), and the extra cases listed in docs/mtls-pop.md.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;

@@ -4,7 +4,8 @@ use std::fmt;
 
 use oauth2_core::TokenType;
 
-use crate::credential::BoxError;
+/// A boxed error returned by user callbacks (assertion providers).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Everything `msal` can fail with.
 ///

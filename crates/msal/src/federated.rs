@@ -1,6 +1,7 @@
 //! Leg 1 of a federated (FIC) two-leg exchange over mTLS, as a bound-assertion provider.
 
-use crate::credential::{AssertionContext, BoundAssertion, BoundAssertionProvider, BoxError};
+use crate::credential::{AssertionContext, BoundAssertion, BoundAssertionProvider};
+use crate::error::BoxError;
 use crate::ConfidentialClientApplication;
 
 /// The audience of the token a federated (leg-1) credential is requested for.

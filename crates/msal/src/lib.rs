@@ -38,9 +38,9 @@ pub use app::{
 };
 pub use binding::BindingCertificate;
 pub use credential::{
-    AssertionContext, BoundAssertion, BoundAssertionProvider, BoxError, ClientAssertionProvider,
+    AssertionContext, BoundAssertion, BoundAssertionProvider, ClientAssertionProvider,
 };
-pub use error::{Error, ServiceError};
+pub use error::{BoxError, Error, ServiceError};
 pub use federated::{FederatedLeg1, TOKEN_EXCHANGE_SCOPE};
 pub use headers::{CLIENT_SKU, CLIENT_VERSION};
 pub use metrics::{AcquisitionEvent, AcquisitionObserver};
@@ -49,6 +49,10 @@ pub use region::{
 };
 pub use result::{AuthenticationResult, TokenSource};
 
+/// The attribute that implements the async extension traits ([`cache::TokenCache`],
+/// [`transport::Transport`], [`ClientAssertionProvider`], …) on your types.
+pub use async_trait::async_trait;
+
 #[doc(inline)]
 pub use oauth2_core::{
     Authority, AuthorityKind, ClientCertificate, Clock, Error as ConfigurationError, Scopes,
@@ -56,44 +60,90 @@ pub use oauth2_core::{
 };
 
 /// Keeping tokens: the [`TokenCache`](cache::TokenCache) trait the application talks to, the
-/// built-in backends, and the types an implementation of the trait needs.
+/// built-in backends, and everything an implementation of the trait needs (with
+/// [`async_trait`](crate::async_trait) and the root's [`Scopes`], [`SecretString`],
+/// [`TokenType`] and [`UnixTime`]).
+///
+/// A store of your own, e.g. in front of a database (here a map):
 ///
 /// ```
-/// use std::sync::Arc;
-/// use msal::cache::MemoryTokenCache;
+/// use std::collections::HashMap;
+/// use std::sync::{Arc, Mutex};
+/// use msal::cache::{CachedAccessToken, Error, PartitionKey, TokenCache};
+/// use msal::Scopes;
 ///
-/// // One cache shared by two applications (e.g. two client ids of one service).
-/// let shared = Arc::new(MemoryTokenCache::new());
+/// #[derive(Debug, Default)]
+/// struct MapCache(Mutex<HashMap<(PartitionKey, Scopes), CachedAccessToken>>);
+///
+/// #[msal::async_trait]
+/// impl TokenCache for MapCache {
+///     async fn find(&self, partition: &PartitionKey, scopes: &Scopes)
+///         -> Result<Option<CachedAccessToken>, Error> {
+///         // Exact matches only: allowed, it only costs extra token requests.
+///         let map = self.0.lock().map_err(|_| Error::Poisoned)?;
+///         Ok(map.get(&(partition.clone(), scopes.clone())).cloned())
+///     }
+///     async fn store(&self, token: CachedAccessToken) -> Result<(), Error> {
+///         let key = (token.partition.clone(), token.scopes.clone());
+///         self.0.lock().map_err(|_| Error::Poisoned)?.insert(key, token);
+///         Ok(())
+///     }
+///     async fn remove(&self, partition: &PartitionKey, scopes: &Scopes) -> Result<bool, Error> {
+///         let mut map = self.0.lock().map_err(|_| Error::Poisoned)?;
+///         Ok(map.remove(&(partition.clone(), scopes.clone())).is_some())
+///     }
+/// }
+///
 /// let _builder = msal::ConfidentialClientApplication::builder("client-id")
-///     .token_cache(shared.clone());
-/// assert!(shared.is_empty());
+///     .token_cache(Arc::new(MapCache::default()));
 /// ```
 pub mod cache {
     #[doc(inline)]
     pub use token_cache::{
-        CachedAccessToken, Error, FileTokenCache, FileTokenCacheBuilder, MemoryTokenCache,
-        PartitionKey, PartitionParts, TokenCache,
+        CacheDocument, CachedAccessToken, Error, FileTokenCache, FileTokenCacheBuilder,
+        MemoryTokenCache, PartitionKey, PartitionParts, TokenCache,
     };
 }
 
 /// Sending requests: the [`Transport`](transport::Transport) trait, the default rustls + hyper
-/// implementation with one connection pool per client certificate, the messages, and the mTLS
-/// endpoint transform.
+/// implementation with one connection pool per client certificate, the messages (with the
+/// `http`, `url` and `bytes` crates they are made of), and the mTLS endpoint transform.
+///
+/// A transport of your own, here one that wraps the default and counts requests:
 ///
 /// ```
-/// use msal::transport::HyperTransport;
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use std::sync::Arc;
+/// use msal::transport::{Error, HttpRequest, HttpResponse, HyperTransport, Transport};
+/// use msal::ClientCertificate;
+///
+/// #[derive(Debug)]
+/// struct Counting {
+///     inner: HyperTransport,
+///     sent: AtomicUsize,
+/// }
+///
+/// #[msal::async_trait]
+/// impl Transport for Counting {
+///     async fn send(&self, request: HttpRequest, identity: Option<&ClientCertificate>)
+///         -> Result<HttpResponse, Error> {
+///         self.sent.fetch_add(1, Ordering::Relaxed);
+///         self.inner.send(request, identity).await
+///     }
+/// }
 ///
 /// let transport = HyperTransport::builder()
 ///     .request_timeout(std::time::Duration::from_secs(10))
 ///     .build()?;
-/// let _builder = msal::ConfidentialClientApplication::builder("client-id")
-///     .transport(std::sync::Arc::new(transport));
+/// let counting = Arc::new(Counting { inner: transport, sent: AtomicUsize::new(0) });
+/// let _builder = msal::ConfidentialClientApplication::builder("client-id").transport(counting);
 /// # Ok::<(), msal::transport::Error>(())
 /// ```
 pub mod transport {
     #[doc(inline)]
     pub use mtls_transport::{
-        is_valid_region, mtls_token_endpoint, regional_token_endpoint, EndpointError, Error,
-        HttpRequest, HttpResponse, HyperTransport, HyperTransportBuilder, TimeoutPhase, Transport,
+        bytes, http, is_valid_region, mtls_token_endpoint, regional_token_endpoint, url,
+        EndpointError, Error, HttpRequest, HttpResponse, HyperTransport, HyperTransportBuilder,
+        TimeoutPhase, Transport,
     };
 }

@@ -11,9 +11,10 @@ use token_cache::{FileTokenCache, MemoryTokenCache, TokenCache};
 
 use super::ConfidentialClientApplication;
 use crate::credential::{
-    AssertionContext, BoundAssertion, BoundAssertionProvider, BoxError, ClientAssertionProvider,
+    AssertionContext, BoundAssertion, BoundAssertionProvider, ClientAssertionProvider,
     ClientCredential, FnAssertionProvider, FnBoundAssertionProvider,
 };
+use crate::error::BoxError;
 use crate::metrics::AcquisitionObserver;
 use crate::region::{AzureRegion, EnvLookup, RegionConfig, DEFAULT_IMDS_BASE};
 use crate::state::{AppState, Config, Services, Shared};

@@ -12,7 +12,7 @@ use oauth2_core::{
 };
 
 pub use provider::{
-    AssertionContext, BoundAssertion, BoundAssertionProvider, BoxError, ClientAssertionProvider,
+    AssertionContext, BoundAssertion, BoundAssertionProvider, ClientAssertionProvider,
 };
 pub(crate) use provider::{FnAssertionProvider, FnBoundAssertionProvider};
 

@@ -6,8 +6,7 @@ use std::pin::Pin;
 
 use oauth2_core::{ClientCertificate, SecretString};
 
-/// A boxed error returned by user callbacks.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+use crate::error::BoxError;
 
 /// What a client-assertion provider is told about the request it signs for.
 #[derive(Clone, Debug)]
