@@ -83,6 +83,25 @@ pub(crate) async fn resolve(
     })
 }
 
+/// Checks an authority host the way [`resolve`] does, for requests that do not need its
+/// metadata (the mTLS endpoint is derived from the host): a well-known host, a non-Entra
+/// authority or a disabled validation pass; an unknown Entra host must pass instance discovery
+/// (`invalid_instance` otherwise). Nothing but the discovery request (no client certificate, no
+/// credential) is sent.
+pub(crate) async fn validate(
+    authority: &Authority,
+    validate_authority: bool,
+    transport: &dyn Transport,
+) -> Result<(), Error> {
+    if authority.kind() != AuthorityKind::Aad
+        || authority.is_well_known_host()
+        || !validate_authority
+    {
+        return Ok(());
+    }
+    instance_discovery(authority, transport).await.map(drop)
+}
+
 async fn instance_discovery(
     authority: &Authority,
     transport: &dyn Transport,

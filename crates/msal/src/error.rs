@@ -114,6 +114,27 @@ pub enum Error {
         received: String,
     },
 
+    /// The token answered to a request over mTLS names another certificate in its
+    /// `cnf.x5t#S256` than the one presented, or an `mtls_pop` token carries no `cnf` at all.
+    /// The token was not cached: it would be refused by the resource, or it was not issued for
+    /// this request.
+    #[error("the token is not bound to the certificate this request presented (x5t#S256 {expected}): its cnf.x5t#S256 is {}. The token was not cached; check that nothing between this process and the token endpoint terminates TLS, and report it to the service if it persists", received.as_deref().unwrap_or("missing"))]
+    TokenBindingMismatch {
+        /// `x5t#S256` of the certificate presented in TLS.
+        expected: String,
+        /// The token's `cnf.x5t#S256`, if it has one.
+        received: Option<String>,
+    },
+
+    /// A token would have been sent over plain HTTP: [`crate::AuthenticationResult::call_resource`]
+    /// only calls `https://` resources (plain `http://` only to a loopback address, and only
+    /// through [`crate::AuthenticationResult::call_loopback_resource_insecure`], for tests).
+    #[error("refusing to send a token to {url}: use an https:// URL (a token sent over plain HTTP can be read and replayed by anyone on the path)")]
+    InsecureResourceUrl {
+        /// The URL that was refused (without its query).
+        url: String,
+    },
+
     /// The client-assertion provider (or the configured assertion) was empty.
     #[error("client assertion JWT cannot be null or empty: the assertion provider must return a signed JWT")]
     InvalidClientAssertion,
@@ -140,6 +161,8 @@ impl Error {
             Error::MtlsCertificateNotProvided => "mtls_certificate_not_provided",
             Error::TokenTypeMissing => "token_type_missing",
             Error::TokenTypeMismatch { .. } => "token_type_mismatch",
+            Error::TokenBindingMismatch { .. } => "token_binding_mismatch",
+            Error::InsecureResourceUrl { .. } => "insecure_resource_url",
         }
     }
 
@@ -169,6 +192,8 @@ impl Error {
             | Error::InvalidCredentialMaterial { .. }
             | Error::MtlsCertificateNotProvided
             | Error::TokenTypeMismatch { .. }
+            | Error::TokenBindingMismatch { .. }
+            | Error::InsecureResourceUrl { .. }
             | Error::InvalidClientAssertion => false,
         }
     }

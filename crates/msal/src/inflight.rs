@@ -107,7 +107,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_dropped_or_panicking_holder_releases_its_gate() {
+    async fn item1_a_dropped_or_panicking_holder_releases_its_gate() {
         let inflight = Arc::new(InFlight::default());
         let (p, s) = (partition(), Scopes::new(["a"]).unwrap());
         let held = {

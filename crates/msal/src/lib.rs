@@ -35,6 +35,7 @@ pub mod guides;
 pub use acquire::AcquireTokenForClient;
 pub use app::{
     ConfidentialClientApplication, ConfidentialClientApplicationBuilder, DEFAULT_RETRY_BACKOFF,
+    MAX_RETRY_BACKOFF,
 };
 pub use binding::BindingCertificate;
 pub use credential::{

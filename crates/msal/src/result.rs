@@ -101,9 +101,37 @@ impl AuthenticationResult {
     /// for an `mtls_pop` token, presents the binding certificate in the TLS handshake (the
     /// resource accepts the token only on a connection with that certificate).
     ///
+    /// Only `https://` URLs are called: anything else fails with
+    /// [`Error::InsecureResourceUrl`] before the token leaves the process.
+    ///
     /// Pass the application's transport ([`crate::ConfidentialClientApplication::transport`]) to
     /// reuse its connection pools.
     pub async fn call_resource(
+        &self,
+        transport: &dyn Transport,
+        request: HttpRequest,
+    ) -> Result<HttpResponse, Error> {
+        if request.url.scheme() != "https" {
+            return Err(insecure(&request));
+        }
+        self.send_with_token(transport, request).await
+    }
+
+    /// Like [`call_resource`](Self::call_resource), but also accepts plain `http://` to a
+    /// loopback address (`127.0.0.0/8`, `[::1]`, `localhost`), for tests and local
+    /// development servers. Any other plain-HTTP URL is still refused.
+    pub async fn call_loopback_resource_insecure(
+        &self,
+        transport: &dyn Transport,
+        request: HttpRequest,
+    ) -> Result<HttpResponse, Error> {
+        if request.url.scheme() != "https" && !is_loopback_http(&request.url) {
+            return Err(insecure(&request));
+        }
+        self.send_with_token(transport, request).await
+    }
+
+    async fn send_with_token(
         &self,
         transport: &dyn Transport,
         mut request: HttpRequest,
@@ -135,6 +163,26 @@ impl AuthenticationResult {
             self.access_token.expose_secret()
         )
     }
+}
+
+fn insecure(request: &HttpRequest) -> Error {
+    let mut url = request.url.clone();
+    url.set_query(None);
+    let _ = url.set_password(None);
+    let _ = url.set_username("");
+    Error::InsecureResourceUrl {
+        url: url.to_string(),
+    }
+}
+
+fn is_loopback_http(url: &url::Url) -> bool {
+    url.scheme() == "http"
+        && match url.host() {
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+            None => false,
+        }
 }
 
 impl fmt::Debug for AuthenticationResult {

@@ -54,6 +54,8 @@ pub(crate) struct Shared {
     pub(crate) assertions: AssertionCache,
     /// The authority's token endpoint and realm, resolved once.
     pub(crate) endpoints: OnceCell<Endpoints>,
+    /// The authority passed validation (instance discovery), for mTLS requests; once per app.
+    pub(crate) authority_validated: OnceCell<()>,
     pub(crate) last_requests: Mutex<telemetry::LastRequests>,
     pub(crate) inflight: Arc<InFlight>,
     /// The binding certificate a bound-assertion provider returned last (cache lookups use it).

@@ -3,15 +3,15 @@
 //! and the checks on the token endpoint's answers. The end-to-end suite in `tests/` proves the
 //! same flows over real TLS.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use entra_emulator::pki::{CertRequest, TestCa};
-use msal::transport::{HttpRequest, HttpResponse, Transport};
 use msal::{
     BoundAssertion, ClientCertificate, ConfidentialClientApplication,
     ConfidentialClientApplicationBuilder, Error, TokenSource, TokenType,
 };
+
+mod support;
+use support::{certificate, Scripted, Sent};
 
 const SCOPE: &str = "https://graph.microsoft.com/.default";
 const TENANTED: &str = "https://login.microsoftonline.com/contoso.onmicrosoft.com";
@@ -19,100 +19,6 @@ const COMMON: &str = "https://login.microsoftonline.com/common";
 const ADFS: &str = "https://adfs.contoso.com/adfs";
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 const JWT_POP: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-pop";
-
-/// One request the transport was asked to send.
-#[derive(Clone, Debug)]
-struct Sent {
-    method: String,
-    url: String,
-    form: HashMap<String, String>,
-    /// `x5t#S256` of the certificate presented in TLS.
-    identity: Option<String>,
-}
-
-/// A transport that records every request and answers from a script: token POSTs get the
-/// next scripted answer, or a valid token of the type the form asked for; discovery GETs get
-/// documents pointing back at the same host.
-#[derive(Debug, Default)]
-struct Scripted {
-    sent: Mutex<Vec<Sent>>,
-    answers: Mutex<VecDeque<(u16, String)>>,
-}
-
-impl Scripted {
-    fn answer(&self, status: u16, body: &str) {
-        self.answers
-            .lock()
-            .unwrap()
-            .push_back((status, body.to_owned()));
-    }
-
-    fn sent(&self) -> Vec<Sent> {
-        self.sent.lock().unwrap().clone()
-    }
-
-    fn posts(&self) -> Vec<Sent> {
-        self.sent()
-            .into_iter()
-            .filter(|s| s.method == "POST")
-            .collect()
-    }
-
-    fn respond(&self, request: &HttpRequest, form: &HashMap<String, String>) -> (u16, String) {
-        if request.method == http::Method::GET {
-            return (200, discovery_document(&request.url));
-        }
-        if let Some(answer) = self.answers.lock().unwrap().pop_front() {
-            return answer;
-        }
-        let token_type = form.get("token_type").map_or("Bearer", String::as_str);
-        let n = self.sent.lock().unwrap().len();
-        let body = format!(
-            r#"{{"access_token":"token-{n}","token_type":"{token_type}","expires_in":3600}}"#
-        );
-        (200, body)
-    }
-}
-
-fn discovery_document(url: &url::Url) -> String {
-    let host = url.host_str().unwrap_or_default();
-    if url.path().ends_with("/discovery/instance") {
-        return r#"{"tenant_discovery_endpoint":"https://login.microsoftonline.com/t/v2.0/.well-known/openid-configuration"}"#.to_owned();
-    }
-    format!(r#"{{"token_endpoint":"https://{host}/adfs/oauth2/token"}}"#)
-}
-
-#[async_trait::async_trait]
-impl Transport for Scripted {
-    async fn send(
-        &self,
-        request: HttpRequest,
-        identity: Option<&ClientCertificate>,
-    ) -> Result<HttpResponse, msal::transport::Error> {
-        let form: HashMap<String, String> = url::form_urlencoded::parse(&request.body)
-            .into_owned()
-            .collect();
-        let (status, body) = self.respond(&request, &form);
-        self.sent.lock().unwrap().push(Sent {
-            method: request.method.to_string(),
-            url: request.url.to_string(),
-            form,
-            identity: identity.map(|c| c.x5t_s256().to_owned()),
-        });
-        Ok(HttpResponse {
-            status: http::StatusCode::from_u16(status).unwrap(),
-            headers: http::HeaderMap::new(),
-            body: bytes::Bytes::from(body),
-        })
-    }
-}
-
-fn certificate() -> ClientCertificate {
-    let ca = TestCa::new("Engine Test CA").unwrap();
-    let issued = ca.issue(&CertRequest::new("engine.contoso.com")).unwrap();
-    let pem = format!("{}{}", issued.chain_pem, issued.key_pem);
-    ClientCertificate::from_pem(pem.as_bytes()).unwrap()
-}
 
 /// The credential kinds the builder offers.
 #[derive(Clone, Copy, Debug)]

@@ -76,6 +76,7 @@ mod request;
 mod scopes;
 mod secret;
 mod time;
+mod token_binding;
 mod token_response;
 mod token_type;
 
@@ -93,6 +94,7 @@ pub use request::{
 pub use scopes::Scopes;
 pub use secret::SecretString;
 pub use time::{Clock, SystemClock, UnixTime};
+pub use token_binding::TokenBinding;
 pub use token_response::TokenResponse;
 pub use token_type::TokenType;
 

@@ -30,6 +30,15 @@ pub(crate) async fn route(state: &AppState, over_mtls: bool) -> Result<Route, Er
     let region = config.region.resolve(transport).await;
     let authority = &config.authority;
     if over_mtls {
+        // The same authority validation as every other path, before any certificate,
+        // assertion or form is sent to a host derived from the authority.
+        state
+            .shared
+            .authority_validated
+            .get_or_try_init(|| {
+                endpoints::validate(authority, config.validate_authority, transport)
+            })
+            .await?;
         let endpoint = mtls_transport::mtls_token_endpoint(authority, region.region_used())?;
         let tenant = authority.tenant().to_owned();
         return Ok(Route {

@@ -23,6 +23,11 @@ use crate::Error;
 /// Default base delay of the single retry.
 pub const DEFAULT_RETRY_BACKOFF: Duration = Duration::from_millis(300);
 
+/// The longest base delay [`ConfidentialClientApplicationBuilder::retry_backoff`] accepts: a
+/// longer wait would outlast any caller's patience and the token request's own timeout; the
+/// service's `Retry-After` (up to an hour) is honoured separately.
+pub const MAX_RETRY_BACKOFF: Duration = Duration::from_secs(30);
+
 /// Configures a [`ConfidentialClientApplication`]. Exactly one credential is used: the last
 /// credential setter called wins.
 pub struct ConfidentialClientApplicationBuilder {
@@ -180,8 +185,9 @@ impl ConfidentialClientApplicationBuilder {
 
     /// Base delay before the single retry of a token request that failed with a 5xx answer or a
     /// connection error (default 300 ms; the actual delay is jittered between 50 % and 150 %).
+    /// Values above [`MAX_RETRY_BACKOFF`] are clamped to it.
     pub fn retry_backoff(mut self, base: Duration) -> Self {
-        self.retry_backoff = base;
+        self.retry_backoff = base.min(MAX_RETRY_BACKOFF);
         self
     }
 

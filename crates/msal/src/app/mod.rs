@@ -8,7 +8,7 @@ use std::sync::Arc;
 use mtls_transport::Transport;
 use oauth2_core::Authority;
 
-pub use builder::{ConfidentialClientApplicationBuilder, DEFAULT_RETRY_BACKOFF};
+pub use builder::{ConfidentialClientApplicationBuilder, DEFAULT_RETRY_BACKOFF, MAX_RETRY_BACKOFF};
 
 use crate::acquire::AcquireTokenForClient;
 use crate::state::AppState;

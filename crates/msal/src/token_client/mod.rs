@@ -58,6 +58,7 @@ pub(crate) async fn exchange(
         elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         "token response"
     );
+    let redactor = response::Redactor::for_request(&exchange.request);
     let throttle = &state.shared.throttle;
     let now = state.services.clock.unix_now();
     let window = throttle.observe(
@@ -73,6 +74,7 @@ pub(crate) async fn exchange(
             exchange.endpoint,
             exchange.correlation_id,
             window,
+            &redactor,
         );
         if let Some(service) = error_code_for_telemetry(&error) {
             state.shared.telemetry(|last| {
@@ -85,9 +87,10 @@ pub(crate) async fn exchange(
         }
         return Err(error);
     }
-    let token = response::parse_success(&response, exchange.endpoint)?;
+    let token = response::parse_success(&response, exchange.endpoint, &redactor)?;
     throttle.clear(exchange.partition, exchange.scopes);
     response::check_token_type(token_type, token.token_type.as_deref())?;
+    response::check_binding(token_type, exchange.identity, &token.access_token)?;
     state.shared.telemetry(telemetry::LastRequests::reset);
     Ok(token)
 }

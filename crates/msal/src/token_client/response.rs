@@ -5,8 +5,12 @@ use std::time::Duration;
 
 use http::StatusCode;
 use mtls_transport::HttpResponse;
-use oauth2_core::{ErrorResponse, TokenResponse, TokenType};
+use oauth2_core::{
+    ClientAuthentication, ClientCertificate, ClientCredentialsRequest, ErrorResponse, SecretString,
+    TokenBinding, TokenResponse, TokenType,
+};
 use url::Url;
+use zeroize::Zeroizing;
 
 use crate::{Error, ServiceError};
 
@@ -16,6 +20,7 @@ pub(crate) fn failure(
     endpoint: &Url,
     correlation_id: &str,
     window: Option<Duration>,
+    redactor: &Redactor,
 ) -> Error {
     let status = response.status.as_u16();
     let throttled = response.status == StatusCode::TOO_MANY_REQUESTS;
@@ -31,13 +36,13 @@ pub(crate) fn failure(
             status,
             reason: format!(
                 "the body is not an OAuth error response: {}",
-                snippet(&response.body)
+                snippet(&response.body, redactor)
             ),
         };
     };
     let service = Box::new(ServiceError {
         status,
-        body,
+        body: redactor.error_response(body),
         request_correlation_id: correlation_id.to_owned(),
     });
     if throttled {
@@ -54,11 +59,12 @@ pub(crate) fn failure(
 pub(crate) fn parse_success(
     response: &HttpResponse,
     endpoint: &Url,
+    redactor: &Redactor,
 ) -> Result<TokenResponse, Error> {
     TokenResponse::parse(&response.body).map_err(|e| Error::InvalidResponse {
         endpoint: endpoint.to_string(),
         status: response.status.as_u16(),
-        reason: format!("{e} (body: {})", snippet(&response.body)),
+        reason: format!("{e} (body: {})", snippet(&response.body, redactor)),
     })
 }
 
@@ -77,13 +83,97 @@ pub(crate) fn check_token_type(asked: TokenType, received: Option<&str>) -> Resu
     }
 }
 
-/// At most 120 characters of a response body for an error message, with anything that looks
-/// like a secret (a word of 24+ characters: tokens, assertions, keys) replaced.
-pub(crate) fn snippet(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(&body[..body.len().min(512)]);
+/// A token answered to a request over mTLS must be bound to the certificate presented: a JWT
+/// whose `cnf.x5t#S256` names another certificate is refused, and so is an `mtls_pop` JWT with
+/// no `cnf`. Tokens the client cannot read (opaque, not a JWT) are accepted: the resource checks
+/// the binding in the end. Without a certificate in TLS there is nothing to check.
+pub(crate) fn check_binding(
+    token_type: TokenType,
+    presented: Option<&ClientCertificate>,
+    access_token: &SecretString,
+) -> Result<(), Error> {
+    let Some(presented) = presented else {
+        return Ok(());
+    };
+    let expected = presented.x5t_s256();
+    let received = match TokenBinding::of(access_token.expose_secret()) {
+        TokenBinding::Bound(thumbprint) if thumbprint == expected => return Ok(()),
+        TokenBinding::Unbound if token_type != TokenType::MtlsPop => return Ok(()),
+        TokenBinding::Bound(thumbprint) => Some(thumbprint),
+        TokenBinding::Unbound => None,
+        _ => return Ok(()), // opaque
+    };
+    Err(Error::TokenBindingMismatch {
+        expected: expected.to_owned(),
+        received,
+    })
+}
+
+/// The secret values of one request (client secret, client assertion), as sent and as
+/// form-encoded, so that error text built from a server's answer never repeats them, whatever
+/// their length: a proxy page or an error description echoing the request is redacted.
+#[derive(Default)]
+pub(crate) struct Redactor {
+    values: Vec<Zeroizing<String>>,
+}
+
+/// Shorter values are not searched for: they would redact ordinary words.
+const MIN_REDACTED_LEN: usize = 4;
+
+impl Redactor {
+    /// The secrets in `request`'s client authentication.
+    pub(crate) fn for_request(request: &ClientCredentialsRequest) -> Self {
+        let secret = match &request.authentication {
+            ClientAuthentication::Secret(secret) => Some(secret),
+            ClientAuthentication::Assertion { assertion, .. } => Some(assertion),
+            _ => None,
+        };
+        let mut values = Vec::new();
+        if let Some(secret) = secret.map(SecretString::expose_secret) {
+            let encoded: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+            values.push(Zeroizing::new(secret.to_owned()));
+            values.push(Zeroizing::new(encoded));
+        }
+        values.retain(|v| v.len() >= MIN_REDACTED_LEN);
+        Self { values }
+    }
+
+    /// `text` with every occurrence of a secret replaced by `<redacted>`.
+    pub(crate) fn apply(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for value in &self.values {
+            if out.contains(value.as_str()) {
+                out = out.replace(value.as_str(), "<redacted>");
+            }
+        }
+        out
+    }
+
+    /// The service's error with its free-text fields redacted.
+    pub(crate) fn error_response(&self, mut body: ErrorResponse) -> ErrorResponse {
+        for field in [
+            &mut body.error_description,
+            &mut body.claims,
+            &mut body.error_uri,
+        ] {
+            if let Some(text) = field.as_mut() {
+                *text = self.apply(text);
+            }
+        }
+        body.error = self.apply(&body.error);
+        body
+    }
+}
+
+/// At most 120 characters of a response body for an error message: the request's secrets
+/// redacted exactly (before truncation, so no part of one is shown), then anything else that
+/// looks like a secret (a word of 24+ characters: tokens, assertions, keys) replaced.
+pub(crate) fn snippet(body: &[u8], redactor: &Redactor) -> String {
+    let text = redactor.apply(&String::from_utf8_lossy(body));
+    let head: String = text.chars().take(512).collect();
     let separators = |c: char| c.is_whitespace() || "\",:{}[]<>=&".contains(c);
     let mut out = String::new();
-    for word in text.split_inclusive(separators) {
+    for word in head.split_inclusive(separators) {
         let core = word.trim_end_matches(separators);
         if core.chars().count() >= 24 {
             out.push_str("<redacted>");
@@ -97,7 +187,7 @@ pub(crate) fn snippet(body: &[u8]) -> String {
         .map(|c| if c.is_control() { ' ' } else { c })
         .take(120)
         .collect();
-    if out.chars().count() > 120 || body.len() > 512 {
+    if out.chars().count() > 120 || text.chars().count() > 512 {
         shown.push('…');
     }
     format!("{:?} ({} bytes)", shown, body.len())
@@ -113,6 +203,10 @@ mod tests {
             headers: http::HeaderMap::new(),
             body: bytes::Bytes::copy_from_slice(body.as_bytes()),
         }
+    }
+
+    fn none() -> Redactor {
+        Redactor::default()
     }
 
     fn endpoint() -> Url {
@@ -139,23 +233,35 @@ mod tests {
     #[test]
     fn failures_are_typed_by_what_went_wrong() {
         let oauth = r#"{"error":"invalid_client","error_codes":[7000215],"error_description":"AADSTS7000215: Invalid client secret provided."}"#;
-        let err = failure(&response(401, oauth), &endpoint(), "corr", None);
+        let err = failure(&response(401, oauth), &endpoint(), "corr", None, &none());
         assert_eq!(err.code(), "invalid_client");
         assert!(!err.is_retryable());
         let text = err.to_string();
         assert_eq!(text.matches("AADSTS7000215").count(), 1, "{text}");
 
         let unavailable = r#"{"error":"temporarily_unavailable"}"#;
-        let err = failure(&response(503, unavailable), &endpoint(), "corr", None);
+        let err = failure(
+            &response(503, unavailable),
+            &endpoint(),
+            "corr",
+            None,
+            &none(),
+        );
         assert!(err.is_retryable(), "a 503 is retryable");
 
         let window = Some(Duration::from_secs(30));
-        let err = failure(&response(429, oauth), &endpoint(), "corr", window);
+        let err = failure(&response(429, oauth), &endpoint(), "corr", window, &none());
         assert!(
             matches!(err, Error::Throttled { remaining, service: Some(_) } if remaining == Duration::from_secs(30))
         );
         assert!(err.is_retryable());
-        let err = failure(&response(429, "slow down"), &endpoint(), "corr", window);
+        let err = failure(
+            &response(429, "slow down"),
+            &endpoint(),
+            "corr",
+            window,
+            &none(),
+        );
         assert!(matches!(err, Error::Throttled { service: None, .. }));
 
         let err = failure(
@@ -163,6 +269,7 @@ mod tests {
             &endpoint(),
             "corr",
             None,
+            &none(),
         );
         assert_eq!(err.code(), "invalid_response");
         assert!(err.is_retryable(), "a garbled 5xx is transient");
@@ -171,10 +278,10 @@ mod tests {
     #[test]
     fn snippets_hide_long_words_and_bound_their_size() {
         let body = format!("{{\"access_token\":\"{}\"}}", "x".repeat(40));
-        let shown = snippet(body.as_bytes());
+        let shown = snippet(body.as_bytes(), &none());
         assert!(!shown.contains("xxxxxxxxxxxxxxxxxxxxxxxx"), "{shown}");
         assert!(shown.contains("<redacted>"), "{shown}");
         let long = "a ".repeat(2_000);
-        assert!(snippet(long.as_bytes()).chars().count() < 160);
+        assert!(snippet(long.as_bytes(), &none()).chars().count() < 160);
     }
 }
