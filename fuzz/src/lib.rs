@@ -8,7 +8,11 @@
 //!
 //! Run them with `cargo xtask fuzz --seconds N` (see `docs/reliability.md`).
 
+mod acquisition;
+
 use std::time::{Duration, UNIX_EPOCH};
+
+pub use acquisition::acquisition;
 
 use oauth2_core::{
     ClientCertificate, ErrorResponse, SecretString, SigningAlgorithm, TokenResponse,
@@ -25,6 +29,7 @@ pub const TARGETS: &[&str] = &[
     "cache_file",
     "certificate",
     "jwt_verifier",
+    "acquisition",
 ];
 
 /// Runs target `name` on `data`; `false` for an unknown name.
@@ -34,6 +39,7 @@ pub fn run(name: &str, data: &[u8]) -> bool {
         "cache_file" => cache_file(data),
         "certificate" => certificate(data),
         "jwt_verifier" => jwt_verifier(data),
+        "acquisition" => acquisition(data),
         _ => return false,
     }
     true

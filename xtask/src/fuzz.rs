@@ -27,6 +27,7 @@ const TARGETS: &[(&str, &str)] = &[
     ("cache_file", "json.dict"),
     ("certificate", "pem.dict"),
     ("jwt_verifier", "jwt.dict"),
+    ("acquisition", "json.dict"),
 ];
 
 /// Seconds per target when `--seconds` is not given.
@@ -52,7 +53,7 @@ const RUSTFLAGS: &[&str] = &[
 const USAGE: &str = "usage: cargo xtask fuzz [--seconds N] [--target NAME]... [--list]
   --seconds N    run each target for N seconds (default 30)
   --target NAME  run only this target (repeatable); targets: token_response, cache_file,
-                 certificate, jwt_verifier
+                 certificate, jwt_verifier, acquisition
   --list         print the target names and exit";
 
 #[derive(Debug)]
