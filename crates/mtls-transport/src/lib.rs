@@ -35,7 +35,10 @@
 //! Every request runs under a whole-request timeout (connect, send and body read), new
 //! connections under a connect timeout (DNS, TCP and TLS handshake), and response bodies are read
 //! up to a size limit; larger bodies fail with [`Error::ResponseTooLarge`] without buffering
-//! them.
+//! them. Memory follows the bytes that actually arrive, not the `Content-Length` a server
+//! announces. The builder bounds its settings ([`HyperTransportBuilder::MAX_TIMEOUT`],
+//! [`HyperTransportBuilder::MAX_RESPONSE_BYTES`]), so no configuration can overflow a deadline
+//! or allow an unbounded body.
 //!
 //! # Errors
 //!

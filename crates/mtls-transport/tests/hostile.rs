@@ -5,11 +5,14 @@ mod support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Once;
+use std::time::Duration;
 
 use http::StatusCode;
-use mtls_transport::{Error, HttpRequest, HttpResponse, HyperTransport, Transport};
+use mtls_transport::{
+    Error, HttpRequest, HttpResponse, HyperTransport, HyperTransportBuilder, Transport,
+};
 use oauth2_core::ClientCertificate;
-use support::{builder_for, start_tls, Ca, ClientAuth, LOGIN_HOST};
+use support::{builder_for, start_raw, start_tls, Ca, ClientAuth, LOGIN_HOST};
 use url::Url;
 
 fn url(s: &str) -> Url {
@@ -38,6 +41,84 @@ fn count_panics() {
             previous(info);
         }));
     });
+}
+
+#[tokio::test]
+async fn item8_huge_content_length_with_max_cap_does_not_abort() {
+    count_panics();
+    let transport = HyperTransport::builder()
+        .max_response_bytes(usize::MAX)
+        .build()
+        .unwrap();
+    // Announces far more than it sends, then closes. Before the fix, the first one made the
+    // transport reserve 1 TiB up front, and the process aborted.
+    let replies: [(&'static [u8], &str); 4] = [
+        (
+            b"HTTP/1.1 200 OK\r\ncontent-length: 1099511627776\r\n\r\nhello",
+            "response_too_large",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\ncontent-length: 4611686018427387904\r\n\r\nhello",
+            "response_too_large",
+        ),
+        // hyper refuses a length it cannot represent
+        (
+            b"HTTP/1.1 200 OK\r\ncontent-length: 18446744073709551615\r\n\r\nhello",
+            "http_error",
+        ),
+        // within the cap: memory follows the bytes that arrive, and the early close is an error
+        (
+            b"HTTP/1.1 200 OK\r\ncontent-length: 60000000\r\n\r\nhello",
+            "http_error",
+        ),
+    ];
+    for (reply, code) in replies {
+        let addr = start_raw(reply).await;
+        let err = transport
+            .send(HttpRequest::get(url(&format!("http://{addr}/x"))), None)
+            .await
+            .unwrap_err();
+        let shown = String::from_utf8_lossy(reply);
+        assert_eq!(err.code(), code, "{shown}: {err:?}");
+        if let Error::ResponseTooLarge { limit } = err {
+            assert_eq!(limit, HyperTransportBuilder::MAX_RESPONSE_BYTES, "{shown}");
+        }
+    }
+    assert_eq!(PANICS.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn item8_extreme_timeouts_do_not_panic() {
+    count_panics();
+    let ca = Ca::new("Test Root CA");
+    let server = start_tls(ca.server_cert(&[LOGIN_HOST]), &ca, ClientAuth::Optional).await;
+    let transport = builder_for(&ca, server.addr)
+        .connect_timeout(Duration::MAX)
+        .request_timeout(Duration::MAX)
+        .pool_idle_timeout(Duration::MAX)
+        .max_response_bytes(usize::MAX)
+        .build()
+        .unwrap();
+    let cert = ca.client_cert("app");
+    for identity in [None, Some(&cert), None, Some(&cert)] {
+        let resp = get_login(&transport, identity).await.unwrap();
+        assert_eq!(resp.status, StatusCode::OK);
+    }
+    // The idle-connection reaper starts once a connection goes back to its pool; before the
+    // fix it computed `now + Duration::MAX` there and panicked.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(server.handshakes(), 2, "connections were pooled and reused");
+
+    // Zero timeouts fail the request, and do not panic either.
+    let zero = builder_for(&ca, server.addr)
+        .connect_timeout(Duration::ZERO)
+        .request_timeout(Duration::ZERO)
+        .pool_idle_timeout(Duration::ZERO)
+        .build()
+        .unwrap();
+    let err = get_login(&zero, None).await.unwrap_err();
+    assert!(err.is_timeout(), "{err:?}");
+    assert_eq!(PANICS.load(Ordering::SeqCst), 0, "a panic was reported");
 }
 
 #[tokio::test]
