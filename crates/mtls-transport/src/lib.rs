@@ -17,11 +17,15 @@
 //! which silently breaks certificate-bound tokens. [`HyperTransport`] therefore keeps:
 //!
 //! * one pooled client (with its own rustls config) for requests **without** an identity, and
-//! * one pooled client per identity, keyed by the certificate's `x5t#S256` thumbprint, built
-//!   lazily on first use and reused afterwards (so repeated requests with the same certificate
-//!   reuse one keep-alive connection; TLS session resumption is scoped the same way).
+//! * one pooled client per identity, keyed by the whole certificate chain it presents
+//!   ([`ClientCertificate::chain_id`](oauth2_core::ClientCertificate::chain_id): the leaf and
+//!   its intermediates), built lazily on first use and reused afterwards (so repeated requests
+//!   with the same certificate reuse one keep-alive connection; TLS session resumption is scoped
+//!   the same way).
 //!
-//! A different certificate always gets a different client, hence a new connection. The number of
+//! A different certificate always gets a different client, hence a new connection. So does the
+//! same leaf with another chain: after a wrong intermediate was presented and rejected, the
+//! corrected chain gets its own client instead of the pooled one that presents the old chain. The number of
 //! identity pools is bounded ([`HyperTransportBuilder::max_identities`]); the least recently
 //! used one is dropped first. Plain `http://` is accepted only without an identity (for example
 //! the managed identity endpoint on a link-local address).
@@ -31,7 +35,10 @@
 //! Every request runs under a whole-request timeout (connect, send and body read), new
 //! connections under a connect timeout (DNS, TCP and TLS handshake), and response bodies are read
 //! up to a size limit; larger bodies fail with [`Error::ResponseTooLarge`] without buffering
-//! them.
+//! them. Memory follows the bytes that actually arrive, not the `Content-Length` a server
+//! announces. The builder bounds its settings ([`HyperTransportBuilder::MAX_TIMEOUT`],
+//! [`HyperTransportBuilder::MAX_RESPONSE_BYTES`]), so no configuration can overflow a deadline
+//! or allow an unbounded body.
 //!
 //! # Errors
 //!

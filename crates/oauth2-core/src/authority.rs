@@ -80,17 +80,26 @@ impl Authority {
     /// Classification: host `*.ciamlogin.com` → CIAM; path `/dstsv2/{tenant}` → dSTS; host
     /// `*.b2clogin.{com,cn,us,de}`, path `/tfp/…`, or a second segment starting with `b2c_`
     /// → B2C; tenant `adfs` (any case) → ADFS; anything else → AAD.
+    ///
+    /// A URL with user info (a name or password before the host, `https://name:secret@host/…`)
+    /// is rejected. Error messages never show user info: they quote the input with everything up
+    /// to its last `@` replaced by `…`, cut to 200 characters.
     pub fn parse(url: &str) -> Result<Self, Error> {
         let parsed = parse_https_url(url)?;
         let host = parsed
             .host_str()
             .filter(|h| !h.is_empty())
-            .ok_or_else(|| Error::invalid_authority(format!("`{url}`: the host is missing")))?
+            .ok_or_else(|| {
+                Error::invalid_authority(format!("`{}`: the host is missing", shown(url)))
+            })?
             .to_ascii_lowercase();
         let port = parsed.port();
         let base = base_url(&host, port).map_err(|e| {
-            Error::invalid_authority(format!("`{url}`: the host and port do not form a URL"))
-                .with_source(e)
+            Error::invalid_authority(format!(
+                "`{}`: the host and port do not form a URL",
+                shown(url)
+            ))
+            .with_source(e)
         })?;
         let segments: Vec<&str> = parsed
             .path_segments()
@@ -98,7 +107,8 @@ impl Authority {
             .unwrap_or_default();
         let tenancy = Tenancy::classify(&host, &segments).ok_or_else(|| {
             Error::invalid_authority(format!(
-                "`{url}`: the tenant is missing (expected `https://{{host}}/{{tenant}}`)"
+                "`{}`: the tenant is missing (expected `https://{{host}}/{{tenant}}`)",
+                shown(url)
             ))
         })?;
         Ok(Authority {
@@ -243,19 +253,53 @@ impl fmt::Display for Authority {
 
 /// Parses `url` as an `https` URL without user info.
 fn parse_https_url(url: &str) -> Result<Url, Error> {
-    let parsed = Url::parse(url.trim())
-        .map_err(|e| Error::invalid_authority(format!("`{url}`: not a URL")).with_source(e))?;
-    if parsed.scheme() != "https" {
+    let parsed = Url::parse(url.trim()).map_err(|e| {
+        Error::invalid_authority(format!("`{}`: not a URL", shown(url))).with_source(e)
+    })?;
+    // Before anything else, so that no later message is about a URL with user info.
+    if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err(Error::invalid_authority(format!(
-            "`{url}`: the scheme must be https"
+            "`{}`: the URL carries credentials before the host (`name:secret@`); remove them \
+             (an authority never takes any)",
+            shown(url)
         )));
     }
-    if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err(Error::invalid_authority(
-            "the URL contains user info (`user:password@`); remove it",
-        ));
+    if parsed.scheme() != "https" {
+        return Err(Error::invalid_authority(format!(
+            "`{}`: the scheme must be https",
+            shown(url)
+        )));
     }
     Ok(parsed)
+}
+
+/// Longest input an error message quotes, in characters.
+const SHOWN_MAX_CHARS: usize = 200;
+
+/// `url` as error messages quote it: everything up to its last `@` (or a look-alike that
+/// Unicode normalizes to `@`), where user info and its password would be, replaced by `…`, at
+/// most [`SHOWN_MAX_CHARS`] characters, control characters replaced.
+///
+/// The cut is made on the raw text, before any URL parsing, so it also hides user info in text
+/// that is not a valid URL (whose parts cannot be told apart).
+fn shown(url: &str) -> String {
+    let url = url.trim();
+    let rest = match url.rfind(['@', '\u{FF20}', '\u{FE6B}']) {
+        Some(at) => {
+            let len = url[at..].chars().next().map_or(1, char::len_utf8);
+            format!("…@{}", &url[at + len..])
+        }
+        None => url.to_owned(),
+    };
+    let mut out: String = rest
+        .chars()
+        .take(SHOWN_MAX_CHARS)
+        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+        .collect();
+    if rest.chars().nth(SHOWN_MAX_CHARS).is_some() {
+        out.push('…');
+    }
+    out
 }
 
 /// What the host and path say about an authority: its kind, tenant and B2C specifics.

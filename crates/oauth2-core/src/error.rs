@@ -112,6 +112,28 @@ pub enum Error {
         not_before: String,
     },
 
+    /// A certificate of the chain is not issued by the certificate after it.
+    #[error(
+        "the certificate chain is broken at certificate #{} (`{subject}`, issued by \
+         `{issuer}`): the next certificate, `{next_subject}`, {reason}; load the leaf followed \
+         by the intermediate that issued it, then that one's issuer and so on (the root may be \
+         left out), or the leaf alone",
+        .index + 1
+    )]
+    CertificateChainBroken {
+        /// Position of the certificate whose issuer does not follow it, leaf = 0, in the order
+        /// of [`ClientCertificate::chain_der`](crate::ClientCertificate::chain_der).
+        index: usize,
+        /// That certificate's subject.
+        subject: String,
+        /// The issuer that certificate names.
+        issuer: String,
+        /// The subject of the certificate after it.
+        next_subject: String,
+        /// Why the next certificate is not its issuer.
+        reason: String,
+    },
+
     /// Signing failed, or the algorithm does not fit the key.
     #[error("signing failed: {reason}")]
     Signing {
@@ -178,6 +200,7 @@ impl Error {
             Error::Pkcs12Invalid { .. } => "pkcs12_invalid",
             Error::CertificateExpired { .. } => "certificate_expired",
             Error::CertificateNotYetValid { .. } => "certificate_not_yet_valid",
+            Error::CertificateChainBroken { .. } => "certificate_chain_broken",
             Error::Signing { .. } => "signing_failed",
             Error::InvalidScope { .. } => "invalid_scope",
             Error::InvalidAuthority { .. } => "invalid_authority",
@@ -298,6 +321,13 @@ mod tests {
             },
             Error::CertificateNotYetValid {
                 not_before: "x".into(),
+            },
+            Error::CertificateChainBroken {
+                index: 0,
+                subject: "x".into(),
+                issuer: "x".into(),
+                next_subject: "x".into(),
+                reason: "x".into(),
             },
             Error::signing("x"),
             Error::invalid_scope("x"),

@@ -15,11 +15,13 @@ pub struct TokenResponse {
     /// `Bearer`, `mtls_pop`, …; `None` when the server sent none.
     pub token_type: Option<String>,
     /// Lifetime in seconds; 600 when the server sent none (MSAL's rule); negative values are
-    /// clamped to 0.
+    /// clamped to 0, values above [`TokenResponse::MAX_LIFETIME_SECS`] to that bound.
     pub expires_in: u64,
-    /// Extended lifetime in seconds (used during outages), when sent.
+    /// Extended lifetime in seconds (used during outages), when sent; at most
+    /// [`TokenResponse::MAX_LIFETIME_SECS`].
     pub ext_expires_in: Option<u64>,
-    /// When the client should refresh proactively, in seconds from now, when sent.
+    /// When the client should refresh proactively, in seconds from now, when sent; never more
+    /// than `expires_in`.
     pub refresh_in: Option<u64>,
     /// The granted scopes, space-separated, when sent.
     pub scope: Option<String>,
@@ -67,15 +69,35 @@ impl TokenResponse {
                 )));
             }
         };
-        Ok(TokenResponse {
+        Ok(clamp_lifetimes(TokenResponse {
             access_token,
             token_type: optional_string(&map, "token_type")?,
             expires_in: seconds(&map, "expires_in")?.unwrap_or(DEFAULT_EXPIRES_IN),
             ext_expires_in: seconds(&map, "ext_expires_in")?,
             refresh_in: seconds(&map, "refresh_in")?,
             scope: optional_string(&map, "scope")?,
-        })
+        }))
     }
+}
+
+impl TokenResponse {
+    /// The longest lifetime [`TokenResponse::parse`] accepts, in seconds: one year (365 days).
+    ///
+    /// `expires_in`, `ext_expires_in` and `refresh_in` above it are lowered to it. No Entra token
+    /// lives anywhere near that long (access tokens live about an hour, 24 hours at most), so
+    /// the bound never changes a real answer; and it keeps every later time computation (expiry,
+    /// `refresh_on`, cache times) far from overflow, whatever number a server sends.
+    pub const MAX_LIFETIME_SECS: u64 = 365 * 24 * 60 * 60;
+}
+
+/// Bounds the lifetimes of a parsed response: each at most [`TokenResponse::MAX_LIFETIME_SECS`],
+/// and `refresh_in` never past `expires_in` (refreshing after expiry would be too late).
+fn clamp_lifetimes(mut response: TokenResponse) -> TokenResponse {
+    let max = TokenResponse::MAX_LIFETIME_SECS;
+    response.expires_in = response.expires_in.min(max);
+    response.ext_expires_in = response.ext_expires_in.map(|s| s.min(max));
+    response.refresh_in = response.refresh_in.map(|s| s.min(response.expires_in));
+    response
 }
 
 fn json_error_kind(e: &serde_json::Error) -> &'static str {

@@ -79,6 +79,21 @@ impl fmt::Debug for HyperTransportBuilder {
 }
 
 impl HyperTransportBuilder {
+    /// The longest timeout the builder keeps: one day. Longer ones, up to [`Duration::MAX`],
+    /// are lowered to it.
+    ///
+    /// No token or metadata request needs anywhere near a day, and the bound keeps every
+    /// deadline (now + timeout) representable: hyper-util's idle-connection reaper, for one,
+    /// computes `now + pool_idle_timeout` and would overflow and panic on `Duration::MAX`.
+    pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
+
+    /// The largest response size limit the builder keeps: 64 MiB. Larger values, up to
+    /// `usize::MAX`, are lowered to it.
+    ///
+    /// Token, error, discovery and metadata responses are a few kilobytes; the bound keeps a
+    /// misbehaving or hostile server from making the transport buffer an unbounded body.
+    pub const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
+
     /// Trusts an extra root CA certificate (DER), in addition to the webpki roots if enabled.
     /// The certificate is checked in [`build`](Self::build).
     pub fn add_root_certificate_der(mut self, der: Vec<u8>) -> Self {
@@ -130,29 +145,37 @@ impl HyperTransportBuilder {
         self
     }
 
-    /// Time limit for DNS + TCP connect + TLS handshake of a new connection. Default 10 s.
+    /// Time limit for DNS + TCP connect + TLS handshake of a new connection. Default 10 s, at
+    /// most [`MAX_TIMEOUT`](Self::MAX_TIMEOUT) (longer values are lowered to it). Zero makes
+    /// every new connection time out.
     pub fn connect_timeout(mut self, d: Duration) -> Self {
-        self.settings.connect_timeout = d;
+        self.settings.connect_timeout = d.min(Self::MAX_TIMEOUT);
         self
     }
 
     /// Time limit for a whole request, including connecting and reading the full response body.
-    /// Default 30 s.
+    /// Default 30 s, at most [`MAX_TIMEOUT`](Self::MAX_TIMEOUT) (longer values are lowered to
+    /// it). Zero makes every request time out.
     pub fn request_timeout(mut self, d: Duration) -> Self {
-        self.settings.request_timeout = d;
+        self.settings.request_timeout = d.min(Self::MAX_TIMEOUT);
         self
     }
 
     /// Largest accepted response body in bytes; larger bodies fail with
-    /// [`Error::ResponseTooLarge`] without being read further. Default 1 MiB.
+    /// [`Error::ResponseTooLarge`] without being read further. Default 1 MiB, at most
+    /// [`MAX_RESPONSE_BYTES`](Self::MAX_RESPONSE_BYTES) (larger values are lowered to it).
+    ///
+    /// Memory is reserved as the body arrives, not by the announced `Content-Length`.
     pub fn max_response_bytes(mut self, n: usize) -> Self {
-        self.settings.max_response_bytes = n;
+        self.settings.max_response_bytes = n.min(Self::MAX_RESPONSE_BYTES);
         self
     }
 
-    /// How long an idle pooled connection is kept open. Default 90 s.
+    /// How long an idle pooled connection is kept open. Default 90 s, at most
+    /// [`MAX_TIMEOUT`](Self::MAX_TIMEOUT) (longer values are lowered to it). Zero keeps no
+    /// connection for reuse.
     pub fn pool_idle_timeout(mut self, d: Duration) -> Self {
-        self.settings.pool_idle_timeout = d;
+        self.settings.pool_idle_timeout = d.min(Self::MAX_TIMEOUT);
         self
     }
 
@@ -200,5 +223,30 @@ mod tests {
             .add_root_certificates_pem(b"no pem here")
             .unwrap_err();
         assert!(matches!(err, Error::InvalidRootCertificate { .. }), "{err}");
+    }
+
+    #[test]
+    fn absurd_settings_are_lowered_to_their_bounds() {
+        let b = HyperTransport::builder()
+            .connect_timeout(Duration::MAX)
+            .request_timeout(Duration::MAX)
+            .pool_idle_timeout(Duration::MAX)
+            .max_response_bytes(usize::MAX);
+        let s = &b.settings;
+        let max = HyperTransportBuilder::MAX_TIMEOUT;
+        assert_eq!(
+            (s.connect_timeout, s.request_timeout, s.pool_idle_timeout),
+            (max, max, max)
+        );
+        assert_eq!(
+            s.max_response_bytes,
+            HyperTransportBuilder::MAX_RESPONSE_BYTES
+        );
+        // values within the bounds are kept
+        let b = HyperTransport::builder()
+            .request_timeout(Duration::ZERO)
+            .max_response_bytes(0);
+        assert_eq!(b.settings.request_timeout, Duration::ZERO);
+        assert_eq!(b.settings.max_response_bytes, 0);
     }
 }

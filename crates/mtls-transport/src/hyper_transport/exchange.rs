@@ -61,17 +61,24 @@ enum ReadError {
     Body(hyper::Error),
 }
 
+/// The most memory reserved up front for a body, whatever its `Content-Length` says; beyond it
+/// the buffer grows only as bytes arrive.
+const INITIAL_BODY_CAPACITY: usize = 64 * 1024;
+
 /// Reads the whole body, stopping as soon as more than `limit` bytes are announced or received.
+///
+/// Memory follows the bytes received: a server that announces a length within `limit` and sends
+/// little makes the buffer reserve at most [`INITIAL_BODY_CAPACITY`].
 async fn read_capped(mut body: Incoming, limit: usize) -> Result<Bytes, ReadError> {
-    let announced = body.size_hint().lower();
-    if usize::try_from(announced).map_or(true, |n| n > limit) {
-        return Err(ReadError::TooLarge);
-    }
-    let mut buf = BytesMut::with_capacity(usize::try_from(announced).unwrap_or(0));
+    let announced = match usize::try_from(body.size_hint().lower()) {
+        Ok(n) if n <= limit => n,
+        _ => return Err(ReadError::TooLarge),
+    };
+    let mut buf = BytesMut::with_capacity(announced.min(INITIAL_BODY_CAPACITY));
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(ReadError::Body)?;
         if let Ok(data) = frame.into_data() {
-            if buf.len() + data.len() > limit {
+            if buf.len().saturating_add(data.len()) > limit {
                 return Err(ReadError::TooLarge);
             }
             buf.extend_from_slice(&data);

@@ -35,7 +35,9 @@ use crate::{Error, HttpRequest, HttpResponse, Transport};
 /// The default [`Transport`]: hyper + rustls (ring provider) with connection pooling.
 ///
 /// Holds one pooled client for requests without a client identity, and one pooled client per
-/// client certificate (keyed by its `x5t#S256` thumbprint), created on first use. Connections
+/// client certificate chain (keyed by
+/// [`ClientCertificate::chain_id`](oauth2_core::ClientCertificate::chain_id), the leaf and the
+/// intermediates it presents), created on first use. Connections
 /// are therefore reused only between requests that present the same certificate (see the
 /// [crate docs](crate)). Cloning is cheap and clones share the pools.
 #[derive(Clone)]
@@ -69,7 +71,8 @@ impl HyperTransport {
         Self::builder().build()
     }
 
-    /// Number of client identities that currently have their own connection pool.
+    /// Number of client identities (certificate chains) that currently have their own
+    /// connection pool.
     pub fn pooled_identities(&self) -> usize {
         self.inner.pools.identity_count()
     }

@@ -1,6 +1,10 @@
 //! Which pooled client serves a request: one for requests without a client identity, one per
-//! identity (keyed by the certificate's `x5t#S256` thumbprint), at most `max_identities` of
-//! them, the least recently used dropped first.
+//! identity, at most `max_identities` of them, the least recently used dropped first.
+//!
+//! An identity is the chain a handshake presents (`ClientCertificate::chain_id`), not the leaf
+//! alone: the rustls config of a pooled client is fixed, so a client keyed by the leaf would go
+//! on presenting the first chain it was built with, a wrong intermediate included, after the
+//! caller corrected it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -68,7 +72,7 @@ impl Pools {
         let Some(identity) = identity else {
             return Ok(self.plain.clone());
         };
-        let key = identity.x5t_s256();
+        let key = identity.chain_id();
         if let Some(client) = self.lock_identities().get(key) {
             return Ok(client);
         }
@@ -76,7 +80,12 @@ impl Pools {
         // first inserted wins.
         let config = tls::client_config(self.roots.clone(), Some(identity))?;
         let client = build_client(&self.settings, self.http.clone(), config);
-        tracing::debug!(identity = %key, subject = %identity.subject(), "new identity pool");
+        tracing::debug!(
+            identity = %key,
+            x5t_s256 = %identity.x5t_s256(),
+            subject = %identity.subject(),
+            "new identity pool"
+        );
         Ok(self.lock_identities().insert(key, client))
     }
 

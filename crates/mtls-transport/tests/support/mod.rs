@@ -35,23 +35,18 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 /// A test certificate authority.
 pub struct Ca {
     pub cert_der: CertificateDer<'static>,
+    pub cert_pem: String,
     issuer: Issuer<'static, KeyPair>,
 }
 
 impl Ca {
     pub fn new(name: &str) -> Self {
         let key = KeyPair::generate().unwrap();
-        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.distinguished_name.push(DnType::CommonName, name);
-        params.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::CrlSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
+        let params = ca_params(name);
         let cert = params.self_signed(&key).unwrap();
         Self {
             cert_der: cert.der().clone(),
+            cert_pem: cert.pem(),
             issuer: Issuer::new(params, key),
         }
     }
@@ -71,16 +66,54 @@ impl Ca {
         )
     }
 
-    /// An ECDSA P-256 client certificate with subject CN=`cn`.
-    pub fn client_cert(&self, cn: &str) -> ClientCertificate {
+    /// An intermediate CA issued by this one.
+    pub fn intermediate(&self, name: &str) -> Self {
+        let key = KeyPair::generate().unwrap();
+        let params = ca_params(name);
+        let cert = params.signed_by(&key, &self.issuer).unwrap();
+        Self {
+            cert_der: cert.der().clone(),
+            cert_pem: cert.pem(),
+            issuer: Issuer::new(params, key),
+        }
+    }
+
+    /// An ECDSA P-256 client certificate with subject CN=`cn`: its PEM and its key's PEM.
+    pub fn client_cert_pem(&self, cn: &str) -> (String, String) {
         let key = KeyPair::generate().unwrap();
         let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
         params.distinguished_name.push(DnType::CommonName, cn);
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
         let cert = params.signed_by(&key, &self.issuer).unwrap();
-        ClientCertificate::from_pem_parts(cert.pem().as_bytes(), key.serialize_pem().as_bytes())
-            .unwrap()
+        (cert.pem(), key.serialize_pem())
     }
+
+    /// An ECDSA P-256 client certificate with subject CN=`cn`.
+    pub fn client_cert(&self, cn: &str) -> ClientCertificate {
+        let (cert, key) = self.client_cert_pem(cn);
+        ClientCertificate::from_pem_parts(cert.as_bytes(), key.as_bytes()).unwrap()
+    }
+}
+
+/// The parameters of a CA certificate named `name`.
+fn ca_params(name: &str) -> CertificateParams {
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.distinguished_name.push(DnType::CommonName, name);
+    params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    params
+}
+
+/// A transport builder trusting only `ca`, with `LOGIN_HOST` resolved to `addr`.
+pub fn builder_for(ca: &Ca, addr: SocketAddr) -> mtls_transport::HyperTransportBuilder {
+    mtls_transport::HyperTransport::builder()
+        .webpki_roots(false)
+        .add_root_certificate_der(ca.cert_der.to_vec())
+        .resolve(LOGIN_HOST, addr)
 }
 
 /// How the server treats client certificates.

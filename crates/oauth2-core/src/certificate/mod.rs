@@ -2,11 +2,13 @@
 //!
 //! One file per job: [`pem`] and [`pkcs12`] load, [`key_der`] reads what a private key says it
 //! is, [`key`] turns it into a signer,
-//! [`x509`] reads the certificates, [`validity`] checks the validity period, [`thumbprint`]
+//! [`x509`] reads the certificates, [`chain`] checks that each is issued by the next,
+//! [`validity`] checks the validity period, [`thumbprint`]
 //! computes the JOSE header values and [`sign`] signs. This file assembles a
 //! [`ClientCertificate`] from their results.
 
 mod algorithm;
+mod chain;
 mod key;
 mod key_der;
 mod pem;
@@ -37,13 +39,19 @@ use crate::Error;
 /// Loaded once from bytes (this crate does no file I/O); cloning is cheap (an `Arc`).
 ///
 /// At load time the certificate chain and the key are parsed, the key is checked against the
-/// leaf certificate's public key, the leaf's validity period is checked against the current
-/// time, and the thumbprints and `x5c` values are computed.
+/// leaf certificate's public key, the chain's links are checked, the leaf's validity period is
+/// checked against the current time, and the thumbprints and `x5c` values are computed.
 ///
 /// # Chain order
 ///
 /// The leaf is the certificate whose public key matches the private key. It normally comes
 /// first; if it does not, it is moved to the front and the other certificates keep their order.
+///
+/// Each certificate must then be issued by the one after it: its issuer name is the next one's
+/// subject and its signature verifies with the next one's public key. Otherwise loading fails
+/// with [`Error::CertificateChainBroken`], naming the first break; a server would reject such a
+/// chain anyway (Entra: AADSTS700027). The last certificate is not checked, so the leaf alone,
+/// and a chain that ends at an intermediate (the root left out), are fine.
 ///
 /// # Secrets
 ///
@@ -64,6 +72,8 @@ struct Inner {
     chain: Vec<CertificateDer<'static>>,
     /// The leaf and the certificates that are not self-signed.
     tls_chain: Vec<CertificateDer<'static>>,
+    /// SHA-256 (hex) over `tls_chain`.
+    chain_id: String,
     thumbprints: Thumbprints,
     subject: String,
     issuer: String,
@@ -97,8 +107,9 @@ impl ClientCertificate {
         // Move the leaf to the front; the others keep their order.
         certs[..=leaf_index].rotate_right(1);
         infos[..=leaf_index].rotate_right(1);
+        chain::check_links(&certs)?;
 
-        let tls_chain = certs
+        let tls_chain: Vec<_> = certs
             .iter()
             .zip(&infos)
             .enumerate()
@@ -112,6 +123,7 @@ impl ClientCertificate {
             issuer: leaf.issuer,
             validity: leaf.validity,
             chain: certs,
+            chain_id: chain::chain_id(&tls_chain),
             tls_chain,
             key,
             signer,
@@ -132,6 +144,18 @@ impl ClientCertificate {
     /// (root) certificates removed. The leaf is always included, even when self-signed.
     pub fn tls_chain(&self) -> Vec<CertificateDer<'static>> {
         self.inner.tls_chain.clone()
+    }
+
+    /// Identifies the TLS identity: lowercase hex SHA-256 over the certificates of
+    /// [`ClientCertificate::tls_chain`], in order. Two certificates with the same `chain_id`
+    /// present exactly the same chain in a TLS handshake (and, as the key matches the leaf,
+    /// hold the same key).
+    ///
+    /// Unlike [`ClientCertificate::x5t_s256`], which names the leaf alone, it changes when the
+    /// intermediates change, so connection pools keyed by it never reuse a connection that
+    /// presented another chain for the same leaf.
+    pub fn chain_id(&self) -> &str {
+        &self.inner.chain_id
     }
 
     /// The leaf certificate's DER.
