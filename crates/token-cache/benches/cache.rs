@@ -190,14 +190,14 @@ fn memory(c: &mut Criterion) {
     }
 }
 
+/// A new directory for the bench's cache; `FileTokenCache::open` creates it (`0700`: the cache
+/// refuses a directory others may write, whatever the umask would give).
 fn temp_dir() -> PathBuf {
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_nanos();
-    let dir = std::env::temp_dir().join(format!("token-cache-bench-{nanos}"));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    std::env::temp_dir().join(format!("token-cache-bench-{nanos}"))
 }
 
 fn file(c: &mut Criterion) {

@@ -42,6 +42,32 @@ pub enum Error {
         /// What is wrong (a position or a section name; never the content).
         reason: String,
     },
+    /// The file cache refused a file or directory that another user could have written: the
+    /// cache file or `<file>.lock` is not owned by this user, is writable by its group or by
+    /// others, or is a symbolic link where none may be; or the cache's directory is writable by
+    /// its group or others, or owned by someone other than this user or root (OpenSSH's rules,
+    /// see `docs/cache.md`). Nothing from the file is served. Not retryable: fix the ownership
+    /// or mode first, as the message says.
+    #[error("token cache refused `{}`: {problem}, so another user could have planted or changed tokens there. {fix}", path.display())]
+    Untrusted {
+        /// The file or directory refused.
+        path: PathBuf,
+        /// What is wrong with it (owner, mode, symbolic link).
+        problem: String,
+        /// What to do about it (a `chmod`/`chown`/`rm` command for this path).
+        fix: String,
+    },
+    /// The cache file is larger than the file cache's size limit (default
+    /// [`FileTokenCache::DEFAULT_MAX_FILE_BYTES`](crate::FileTokenCache::DEFAULT_MAX_FILE_BYTES)),
+    /// or a write would have made it larger. The file was not read (at most `limit + 1` bytes
+    /// of it) or not written. Not retryable: the file has to shrink or the limit has to grow.
+    #[error("the token cache file `{}` is, or would become, larger than the limit of {limit} bytes, so it was neither read nor written. Delete the file (the cache starts empty), or raise the limit with `FileTokenCacheBuilder::max_file_bytes`", path.display())]
+    TooLarge {
+        /// The cache file.
+        path: PathBuf,
+        /// The size limit in bytes.
+        limit: u64,
+    },
 }
 
 impl Error {
@@ -52,6 +78,8 @@ impl Error {
             Error::Poisoned => "cache_poisoned",
             Error::Io { .. } => "cache_io_error",
             Error::Corrupt { .. } => "cache_corrupt",
+            Error::Untrusted { .. } => "cache_file_untrusted",
+            Error::TooLarge { .. } => "cache_file_too_large",
         }
     }
 
@@ -67,7 +95,11 @@ impl Error {
                     | ErrorKind::ResourceBusy
                     | ErrorKind::Deadlock
             ),
-            Error::Backend { .. } | Error::Poisoned | Error::Corrupt { .. } => false,
+            Error::Backend { .. }
+            | Error::Poisoned
+            | Error::Corrupt { .. }
+            | Error::Untrusted { .. }
+            | Error::TooLarge { .. } => false,
         }
     }
 
@@ -121,6 +153,20 @@ mod tests {
             reason: "down".to_owned(),
         };
         assert!(!backend.is_retryable());
+        let untrusted = Error::Untrusted {
+            path: "/tmp/cache.json".into(),
+            problem: "the cache file is writable by other users (mode 0666)".to_owned(),
+            fix: "Run `chmod 600 /tmp/cache.json`".to_owned(),
+        };
+        assert!(!untrusted.is_retryable());
+        assert_eq!(untrusted.code(), "cache_file_untrusted");
+        let too_large = Error::TooLarge {
+            path: "/tmp/cache.json".into(),
+            limit: 1024,
+        };
+        assert!(!too_large.is_retryable());
+        assert_eq!(too_large.code(), "cache_file_too_large");
+        assert!(too_large.to_string().contains("1024 bytes"), "{too_large}");
     }
 
     #[test]

@@ -32,6 +32,7 @@ use crate::Error;
 pub struct FileTokenCacheBuilder {
     path: PathBuf,
     clock: Option<Arc<dyn Clock>>,
+    max_file_bytes: u64,
 }
 
 impl FileTokenCacheBuilder {
@@ -39,6 +40,7 @@ impl FileTokenCacheBuilder {
         Self {
             path: path.to_path_buf(),
             clock: None,
+            max_file_bytes: FileTokenCache::DEFAULT_MAX_FILE_BYTES,
         }
     }
 
@@ -47,6 +49,18 @@ impl FileTokenCacheBuilder {
     /// that the cache never drops a token the application would still use.
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = Some(clock);
+        self
+    }
+
+    /// The size limit of the cache file in bytes (default
+    /// [`FileTokenCache::DEFAULT_MAX_FILE_BYTES`]), kept within
+    /// [`FileTokenCache::MAX_FILE_BYTES_RANGE`]: a smaller value is raised to its start, a larger
+    /// one lowered to its end. A file over the limit is not read (no more than the limit plus
+    /// one byte is ever read or allocated), and a write that would pass it is not made; both
+    /// fail with [`Error::TooLarge`].
+    pub fn max_file_bytes(mut self, bytes: u64) -> Self {
+        let range = FileTokenCache::MAX_FILE_BYTES_RANGE;
+        self.max_file_bytes = bytes.clamp(*range.start(), *range.end());
         self
     }
 
@@ -70,6 +84,7 @@ impl FileTokenCacheBuilder {
             dir,
             file_name,
             clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+            max_file_bytes: self.max_file_bytes,
             state: Mutex::new(State::empty()),
             reload: Mutex::new(()),
             temp_counter: AtomicU64::new(0),

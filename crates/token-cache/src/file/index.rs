@@ -1,14 +1,13 @@
 //! The in-memory index of the file, and keeping it in step with the file on disk.
 
-use std::fs::{self, File};
-use std::io::{self, Read};
+use std::fs;
+use std::io;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use zeroize::Zeroizing;
-
+use super::load::Loaded;
 use super::Inner;
-use crate::{CacheDocument, CachedAccessToken, Error, MemoryTokenCache};
+use crate::{CachedAccessToken, Error, MemoryTokenCache};
 
 /// What the index reflects.
 pub(super) struct State {
@@ -37,7 +36,7 @@ pub(super) struct Stamp {
 }
 
 impl Stamp {
-    fn of(meta: &fs::Metadata) -> Self {
+    pub(super) fn of(meta: &fs::Metadata) -> Self {
         #[cfg(unix)]
         use std::os::unix::fs::MetadataExt as _;
         Stamp {
@@ -47,13 +46,6 @@ impl Stamp {
             unix: (meta.dev(), meta.ino(), meta.ctime(), meta.ctime_nsec()),
         }
     }
-}
-
-/// The file as read.
-pub(super) enum Loaded {
-    Missing,
-    Document(Box<CacheDocument>, Stamp),
-    Corrupt(String),
 }
 
 impl Inner {
@@ -113,7 +105,7 @@ impl Inner {
                 }
                 self.install(Some(stamp), doc.into_access_tokens())
             }
-            Loaded::Corrupt(_) => {
+            Loaded::Corrupt(..) => {
                 // A writer may be replacing the file right now: decide under the lock.
                 let guard = self.lock()?;
                 match self.load()? {
@@ -125,35 +117,13 @@ impl Inner {
                         drop(guard);
                         self.install(Some(stamp), doc.into_access_tokens())
                     }
-                    Loaded::Corrupt(reason) => {
-                        self.quarantine(&reason)?;
+                    Loaded::Corrupt(reason, file) => {
+                        self.quarantine(&file, &reason)?;
                         drop(guard);
                         self.install(None, Vec::new())
                     }
                 }
             }
-        }
-    }
-
-    /// Reads and parses the file as it is now.
-    pub(super) fn load(&self) -> Result<Loaded, Error> {
-        let mut file = match File::open(&self.path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Loaded::Missing),
-            Err(e) => return Err(Error::io("open", &self.path, e)),
-        };
-        // The stamp of the open file matches the bytes read, even if the path is replaced
-        // meanwhile (the next lookup then sees a different stamp and reloads).
-        let meta = file
-            .metadata()
-            .map_err(|e| Error::io("inspect", &self.path, e))?;
-        let mut bytes = Zeroizing::new(Vec::with_capacity(meta.len() as usize));
-        file.read_to_end(&mut bytes)
-            .map_err(|e| Error::io("read", &self.path, e))?;
-        match CacheDocument::parse(&bytes) {
-            Ok(doc) => Ok(Loaded::Document(Box::new(doc), Stamp::of(&meta))),
-            Err(Error::Corrupt { reason }) => Ok(Loaded::Corrupt(reason)),
-            Err(e) => Err(e),
         }
     }
 }

@@ -1,16 +1,19 @@
 //! The file backend: one JSON file in MSAL's unified format, shared by processes.
 //!
-//! `builder` opens the file, `index` keeps the in-memory view in step with the file, `write`
-//! does the locked read-merge-write, `lock` is the cross-process lock, `quarantine` moves
-//! corrupt files aside, `fs` has the file-system helpers and `blocking` runs file work off the
+//! `builder` opens the file, `load` reads it, `index` keeps the in-memory view in step with the
+//! file, `write` does the locked read-merge-write, `lock` is the cross-process lock,
+//! `quarantine` moves corrupt files aside, `trust` refuses files and directories other users
+//! could have written, `fs` has the file-system helpers and `blocking` runs file work off the
 //! async runtime.
 
 mod blocking;
 mod builder;
 mod fs;
 mod index;
+mod load;
 mod lock;
 mod quarantine;
+mod trust;
 mod write;
 
 use std::ffi::OsString;
@@ -41,8 +44,18 @@ use index::State;
 ///   [`FileTokenCacheBuilder::clock`] says otherwise) are dropped on each write.
 /// * The file and the lock file are created with mode `0600` on Unix, the directory (if it has
 ///   to be created) with `0700`.
-/// * A file that cannot be parsed is **moved aside** to `<file>.corrupt-<unix-seconds>` with a
-///   `tracing::warn!`, and the cache continues empty. It is never overwritten in place.
+/// * Nothing another user could have written is trusted (on Unix, as OpenSSH does): the cache
+///   file and the lock file must be owned by this user and not writable by group or others, the
+///   directory owned by this user or root and not writable by group or others, checked on the
+///   open handles; the lock file and the temporary files are never opened through a symbolic
+///   link. Otherwise the operation fails with [`Error::Untrusted`] and nothing from the file is
+///   served.
+/// * A file larger than [`DEFAULT_MAX_FILE_BYTES`](Self::DEFAULT_MAX_FILE_BYTES) (or
+///   [`FileTokenCacheBuilder::max_file_bytes`]) is not read: [`Error::TooLarge`].
+/// * A file that cannot be parsed is **moved aside** to `<file>.corrupt-<unix-seconds>` (mode
+///   `0600`) with a `tracing::warn!`, and the cache continues empty. It is never overwritten in
+///   place; only the newest [`KEPT_CORRUPT_FILES`](Self::KEPT_CORRUPT_FILES) aside files are
+///   kept.
 /// * Everything MSAL Python or another library wrote that this crate does not understand is
 ///   kept as it was.
 ///
@@ -71,6 +84,8 @@ struct Inner {
     lock_path: PathBuf,
     /// The time expired entries are pruned by, and the aside files are named after.
     clock: Arc<dyn Clock>,
+    /// The largest file read or written, in bytes.
+    max_file_bytes: u64,
     /// What the index reflects; replaced as a whole, never held across file work.
     state: Mutex<State>,
     /// Serializes reloads within this instance (taken before the file lock, never after).
@@ -79,6 +94,19 @@ struct Inner {
 }
 
 impl FileTokenCache {
+    /// The default size limit of the cache file: 64 MiB, roughly 30,000 access tokens
+    /// of 2 KB. A larger
+    /// file is neither read nor written ([`Error::TooLarge`]).
+    pub const DEFAULT_MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+    /// The limits [`FileTokenCacheBuilder::max_file_bytes`] keeps the size limit within:
+    /// 64 KiB to 1 GiB.
+    pub const MAX_FILE_BYTES_RANGE: std::ops::RangeInclusive<u64> = 64 * 1024..=1024 * 1024 * 1024;
+
+    /// How many moved-aside corrupt files (`<file>.corrupt-*`) are kept: the newest 3, by the
+    /// time in their names; older ones are deleted when another file is moved aside.
+    pub const KEPT_CORRUPT_FILES: usize = 3;
+
     /// Opens (or prepares) the cache file at `path` and loads it; expired entries are pruned by
     /// the system clock. Use [`builder`](Self::builder) to choose the clock.
     ///
@@ -88,7 +116,9 @@ impl FileTokenCache {
     /// context.
     ///
     /// Errors with [`Error::Io`] when the path has no file name, the directory cannot be
-    /// created, or the file cannot be read.
+    /// created, or the file cannot be read; with [`Error::Untrusted`] when the file or the
+    /// directory could have been written by another user; with [`Error::TooLarge`] when the
+    /// file is over the size limit.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, Error> {
         Self::builder(path).open()
     }

@@ -5,7 +5,8 @@ use std::io::Write as _;
 use std::sync::atomic::Ordering;
 
 use super::fs::{private_file_options, sidecar, sync_dir};
-use super::index::Loaded;
+use super::load::Loaded;
+use super::trust;
 use super::Inner;
 use crate::{CacheDocument, Error};
 
@@ -21,8 +22,8 @@ impl Inner {
         let mut doc = match self.load()? {
             Loaded::Missing => CacheDocument::new(),
             Loaded::Document(doc, _) => *doc,
-            Loaded::Corrupt(reason) => {
-                self.quarantine(&reason)?;
+            Loaded::Corrupt(reason, file) => {
+                self.quarantine(&file, &reason)?;
                 CacheDocument::new()
             }
         };
@@ -37,24 +38,28 @@ impl Inner {
         Ok(result)
     }
 
-    /// Writes `bytes` to a new temporary file next to the cache file, flushes it, renames it
-    /// over the cache file and flushes the directory.
+    /// Writes `bytes` to a new temporary file next to the cache file (`0600`, `O_EXCL`, never
+    /// through a symbolic link), flushes it, renames it over the cache file and flushes the
+    /// directory. A document over the size limit is not written.
     fn replace_file(&self, bytes: &[u8]) -> Result<(), Error> {
+        if bytes.len() as u64 > self.max_file_bytes {
+            return Err(self.too_large());
+        }
         let n = self.temp_counter.fetch_add(1, Ordering::Relaxed);
         let temp = self.dir.join(sidecar(
             &self.file_name,
             &format!(".tmp.{}.{n}", std::process::id()),
         ));
-        let written = private_file_options()
-            .write(true)
-            .create_new(true)
+        let mut file = trust::no_follow(private_file_options().write(true).create_new(true))
             .open(&temp)
-            .map_err(|e| ("create a temporary file", e))
-            .and_then(|mut f| {
-                f.write_all(bytes).map_err(|e| ("write", e))?;
-                f.sync_all().map_err(|e| ("flush", e))
-            })
-            .and_then(|()| fs::rename(&temp, &self.path).map_err(|e| ("replace", e)));
+            .map_err(|e| trust::open_error("create a temporary file", &temp, e))?;
+        let written = file
+            .write_all(bytes)
+            .map_err(|e| ("write", e))
+            .and_then(|()| file.sync_all().map_err(|e| ("flush", e)));
+        drop(file);
+        let written =
+            written.and_then(|()| fs::rename(&temp, &self.path).map_err(|e| ("replace", e)));
         if let Err((operation, e)) = written {
             let _ = fs::remove_file(&temp);
             return Err(Error::io(operation, &temp, e));
@@ -81,5 +86,40 @@ impl Inner {
                 let _ = fs::remove_file(entry.path());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::FileTokenCache;
+
+    /// A symbolic link planted at the very name the next temporary file gets (between the
+    /// clean-up of stale temporary files and the create) is not followed: a typed error, and
+    /// the link's target is not created.
+    #[cfg(unix)]
+    #[test]
+    fn item5_symlinked_temp_is_not_followed() {
+        let dir = std::env::temp_dir().join(format!(
+            "token-cache-unit-temp-link-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        let cache = FileTokenCache::open(dir.join("cache.json")).unwrap();
+        let target = dir.join("elsewhere");
+        let next = dir.join(format!("cache.json.tmp.{}.0", std::process::id()));
+        std::os::unix::fs::symlink(&target, &next).unwrap();
+
+        let err = cache.inner.replace_file(b"{}").unwrap_err();
+        let text = err.to_string();
+        assert_eq!(err.code(), "cache_file_untrusted", "{text}");
+        assert!(text.contains("symbolic link"), "{text}");
+        assert!(text.contains(&*next.to_string_lossy()), "{text}");
+        assert!(
+            std::fs::symlink_metadata(&target).is_err(),
+            "target created"
+        );
+        assert!(!dir.join("cache.json").exists());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -51,6 +51,8 @@ pub fn open(path: impl AsRef<Path>) -> FileTokenCache {
 pub struct TempDir(PathBuf);
 
 impl TempDir {
+    /// Created `0700` on Unix whatever the umask: the file cache refuses a directory its group
+    /// or others may write.
     pub fn new(name: &str) -> Self {
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -58,7 +60,11 @@ impl TempDir {
             .as_nanos();
         let dir =
             std::env::temp_dir().join(format!("token-cache-{name}-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(&dir).unwrap();
         TempDir(dir)
     }
 

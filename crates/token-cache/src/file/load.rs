@@ -1,0 +1,67 @@
+//! Reading the cache file: trusted, bounded, parsed.
+
+use std::fs::File;
+use std::io::{self, Read as _};
+
+use zeroize::Zeroizing;
+
+use super::index::Stamp;
+use super::trust::{self, Kind};
+use super::Inner;
+use crate::{CacheDocument, Error};
+
+/// The file as read.
+pub(super) enum Loaded {
+    Missing,
+    Document(Box<CacheDocument>, Stamp),
+    /// Not a cache document (the reason names a position or a section), with the handle it was
+    /// read through, for moving it aside.
+    Corrupt(String, File),
+}
+
+impl Inner {
+    /// Reads and parses the file as it is now, after checking the directory and the open file
+    /// (see [`trust`]); a file over the size limit is an error, never read beyond the limit.
+    pub(super) fn load(&self) -> Result<Loaded, Error> {
+        trust::check_dir(&self.dir)?;
+        let mut file = match trust::read_options().open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Loaded::Missing),
+            Err(e) => return Err(Error::io("open", &self.path, e)),
+        };
+        // The stamp of the open file matches the bytes read, even if the path is replaced
+        // meanwhile (the next lookup then sees a different stamp and reloads).
+        let meta = trust::check_file(&file, &self.path, Kind::CacheFile)?;
+        let bytes = self.read_capped(&mut file, meta.len())?;
+        match CacheDocument::parse(&bytes) {
+            Ok(doc) => Ok(Loaded::Document(Box::new(doc), Stamp::of(&meta))),
+            Err(Error::Corrupt { reason }) => Ok(Loaded::Corrupt(reason, file)),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The file's bytes, or [`Error::TooLarge`] when its announced length or what it actually
+    /// holds passes the limit. Never allocates or reads more than the limit plus one byte.
+    fn read_capped(&self, file: &mut File, len: u64) -> Result<Zeroizing<Vec<u8>>, Error> {
+        let limit = self.max_file_bytes;
+        if len > limit {
+            return Err(self.too_large());
+        }
+        let mut bytes = Zeroizing::new(Vec::with_capacity(usize::try_from(len).unwrap_or(0)));
+        (&*file)
+            .take(limit.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(|e| Error::io("read", &self.path, e))?;
+        if bytes.len() as u64 > limit {
+            return Err(self.too_large());
+        }
+        Ok(bytes)
+    }
+
+    pub(super) fn too_large(&self) -> Error {
+        Error::TooLarge {
+            path: self.path.clone(),
+            limit: self.max_file_bytes,
+        }
+    }
+}
