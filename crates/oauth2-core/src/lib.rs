@@ -72,11 +72,13 @@ mod authority;
 mod certificate;
 mod error;
 mod error_response;
+mod json_string;
 mod request;
 mod scopes;
 mod secret;
 mod time;
 mod token_binding;
+mod token_body;
 mod token_response;
 mod token_type;
 

@@ -2,6 +2,8 @@
 
 use serde_json::{Map, Value};
 
+use crate::json_string::Decoded;
+use crate::token_body::{self, Object};
 use crate::{Error, SecretString};
 
 /// `expires_in` assumed when a token response has none (MSAL's rule).
@@ -33,30 +35,37 @@ impl TokenResponse {
     /// `expires_in`, `ext_expires_in` and `refresh_in` may be numbers or numeric strings (AAD v1
     /// sends strings). A missing or empty `access_token` is an [`Error::InvalidTokenResponse`].
     /// Error messages never contain the body.
+    ///
+    /// The access token is decoded once, into the returned [`SecretString`], and no other copy
+    /// of it is made: the body is not parsed into a `serde_json::Value` (whose strings are
+    /// freed without being wiped). `refresh_token` and `id_token`, which this crate does not
+    /// use, are skipped without being decoded. `body` itself belongs to the caller: wiping it
+    /// is the caller's job.
     pub fn parse(body: &[u8]) -> Result<Self, Error> {
-        let value: Value = serde_json::from_slice(body).map_err(|e| {
-            Error::invalid_token_response(format!(
-                "the body is not JSON ({}, at line {} column {})",
-                json_error_kind(&e),
-                e.line(),
-                e.column()
-            ))
-            .with_source(e)
-        })?;
-        let Value::Object(map) = value else {
+        let object = token_body::read(body)
+            .map_err(|e| not_json(json_error_kind(&e), e.line(), e.column()).with_source(e))?;
+        let Some(Object {
+            access_token,
+            fields: map,
+        }) = object
+        else {
             return Err(Error::invalid_token_response(
                 "the body is not a JSON object",
             ));
         };
-        let access_token = match map.get("access_token") {
-            Some(Value::String(s)) if !s.is_empty() => SecretString::new(s.as_str()),
-            Some(Value::String(_)) => {
+        let access_token = match access_token {
+            Some(Decoded::String(s)) if !s.is_empty() => s,
+            Some(Decoded::String(_)) => {
                 return Err(Error::invalid_token_response("`access_token` is empty"))
             }
-            Some(_) => {
+            Some(Decoded::NotAString) => {
                 return Err(Error::invalid_token_response(
                     "`access_token` is not a string",
                 ))
+            }
+            Some(Decoded::Invalid { at }) => {
+                let (line, column) = token_body::line_column(body, at);
+                return Err(not_json("syntax error", line, column));
             }
             None => {
                 let hint = if map.get("error").is_some_and(Value::is_string) {
@@ -98,6 +107,12 @@ fn clamp_lifetimes(mut response: TokenResponse) -> TokenResponse {
     response.ext_expires_in = response.ext_expires_in.map(|s| s.min(max));
     response.refresh_in = response.refresh_in.map(|s| s.min(response.expires_in));
     response
+}
+
+fn not_json(kind: &str, line: usize, column: usize) -> Error {
+    Error::invalid_token_response(format!(
+        "the body is not JSON ({kind}, at line {line} column {column})"
+    ))
 }
 
 fn json_error_kind(e: &serde_json::Error) -> &'static str {

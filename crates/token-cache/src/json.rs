@@ -175,6 +175,10 @@ impl Serialize for Json {
 }
 
 /// Parses a JSON document. Error messages carry positions, never content.
+///
+/// Strings are copied from `bytes` straight into zeroizing strings, except strings with escapes
+/// (`\/`, `\uXXXX`), which serde_json first decodes into a scratch buffer that it frees
+/// unwiped. Tokens are never written with escapes (`docs/reliability.md`, residual risks).
 pub(crate) fn parse(bytes: &[u8]) -> Result<Json, serde_json::Error> {
     serde_json::from_slice(bytes)
 }
@@ -182,15 +186,69 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Json, serde_json::Error> {
 /// Writes `value` as MSAL Python's `json.dumps(cache, indent=4)` does: 4-space indentation, keys
 /// in insertion order, `": "` after keys, and every character outside printable ASCII escaped
 /// as `\uXXXX` (`ensure_ascii`).
+///
+/// The output holds tokens, and no copy of it is freed unwiped: the buffer grows through
+/// [`ZeroizingWriter`], never by `Vec` reallocation.
 pub(crate) fn write_python_style<T: Serialize + ?Sized>(value: &T) -> Zeroizing<Vec<u8>> {
-    let mut out = Zeroizing::new(Vec::with_capacity(4096));
-    let mut ser = serde_json::Serializer::with_formatter(&mut *out, PythonFormatter::new());
-    // Serializing a `Json` tree into a Vec cannot fail: keys are strings, numbers are finite.
+    let mut out = ZeroizingWriter::with_capacity(4096);
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, PythonFormatter::new());
+    // Serializing a `Json` tree into memory cannot fail: keys are strings, numbers are finite.
     if value.serialize(&mut ser).is_err() {
-        out.clear();
-        out.extend_from_slice(b"{}");
+        out.buf.clear();
+        out.buf.extend_from_slice(b"{}");
     }
-    out
+    out.buf
+}
+
+/// An in-memory writer whose buffer is wiped whenever it is replaced or dropped.
+///
+/// A `Vec` that grows by reallocation frees its old buffer as it is, and that buffer holds
+/// everything written so far (tokens). This one grows by allocating a larger zeroizing buffer,
+/// copying, and dropping the old one, which wipes it.
+struct ZeroizingWriter {
+    buf: Zeroizing<Vec<u8>>,
+}
+
+impl ZeroizingWriter {
+    fn with_capacity(capacity: usize) -> Self {
+        Self {
+            buf: Zeroizing::new(Vec::with_capacity(capacity)),
+        }
+    }
+
+    /// Makes room for `additional` more bytes, at least doubling the capacity when it grows.
+    fn reserve(&mut self, additional: usize) -> io::Result<()> {
+        let needed = self
+            .buf
+            .len()
+            .checked_add(additional)
+            .ok_or(io::ErrorKind::OutOfMemory)?;
+        if needed > self.buf.capacity() {
+            let mut bigger = Vec::with_capacity(needed.max(self.buf.capacity().saturating_mul(2)));
+            bigger.extend_from_slice(&self.buf);
+            // the old buffer is wiped (its whole capacity) when it is dropped here
+            self.buf = Zeroizing::new(bigger);
+        }
+        Ok(())
+    }
+}
+
+impl io::Write for ZeroizingWriter {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.write_all(data)?;
+        Ok(data.len())
+    }
+
+    fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
+        self.reserve(data.len())?;
+        // within capacity: no reallocation
+        self.buf.extend_from_slice(data);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// `PrettyFormatter` with a 4-space indent and ASCII-only output.
@@ -318,6 +376,22 @@ mod tests {
             out,
             "[\n    1,\n    -2,\n    18446744073709551615,\n    1.5\n]"
         );
+    }
+
+    #[test]
+    fn the_writer_grows_past_its_first_buffer_without_changing_the_output() {
+        let mut input = String::from("{");
+        for i in 0..1000 {
+            input.push_str(&format!("\"k{i}\":\"v\\u00e9{i}\","));
+        }
+        input.push_str("\"end\":[1.5,null]}");
+        let value = parse(input.as_bytes()).unwrap();
+        let ours = write_python_style(&value);
+        assert!(ours.len() > 3 * 4096);
+        let mut plain = Vec::new();
+        let mut ser = serde_json::Serializer::with_formatter(&mut plain, PythonFormatter::new());
+        value.serialize(&mut ser).unwrap();
+        assert_eq!(*ours, plain);
     }
 
     #[test]
