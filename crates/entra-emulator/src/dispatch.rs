@@ -98,7 +98,12 @@ impl ReadRequest {
     }
 
     /// The request as the route handlers see it.
-    fn ctx<'a>(&'a self, state: &'a State, conn: &'a ConnInfo, fault: Option<&Fault>) -> Ctx<'a> {
+    fn ctx<'a>(
+        &'a self,
+        state: &'a State,
+        conn: &'a ConnInfo,
+        fault: Option<&'a Fault>,
+    ) -> Ctx<'a> {
         Ctx {
             state,
             conn,
@@ -114,7 +119,7 @@ impl ReadRequest {
                 .correlation_id
                 .clone()
                 .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
-            wrong_token_type: fault == Some(&Fault::WrongTokenType),
+            answer_fault: fault.filter(|f| f.alters_answer()),
         }
     }
 
@@ -242,7 +247,7 @@ fn answer(ctx: &Ctx<'_>, fault: Option<&Fault>, body_error: Option<&str>) -> Out
     }
 }
 
-/// The normal answer to a request (no fault, or [`Fault::WrongTokenType`]).
+/// The normal answer to a request (no fault, or one that only alters the answer).
 fn serve(ctx: &Ctx<'_>, body_error: Option<&str>) -> Response<ServeBody> {
     let resp = match body_error {
         Some(reason) => ctx.sts_error(&respond::StsError::invalid_request(

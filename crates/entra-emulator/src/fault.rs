@@ -21,6 +21,37 @@ use std::time::Duration;
 /// | [`TooManyRequests`](Fault::TooManyRequests) | 429 | `temporarily_unavailable` | AADSTS90055 (TenantThrottlingError) |
 /// | [`InternalServerError`](Fault::InternalServerError) | 500 | `server_error` | AADSTS90033 |
 /// | [`ServiceUnavailable`](Fault::ServiceUnavailable) | 503 | `temporarily_unavailable` | AADSTS90033 |
+///
+/// # Hostile token answers
+/// [`WrongTokenType`](Fault::WrongTokenType), [`HostileLifetime`](Fault::HostileLifetime),
+/// [`WrongBinding`](Fault::WrongBinding), [`MissingCnf`](Fault::MissingCnf) and
+/// [`OpaqueToken`](Fault::OpaqueToken) do not replace the answer: the request is served
+/// normally (so it must authenticate, and a request that fails gets its usual error), and only a
+/// successful `200` answer is altered. Everything not named in the variant's description stays
+/// as usual: the token is signed by the emulator, its `exp` claim is the usual one, and the
+/// `token_type` is the one requested.
+///
+/// The emulator's protected resource (`mtlstb.graph.microsoft.com`) applies its own checks to
+/// whatever token it is shown, faults or not: it refuses a wrongly bound token, an unbound token
+/// under the `mtls_pop` scheme, and an opaque token.
+///
+/// ```
+/// # async fn demo(emulator: entra_emulator::Emulator) {
+/// use entra_emulator::Fault;
+/// // The next token answer says `"expires_in": 9300000000000000000`.
+/// emulator.inject_faults(Fault::hostile_expires_in("9300000000000000000"), 1);
+/// // The next token answer says `"expires_in": "18446744073709551615"` (a JSON string).
+/// emulator.inject_faults(Fault::hostile_expires_in(r#""18446744073709551615""#), 1);
+/// // The next token answer says `"refresh_in": 1e19`.
+/// emulator.inject_faults(Fault::hostile_refresh_in("1e19"), 1);
+/// // The next token is bound (`cnf.x5t#S256`) to a certificate nobody holds.
+/// emulator.inject_faults(Fault::WrongBinding, 1);
+/// // The next `mtls_pop` answer carries a token without a `cnf` claim.
+/// emulator.inject_faults(Fault::MissingCnf, 1);
+/// // The next answer's `access_token` is an opaque string, not a JWT.
+/// emulator.inject_faults(Fault::OpaqueToken, 1);
+/// # }
+/// ```
 #[non_exhaustive]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Fault {
@@ -66,6 +97,72 @@ pub enum Fault {
     /// [`crate::Misbehavior::AnswerBearerToPop`]), and `mtls_pop` for a Bearer request. A
     /// request that fails anyway gets its usual error.
     WrongTokenType,
+    /// A successful answer carries the given lifetime fields as raw JSON text, written into the
+    /// body verbatim (not re-encoded, so `1e19`, `9300000000000000000` or
+    /// `"18446744073709551615"` reach the client exactly as given). A field left `None` keeps
+    /// its usual value: [`crate::EmulatorBuilder::token_lifetime`] for `expires_in` and
+    /// `ext_expires_in`, [`crate::EmulatorBuilder::refresh_in`] for `refresh_in` (absent unless
+    /// set). The text is not checked; a value that is not one JSON value makes the body invalid
+    /// JSON (the emulator logs a warning). [`Fault::hostile_expires_in`] and
+    /// [`Fault::hostile_refresh_in`] build the common cases.
+    HostileLifetime {
+        /// Raw JSON text for `expires_in`, e.g. `9300000000000000000` or
+        /// `"18446744073709551615"` (with the quotes: a JSON string).
+        expires_in: Option<String>,
+        /// Raw JSON text for `ext_expires_in`.
+        ext_expires_in: Option<String>,
+        /// Raw JSON text for `refresh_in`, e.g. `1e19`.
+        refresh_in: Option<String>,
+    },
+    /// A successful answer carries a token bound to another certificate: its `cnf.x5t#S256` is
+    /// the base64url of 32 random bytes (43 characters, the shape of a SHA-256 thumbprint), not
+    /// the thumbprint of the certificate presented. This applies to Bearer requests too (a
+    /// Bearer token that unexpectedly carries `cnf`); the `token_type` is the one requested.
+    WrongBinding,
+    /// A successful `mtls_pop` answer (`token_type` `mtls_pop`) carries a JWT without a `cnf`
+    /// claim: the token is not bound to any certificate. A Bearer request is answered as usual
+    /// (Bearer tokens have no `cnf` anyway).
+    MissingCnf,
+    /// A successful answer's `access_token` is not a JWT but an opaque random string (the
+    /// base64url of 48 random bytes: 64 characters, no dots). The `token_type` is the one
+    /// requested, so an `mtls_pop` request gets an opaque `mtls_pop` token.
+    OpaqueToken,
+}
+
+impl Fault {
+    /// [`Fault::HostileLifetime`] with `expires_in` set to the raw JSON text `raw`, e.g.
+    /// `Fault::hostile_expires_in("9300000000000000000")` or
+    /// `Fault::hostile_expires_in(r#""18446744073709551615""#)`.
+    pub fn hostile_expires_in(raw: impl Into<String>) -> Self {
+        Fault::HostileLifetime {
+            expires_in: Some(raw.into()),
+            ext_expires_in: None,
+            refresh_in: None,
+        }
+    }
+
+    /// [`Fault::HostileLifetime`] with `refresh_in` set to the raw JSON text `raw`, e.g.
+    /// `Fault::hostile_refresh_in("1e19")`.
+    pub fn hostile_refresh_in(raw: impl Into<String>) -> Self {
+        Fault::HostileLifetime {
+            expires_in: None,
+            ext_expires_in: None,
+            refresh_in: Some(raw.into()),
+        }
+    }
+
+    /// True for the faults that only alter a successful token answer (see "Hostile token
+    /// answers" above); the request is otherwise served normally.
+    pub(crate) fn alters_answer(&self) -> bool {
+        matches!(
+            self,
+            Fault::WrongTokenType
+                | Fault::HostileLifetime { .. }
+                | Fault::WrongBinding
+                | Fault::MissingCnf
+                | Fault::OpaqueToken
+        )
+    }
 }
 
 /// The pending faults, run-length encoded so a large `count` costs nothing.

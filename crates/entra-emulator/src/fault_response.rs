@@ -19,7 +19,8 @@ use crate::respond::{self, Resp, StsError};
 pub(crate) type ServeBody = Either<Full<Bytes>, Oversized>;
 
 /// The response to a fault that produces one; `None` for [`Fault::Stall`],
-/// [`Fault::ResetConnection`] and [`Fault::WrongTokenType`] (which the server handles itself).
+/// [`Fault::ResetConnection`] and the faults that only alter a normal answer
+/// ([`Fault::alters_answer`]), which the server handles itself.
 pub(crate) fn respond(ctx: &Ctx<'_>, fault: &Fault) -> Option<Response<ServeBody>> {
     let resp = match fault {
         Fault::TooManyRequests { retry_after } => unavailable(
@@ -62,7 +63,13 @@ pub(crate) fn respond(ctx: &Ctx<'_>, fault: &Fault) -> Option<Response<ServeBody
             );
             return Some(resp);
         }
-        Fault::Stall(_) | Fault::ResetConnection | Fault::WrongTokenType => return None,
+        Fault::Stall(_)
+        | Fault::ResetConnection
+        | Fault::WrongTokenType
+        | Fault::HostileLifetime { .. }
+        | Fault::WrongBinding
+        | Fault::MissingCnf
+        | Fault::OpaqueToken => return None,
     };
     Some(resp.map(Either::Left))
 }

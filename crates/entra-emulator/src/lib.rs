@@ -16,7 +16,8 @@
 //! * [`ImdsStub`], a plain-HTTP stand-in for the instance metadata service (region discovery).
 //! * fault injection for client hardening tests: [`Emulator::inject_faults`] makes the next
 //!   token requests fail with a [`Fault`] (429 + `Retry-After`, 500, 503, a stall, a TCP reset,
-//!   a non-JSON, oversized or wrongly typed body, a wrong `token_type`).
+//!   a non-JSON, oversized or wrongly typed body, a wrong `token_type`, hostile lifetimes, a
+//!   wrong or missing certificate binding, an opaque token).
 //!
 //! It shares no code with the client crates, so their bugs cannot hide each other: JWTs are
 //! parsed and verified here with `ring` and `x509-parser`.

@@ -42,8 +42,9 @@ pub(crate) struct Ctx<'a> {
     pub(crate) form: &'a [(String, String)],
     pub(crate) trace_id: String,
     pub(crate) correlation_id: String,
-    /// [`crate::Fault::WrongTokenType`] applies to this request.
-    pub(crate) wrong_token_type: bool,
+    /// The injected fault that alters this request's successful answer, if any
+    /// ([`crate::Fault::alters_answer`]).
+    pub(crate) answer_fault: Option<&'a crate::Fault>,
 }
 
 impl Ctx<'_> {

@@ -1,11 +1,13 @@
 //! `msal emulator`: run the Entra emulator standalone, with demo apps, until Ctrl-C.
 
+use std::io::Write as _;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use clap::Args;
 use entra_emulator::pki::{CertRequest, IssuedCertificate, TestCa};
 use entra_emulator::{AppRegistration, Emulator};
+use zeroize::Zeroizing;
 
 use crate::CliError;
 
@@ -30,7 +32,7 @@ pub(crate) async fn run(args: EmulatorArgs) -> Result<(), CliError> {
     std::fs::create_dir_all(&args.out_dir)?;
     let ca = TestCa::new("msal emulator client CA")?;
     let cert = ca.issue(&CertRequest::new("emulator-app.contoso.example"))?;
-    let secret = uuid_like();
+    let secret = Zeroizing::new(uuid_like());
     let emulator = Emulator::builder()
         .bind(SocketAddr::from((Ipv4Addr::LOCALHOST, args.port)))
         .tenant(TENANT, &["contoso.onmicrosoft.com"])
@@ -69,19 +71,45 @@ impl DemoFiles {
         secret: &str,
     ) -> Result<Self, CliError> {
         let ca = out_dir.join("emulator-ca.pem");
-        std::fs::write(&ca, emulator.ca_certificate_pem())?;
+        std::fs::write(&ca, emulator.ca_certificate_pem())
+            .map_err(|e| format!("cannot write {}: {e}", ca.display()))?;
         // Demo credentials for apps in other languages. These are throwaway test keys of the
-        // emulator's own PKI, not user keys.
+        // emulator's own PKI, not user keys, but still readable by their owner only.
         let cert_path = out_dir.join("app-11111111.pem");
-        std::fs::write(&cert_path, format!("{}{}", cert.chain_pem, cert.key_pem))?;
+        write_private(
+            &cert_path,
+            &[cert.chain_pem.as_bytes(), cert.key_pem.as_bytes()],
+        )?;
         let secret_path = out_dir.join("app-22222222.secret");
-        std::fs::write(&secret_path, secret)?;
+        write_private(&secret_path, &[secret.as_bytes()])?;
         Ok(DemoFiles {
             ca,
             cert: cert_path,
             secret: secret_path,
         })
     }
+}
+
+/// Writes `parts` to a new file at `path` that only its owner can read and write: created with
+/// mode 0600 on Unix (never wider, not even for a moment). An existing file is removed first,
+/// since opening it would keep its permissions; creation refuses to follow a link or reuse a
+/// file that appears in between.
+fn write_private(path: &Path, parts: &[&[u8]]) -> Result<(), CliError> {
+    let cannot = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
+    match std::fs::remove_file(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(cannot(e).into()),
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).map_err(cannot)?;
+    for part in parts {
+        file.write_all(part).map_err(cannot)?;
+    }
+    Ok(())
 }
 
 /// Where the emulator is, what to trust and map, the apps, and an example command.

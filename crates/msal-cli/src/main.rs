@@ -6,6 +6,7 @@ mod call_cmd;
 mod demo;
 mod emulator_cmd;
 mod output;
+mod secret_input;
 mod token_cmd;
 
 use std::process::ExitCode;
@@ -58,10 +59,19 @@ fn main() -> ExitCode {
     });
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
+        Err(e) => match e.downcast_ref::<UsageError>() {
+            Some(usage) => {
+                eprintln!(
+                    "error: {usage} ({})\n\nFor more information, try '--help'.",
+                    usage.code()
+                );
+                ExitCode::from(2)
+            }
+            None => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }
 
@@ -81,3 +91,34 @@ fn init_logging(verbose: u8) {
 
 /// A boxed error for the command implementations.
 type CliError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A command line that cannot be run as given (a flag missing, a combination refused). The
+/// process exits with status 2, as for clap's own usage errors. Messages name flags, never the
+/// values of secrets.
+#[derive(Debug)]
+struct UsageError {
+    code: &'static str,
+    message: String,
+}
+
+impl UsageError {
+    fn new(code: &'static str, message: impl Into<String>) -> Self {
+        UsageError {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// A stable identifier of the refusal, e.g. `insecure_url`.
+    fn code(&self) -> &'static str {
+        self.code
+    }
+}
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for UsageError {}

@@ -6,9 +6,14 @@ use std::sync::Arc;
 
 use clap::Args;
 use msal::transport::HyperTransport;
-use msal::{AzureRegion, ClientCertificate, ConfidentialClientApplication};
+use msal::{
+    AzureRegion, ClientCertificate, ConfidentialClientApplication,
+    ConfidentialClientApplicationBuilder,
+};
+use zeroize::Zeroizing;
 
-use crate::{output, CliError};
+use crate::secret_input::{env_secret, read_secret_file, EnvName};
+use crate::{output, CliError, UsageError};
 
 /// Arguments of `msal token`.
 #[derive(Debug, Args)]
@@ -28,12 +33,17 @@ pub(crate) struct TokenArgs {
     /// PKCS#12 (.pfx) file with the certificate and key.
     #[arg(long, group = "credential")]
     pfx: Option<PathBuf>,
-    /// Environment variable holding the PKCS#12 password.
-    #[arg(long, requires = "pfx")]
-    password_env: Option<String>,
-    /// Environment variable holding the client secret.
-    #[arg(long, group = "credential")]
-    secret_env: Option<String>,
+    /// Name of the environment variable holding the PKCS#12 password (not the password).
+    #[arg(long, requires = "pfx", allow_hyphen_values = true, value_name = "VAR")]
+    password_env: Option<EnvName>,
+    /// Name of the environment variable holding the client secret (not the secret).
+    #[arg(
+        long,
+        group = "credential",
+        allow_hyphen_values = true,
+        value_name = "VAR"
+    )]
+    secret_env: Option<EnvName>,
     /// Send the certificate chain (x5c) for subject name + issuer authentication.
     #[arg(long)]
     send_x5c: bool,
@@ -69,32 +79,9 @@ pub(crate) fn parse_resolve(s: &str) -> Result<(String, SocketAddr), String> {
 }
 
 pub(crate) async fn run(args: TokenArgs) -> Result<(), CliError> {
-    let mut builder =
+    let builder =
         ConfidentialClientApplication::builder(&args.client_id).authority(&args.authority);
-    if let Some(path) = &args.cert {
-        let certs = read(path)?;
-        let certificate = match &args.key {
-            Some(key) => ClientCertificate::from_pem_parts(&certs, &read(key)?)?,
-            None => ClientCertificate::from_pem(&certs)?,
-        };
-        builder = builder.certificate(certificate).send_x5c(args.send_x5c);
-    } else if let Some(path) = &args.pfx {
-        let password = match &args.password_env {
-            Some(var) => {
-                std::env::var(var).map_err(|_| format!("environment variable {var} is not set"))?
-            }
-            None => String::new(),
-        };
-        let certificate = ClientCertificate::from_pkcs12(&read(path)?, &password)?;
-        builder = builder.certificate(certificate).send_x5c(args.send_x5c);
-    } else if let Some(var) = &args.secret_env {
-        let secret =
-            std::env::var(var).map_err(|_| format!("environment variable {var} is not set"))?;
-        builder = builder.client_secret(secret);
-    } else {
-        return Err("give one credential: --cert, --pfx or --secret-env".into());
-    }
-
+    let mut builder = with_credential(builder, &args)?;
     if let Some(transport) = transport(args.ca_file.as_ref(), &args.resolve)? {
         builder = builder.transport(Arc::new(transport));
     }
@@ -116,6 +103,38 @@ pub(crate) async fn run(args: TokenArgs) -> Result<(), CliError> {
         serde_json::to_string_pretty(&output::result_json(&result, args.show_token))?
     );
     Ok(())
+}
+
+/// `builder` with the credential the arguments name. Key files, the PKCS#12 password and the
+/// client secret are held in zeroizing buffers until the library takes them.
+fn with_credential(
+    builder: ConfidentialClientApplicationBuilder,
+    args: &TokenArgs,
+) -> Result<ConfidentialClientApplicationBuilder, CliError> {
+    let certificate = if let Some(path) = &args.cert {
+        let certs = read_secret_file(path)?;
+        match &args.key {
+            Some(key) => ClientCertificate::from_pem_parts(&certs, &read_secret_file(key)?)?,
+            None => ClientCertificate::from_pem(&certs)?,
+        }
+    } else if let Some(path) = &args.pfx {
+        let password = match &args.password_env {
+            Some(var) => env_secret("--password-env", var)?,
+            None => Zeroizing::new(String::new()),
+        };
+        ClientCertificate::from_pkcs12(&read_secret_file(path)?, &password)?
+    } else if let Some(var) = &args.secret_env {
+        let mut secret = env_secret("--secret-env", var)?;
+        // Moves the String into the library's zeroizing SecretString; nothing is copied.
+        return Ok(builder.client_secret(std::mem::take(&mut *secret)));
+    } else {
+        return Err(UsageError::new(
+            "missing_credential",
+            "give one credential: --cert, --pfx or --secret-env",
+        )
+        .into());
+    };
+    Ok(builder.certificate(certificate).send_x5c(args.send_x5c))
 }
 
 /// A transport with extra roots and host overrides, or None for the default transport.

@@ -1,31 +1,17 @@
 //! `POST /{tenant}/oauth2/v2.0/token` for `grant_type=client_credentials`, on `login.*`
 //! (Bearer) and `mtlsauth.*` (mTLS PoP, Bearer over mTLS) hosts.
 
-use ring::rand::SecureRandom as _;
-use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::certs;
 use crate::hosts::HostKind;
-use crate::misbehavior::Misbehavior;
 use crate::registration::AppRegistration;
 use crate::request::Ctx;
 use crate::respond::{self, now_secs, Resp, StsError};
 use crate::routes::client_auth::{self, AuthMethod};
 use crate::routes::discovery::issuer;
+use crate::routes::token_answer::{self, Answer};
 use crate::routes::META_TENANTS;
 use crate::state::Tenant;
-
-#[derive(Serialize)]
-struct TokenResponse<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    token_type: Option<&'a str>,
-    expires_in: u64,
-    ext_expires_in: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    refresh_in: Option<u64>,
-    access_token: String,
-}
 
 fn missing(name: &str) -> StsError {
     StsError::invalid_request(
@@ -62,10 +48,7 @@ impl StsError {
 }
 
 fn random_uti() -> String {
-    let mut bytes = [0u8; 16];
-    // If the system RNG fails the uti is all zeros; it is an identifier, not a secret.
-    let _ = ring::rand::SystemRandom::new().fill(&mut bytes);
-    certs::b64url(&bytes)
+    token_answer::random_b64url::<16>()
 }
 
 /// Handles the token endpoint.
@@ -89,23 +72,16 @@ pub(crate) fn token(ctx: &Ctx<'_>, kind: HostKind, tenant: &str) -> Resp {
 fn issue(ctx: &Ctx<'_>, kind: HostKind, tenant_name: &str) -> Result<Resp, StsError> {
     let req = TokenRequest::validate(ctx, kind, tenant_name)?;
     let method = client_auth::authenticate(&req.auth_request())?;
-    let binding = if req.pop {
-        ctx.conn.leaf().map(certs::x5t_s256)
-    } else {
-        None
-    };
+    let binding = token_answer::binding(ctx, req.pop);
     let state = ctx.state;
-    let lifetime = state.token_lifetime.as_secs();
-    let access_token = state
-        .signer
-        .sign(&req.claims(method, binding.as_deref()))
+    let claims = req.claims(method, binding.as_deref());
+    let access_token = token_answer::access_token(ctx, &state.signer, &claims)
         .map_err(|e| server_error("sign the token", &e))?;
-    let body = TokenResponse {
-        token_type: token_type(ctx, req.pop),
-        expires_in: lifetime,
-        ext_expires_in: lifetime,
+    let answer = Answer {
+        token_type: token_answer::token_type(ctx, req.pop),
+        lifetime: state.token_lifetime.as_secs(),
         refresh_in: state.refresh_in.map(|d| d.as_secs()),
-        access_token,
+        access_token: &access_token,
     };
     tracing::info!(
         host = ctx.host,
@@ -115,8 +91,7 @@ fn issue(ctx: &Ctx<'_>, kind: HostKind, tenant_name: &str) -> Result<Resp, StsEr
         bound = binding.is_some(),
         "issued access token"
     );
-    let text = serde_json::to_string(&body).map_err(|e| server_error("encode the response", &e))?;
-    Ok(respond::json_text(200, text))
+    Ok(respond::json_text(200, answer.body(ctx.answer_fault)))
 }
 
 /// A token request that passed every check before client authentication.
@@ -280,18 +255,6 @@ fn requested_pop(ctx: &Ctx<'_>, mtls_host: bool) -> Result<bool, StsError> {
         ));
     }
     Ok(pop)
-}
-
-/// The `token_type` of the answer, as altered by [`Misbehavior`] or [`crate::Fault::WrongTokenType`].
-fn token_type(ctx: &Ctx<'_>, pop: bool) -> Option<&'static str> {
-    match (ctx.state.misbehavior(), pop) {
-        // Fault::WrongTokenType: the opposite of what was asked for.
-        _ if ctx.wrong_token_type => Some(if pop { "Bearer" } else { "mtls_pop" }),
-        (Misbehavior::OmitTokenType, _) => None,
-        (Misbehavior::AnswerBearerToPop, true) => Some("Bearer"),
-        (_, true) => Some("mtls_pop"),
-        (_, false) => Some("Bearer"),
-    }
 }
 
 /// A 500 for something the emulator itself failed to do.

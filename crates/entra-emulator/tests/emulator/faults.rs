@@ -8,16 +8,16 @@ use http_body_util::BodyExt as _;
 
 use crate::common::*;
 
-const LOGIN: &str = "login.microsoftonline.com";
-const MTLS: &str = "mtlsauth.microsoft.com";
+pub(crate) const LOGIN: &str = "login.microsoftonline.com";
+pub(crate) const MTLS: &str = "mtlsauth.microsoft.com";
 const CORRELATION: &str = "11111111-2222-3333-4444-555555555555";
 
-struct Setup {
-    em: Emulator,
-    cert: IssuedCertificate,
+pub(crate) struct Setup {
+    pub(crate) em: Emulator,
+    pub(crate) cert: IssuedCertificate,
 }
 
-async fn setup() -> Setup {
+pub(crate) async fn setup() -> Setup {
     let ca = TestCa::new("Fault test CA").unwrap();
     let cert = ca.issue(&CertRequest::new("fault-app")).unwrap();
     let em = Emulator::builder()
@@ -33,7 +33,7 @@ async fn setup() -> Setup {
     Setup { em, cert }
 }
 
-fn secret_form(secret: &str) -> Vec<(&str, &str)> {
+pub(crate) fn secret_form(secret: &str) -> Vec<(&str, &str)> {
     vec![
         ("client_id", "app-1"),
         ("grant_type", "client_credentials"),
@@ -43,7 +43,7 @@ fn secret_form(secret: &str) -> Vec<(&str, &str)> {
     ]
 }
 
-fn pop_form() -> Vec<(&'static str, &'static str)> {
+pub(crate) fn pop_form() -> Vec<(&'static str, &'static str)> {
     vec![
         ("client_id", "app-1"),
         ("grant_type", "client_credentials"),
@@ -53,7 +53,7 @@ fn pop_form() -> Vec<(&'static str, &'static str)> {
     ]
 }
 
-async fn post_secret(em: &Emulator, secret: &str) -> Resp {
+pub(crate) async fn post_secret(em: &Emulator, secret: &str) -> Resp {
     post_token(em, LOGIN, TENANT, None, &secret_form(secret)).await
 }
 

@@ -7,6 +7,7 @@ mod assertion;
 mod discovery;
 mod faults;
 mod fuzz_hook;
+mod hostile_answers;
 mod imds;
 mod pop;
 mod resource;
