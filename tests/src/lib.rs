@@ -117,3 +117,23 @@ pub fn client_certificate(cert: &IssuedCertificate) -> ClientCertificate {
     ClientCertificate::from_pem_parts(cert.chain_pem.as_bytes(), cert.key_pem.as_bytes())
         .expect("issued certificate loads")
 }
+
+/// A region environment with no variables set (no `REGION_NAME`, no `MSAL_FORCE_REGION`), so
+/// a test never depends on the machine's environment.
+pub fn no_env() -> msal::EnvLookup {
+    Arc::new(|_| None)
+}
+
+/// A new private directory (0700) for a test's files, unique per process and call.
+pub fn private_temp_dir(prefix: &str) -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("{prefix}-{}-{n}", std::process::id()));
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(&dir).expect("test directory");
+    dir
+}

@@ -17,10 +17,6 @@ use msal_e2e_tests::*;
 /// The leg-2 app: trusts tokens issued for SNI_APP (leg 1) through a federated credential.
 const LEG2_APP: &str = "20000000-0000-0000-0000-000000000002";
 
-fn no_env() -> msal::EnvLookup {
-    Arc::new(|_| None)
-}
-
 async fn fic_env() -> TestEnv {
     TestEnv::start_with(|b| {
         b.app(

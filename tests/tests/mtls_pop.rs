@@ -20,10 +20,6 @@ use url::Url;
 
 const RESOURCE: &str = "https://mtlstb.graph.microsoft.com/v1.0/applications";
 
-fn no_env() -> msal::EnvLookup {
-    Arc::new(|_| None)
-}
-
 fn env_with(pairs: &[(&str, &str)]) -> msal::EnvLookup {
     let map: HashMap<String, String> = pairs
         .iter()
