@@ -81,6 +81,14 @@ impl TestEnv {
         }
     }
 
+    /// The SN/I app with its certificate and an empty region environment: the usual mTLS PoP
+    /// setup.
+    pub fn sni_app(&self) -> ConfidentialClientApplicationBuilder {
+        self.app(SNI_APP)
+            .certificate(client_certificate(&self.sni_cert))
+            .region_environment(no_env())
+    }
+
     /// An app builder for `client_id` on [`AUTHORITY`] with the emulator transport.
     pub fn app(&self, client_id: &str) -> ConfidentialClientApplicationBuilder {
         ConfidentialClientApplication::builder(client_id)
