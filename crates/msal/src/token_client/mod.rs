@@ -89,8 +89,13 @@ pub(crate) async fn exchange(
     }
     let token = response::parse_success(&response, exchange.endpoint, &redactor)?;
     throttle.clear(exchange.partition, exchange.scopes);
-    response::check_token_type(token_type, token.token_type.as_deref())?;
-    response::check_binding(token_type, exchange.identity, &token.access_token)?;
+    response::check_token_type(token_type, token.token_type.as_deref(), &redactor)?;
+    response::check_binding(
+        token_type,
+        exchange.identity,
+        &token.access_token,
+        &redactor,
+    )?;
     state.shared.telemetry(telemetry::LastRequests::reset);
     Ok(token)
 }
