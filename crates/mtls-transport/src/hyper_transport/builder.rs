@@ -18,6 +18,8 @@ const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const DEFAULT_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 const DEFAULT_MAX_IDENTITIES: usize = 64;
+/// Whether a new builder trusts the Mozilla roots: with the `webpki-roots` feature only.
+const DEFAULT_WEBPKI_ROOTS: bool = cfg!(feature = "webpki-roots");
 
 /// The limits a [`HyperTransport`] runs under.
 #[derive(Clone, Debug)]
@@ -59,7 +61,7 @@ impl Default for HyperTransportBuilder {
     fn default() -> Self {
         Self {
             extra_roots: Vec::new(),
-            webpki_roots: cfg!(feature = "webpki-roots"),
+            webpki_roots: DEFAULT_WEBPKI_ROOTS,
             overrides: HashMap::new(),
             overrides_only: false,
             settings: Settings::default(),
