@@ -222,6 +222,20 @@ mod tests {
     }
 
     #[test]
+    fn the_mozilla_roots_follow_the_feature() {
+        let feature = cfg!(feature = "webpki-roots");
+        assert_eq!(HyperTransport::builder().build().is_ok(), feature);
+        match HyperTransport::builder().webpki_roots(true).build() {
+            Ok(_) => assert!(feature),
+            Err(err) => {
+                assert!(!feature);
+                assert_eq!(err.code(), "tls_config_error");
+                assert!(err.to_string().contains("`webpki-roots` feature"), "{err}");
+            }
+        }
+    }
+
+    #[test]
     fn bad_root_certificates_are_rejected() {
         let err = HyperTransport::builder()
             .add_root_certificate_der(b"not a certificate".to_vec())
