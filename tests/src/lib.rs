@@ -2,6 +2,13 @@
 //! registered apps, and a client transport that reaches it through the real Entra hostnames.
 #![forbid(unsafe_code)]
 
+// The repository README's example, run as a doctest (`cargo test --doc`). It lives here, in a
+// package that is never published, because the README is outside every published package; the
+// facade's own README (its front page) holds the same example.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct RepositoryReadme;
+
 use std::sync::Arc;
 
 use entra_emulator::pki::{CertRequest, IssuedCertificate, TestCa};

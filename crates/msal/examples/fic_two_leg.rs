@@ -5,7 +5,7 @@
 //! token as a `jwt-pop` client assertion over mTLS with the same certificate, and gets its own
 //! token (here `mtls_pop` too; drop `.with_mtls_proof_of_possession()` for Bearer).
 //!
-//! `cargo run -p msal --example fic_two_leg`
+//! `cargo run -p msal-client --example fic_two_leg`
 
 mod support;
 

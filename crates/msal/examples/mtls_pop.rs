@@ -1,6 +1,6 @@
 //! mTLS Proof-of-Possession end to end, against the in-process Entra emulator.
 //!
-//! `cargo run -p msal --example mtls_pop`
+//! `cargo run -p msal-client --example mtls_pop`
 //!
 //! Against real Entra ID, drop the emulator and the custom transport: give the app your
 //! certificate (`ClientCertificate::from_pem(&std::fs::read("app.pem")?)`), your client id and

@@ -8,10 +8,11 @@ use std::sync::Once;
 use std::time::Duration;
 
 use http::StatusCode;
-use mtls_transport::{Error, HttpRequest, HyperTransport, HyperTransportBuilder, Transport};
+use mtls_transport::{Error, HttpRequest, HyperTransportBuilder, Transport};
 use oauth2_core::ClientCertificate;
 use support::{
-    builder_for, get_login, start_login, start_raw, start_tls, url, Ca, ClientAuth, LOGIN_HOST,
+    any_roots, builder_for, get_login, start_login, start_raw, start_tls, url, Ca, ClientAuth,
+    LOGIN_HOST,
 };
 
 /// Panics seen anywhere in this test binary, background tasks included (tokio catches a
@@ -32,10 +33,7 @@ fn count_panics() {
 #[tokio::test]
 async fn item8_huge_content_length_with_max_cap_does_not_abort() {
     count_panics();
-    let transport = HyperTransport::builder()
-        .max_response_bytes(usize::MAX)
-        .build()
-        .unwrap();
+    let transport = any_roots().max_response_bytes(usize::MAX).build().unwrap();
     // Announces far more than it sends, then closes. Before the fix, the first one made the
     // transport reserve 1 TiB up front, and the process aborted.
     let replies: [(&'static [u8], &str); 4] = [

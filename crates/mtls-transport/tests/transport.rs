@@ -8,8 +8,8 @@ use std::time::Duration;
 use http::{HeaderName, HeaderValue, StatusCode};
 use mtls_transport::{Error, HttpRequest, HyperTransport, TimeoutPhase, Transport};
 use support::{
-    builder_for, get_login, start_login, start_plain, start_raw, start_silent, start_tls, url, Ca,
-    ClientAuth, TestServer, LOGIN_HOST,
+    any_roots, builder_for, get_login, start_login, start_plain, start_raw, start_silent,
+    start_tls, url, Ca, ClientAuth, TestServer, LOGIN_HOST,
 };
 
 struct Setup {
@@ -362,7 +362,7 @@ async fn stalled_server_hits_the_request_timeout() {
 #[tokio::test]
 async fn stalled_tls_handshake_hits_the_connect_timeout() {
     let (addr, _listener) = start_silent().await;
-    let transport = HyperTransport::builder()
+    let transport = any_roots()
         .resolve(LOGIN_HOST, addr)
         .connect_timeout(Duration::from_millis(300))
         .build()
@@ -377,7 +377,7 @@ async fn closed_port_is_a_connect_error() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap().port()
     };
-    let transport = HyperTransport::builder()
+    let transport = any_roots()
         .resolve(LOGIN_HOST, SocketAddr::from(([127, 0, 0, 1], port)))
         .build()
         .unwrap();
@@ -414,7 +414,8 @@ async fn closed_port_is_a_connect_error() {
 /// Sends a GET to a raw server that answers with `reply` and closes the connection.
 async fn exchange_with_raw(reply: &'static [u8]) -> Error {
     let addr = start_raw(reply).await;
-    HyperTransport::new()
+    any_roots()
+        .build()
         .unwrap()
         .send(HttpRequest::get(url(&format!("http://{addr}/x"))), None)
         .await
@@ -449,7 +450,7 @@ async fn a_broken_exchange_is_retryable_a_malformed_response_is_not() {
 #[tokio::test]
 async fn plain_http_only_without_identity() {
     let server = start_plain().await;
-    let transport = HyperTransport::new().unwrap();
+    let transport = any_roots().build().unwrap();
     let u = url(&format!(
         "http://127.0.0.1:{}/metadata/identity/oauth2/token?resource=x",
         server.addr.port()

@@ -133,6 +133,15 @@ pub fn builder_for(ca: &Ca, addr: SocketAddr) -> HyperTransportBuilder {
         .resolve(LOGIN_HOST, addr)
 }
 
+/// A transport builder trusting one throwaway root, for tests against plain-HTTP servers or
+/// connections that fail before a certificate is checked: they need some root to build, and
+/// the Mozilla roots exist only with the `webpki-roots` feature.
+pub fn any_roots() -> HyperTransportBuilder {
+    HyperTransport::builder()
+        .webpki_roots(false)
+        .add_root_certificate_der(Ca::new("Unused Root CA").cert_der.to_vec())
+}
+
 /// How the server treats client certificates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ClientAuth {
