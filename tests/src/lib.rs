@@ -2,6 +2,13 @@
 //! registered apps, and a client transport that reaches it through the real Entra hostnames.
 #![forbid(unsafe_code)]
 
+// The repository README's example, run as a doctest (`cargo test --doc`). It lives here, in a
+// package that is never published, because the README is outside every published package; the
+// facade's own README (its front page) holds the same example.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct RepositoryReadme;
+
 use std::sync::Arc;
 
 use entra_emulator::pki::{CertRequest, IssuedCertificate, TestCa};
@@ -79,6 +86,14 @@ impl TestEnv {
             sni_cert,
             transport,
         }
+    }
+
+    /// The SN/I app with its certificate and an empty region environment: the usual mTLS PoP
+    /// setup.
+    pub fn sni_app(&self) -> ConfidentialClientApplicationBuilder {
+        self.app(SNI_APP)
+            .certificate(client_certificate(&self.sni_cert))
+            .region_environment(no_env())
     }
 
     /// An app builder for `client_id` on [`AUTHORITY`] with the emulator transport.

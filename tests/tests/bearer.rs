@@ -195,12 +195,7 @@ async fn certificate_assertion_uses_ps256_and_x5t_s256() {
 async fn subject_name_issuer_needs_x5c() {
     let env = TestEnv::start().await;
 
-    let with_x5c = env
-        .app(SNI_APP)
-        .certificate(client_certificate(&env.sni_cert))
-        .send_x5c(true)
-        .build()
-        .unwrap();
+    let with_x5c = env.sni_app().send_x5c(true).build().unwrap();
     let result = with_x5c.acquire_token_for_client([SCOPE]).await.unwrap();
     assert_eq!(result.token_type(), "Bearer");
     let jwt = env.emulator.token_requests()[0]
@@ -215,11 +210,7 @@ async fn subject_name_issuer_needs_x5c() {
     assert_eq!(leaf, env.sni_cert.leaf_der, "x5c[0] is the leaf");
 
     // The same certificate without x5c: the emulator cannot trust it by subject + issuer.
-    let without_x5c = env
-        .app(SNI_APP)
-        .certificate(client_certificate(&env.sni_cert))
-        .build()
-        .unwrap();
+    let without_x5c = env.sni_app().build().unwrap();
     let err = without_x5c
         .acquire_token_for_client([SCOPE])
         .await

@@ -75,8 +75,7 @@ async fn refresh_on_serves_the_cached_token_and_refreshes_once_in_the_background
 async fn a_failed_proactive_refresh_keeps_the_cached_token() {
     let env = TestEnv::start_with(|b| b.refresh_in(Some(Duration::ZERO))).await;
     let app = env
-        .app(SNI_APP)
-        .certificate(client_certificate(&env.sni_cert))
+        .sni_app()
         .region_environment(Arc::new(|_| None))
         .build()
         .unwrap();

@@ -236,8 +236,7 @@ async fn a_reset_connection_is_retried_once() {
 async fn a_wrong_token_type_for_pop_is_not_cached() {
     let env = TestEnv::start().await;
     let app = env
-        .app(SNI_APP)
-        .certificate(client_certificate(&env.sni_cert))
+        .sni_app()
         .region_environment(Arc::new(|_| None))
         .build()
         .unwrap();

@@ -30,11 +30,7 @@ async fn fic_env() -> TestEnv {
 }
 
 fn leg1(env: &TestEnv) -> ConfidentialClientApplication {
-    env.app(SNI_APP)
-        .certificate(client_certificate(&env.sni_cert))
-        .region_environment(no_env())
-        .build()
-        .unwrap()
+    env.sni_app().build().unwrap()
 }
 
 fn form_names(req: &entra_emulator::LoggedRequest) -> BTreeSet<&str> {
@@ -323,8 +319,7 @@ async fn bearer_over_mtls_tokens_are_keyed_by_certificate() {
     assert_eq!(cache.len(), 2);
     // A plain Bearer app (no mTLS) does not see either.
     let plain = env
-        .app(SNI_APP)
-        .certificate(client_certificate(&env.sni_cert))
+        .sni_app()
         .send_x5c(true)
         .token_cache(cache.clone())
         .build()

@@ -9,11 +9,7 @@ use msal_e2e_tests::*;
 const OTHER_SCOPE: &str = "api://other-resource/.default";
 
 fn pop_app(env: &TestEnv) -> ConfidentialClientApplication {
-    env.app(SNI_APP)
-        .certificate(client_certificate(&env.sni_cert))
-        .region_environment(no_env())
-        .build()
-        .unwrap()
+    env.sni_app().build().unwrap()
 }
 
 #[tokio::test]

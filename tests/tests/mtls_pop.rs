@@ -29,11 +29,7 @@ fn env_with(pairs: &[(&str, &str)]) -> msal::EnvLookup {
 }
 
 fn pop_app(env: &TestEnv) -> ConfidentialClientApplication {
-    env.app(SNI_APP)
-        .certificate(client_certificate(&env.sni_cert))
-        .region_environment(no_env())
-        .build()
-        .unwrap()
+    env.sni_app().build().unwrap()
 }
 
 fn endpoint(host: &str) -> String {
@@ -146,8 +142,7 @@ async fn thumbprint_registered_certificate_needs_no_x5c() {
 async fn explicit_region_goes_to_the_regional_mtls_host() {
     let env = TestEnv::start().await;
     let app = env
-        .app(SNI_APP)
-        .certificate(client_certificate(&env.sni_cert))
+        .sni_app()
         .azure_region(AzureRegion::Named("centralus".into()))
         .region_environment(no_env())
         .build()
@@ -171,8 +166,7 @@ async fn invalid_explicit_region_never_reaches_a_hostname() {
     let env = TestEnv::start().await;
     for bad in ["east us", "west.us", "../x", ""] {
         let app = env
-            .app(SNI_APP)
-            .certificate(client_certificate(&env.sni_cert))
+            .sni_app()
             .azure_region(AzureRegion::Named(bad.into()))
             .region_environment(no_env())
             .build()
@@ -193,8 +187,7 @@ async fn invalid_explicit_region_never_reaches_a_hostname() {
 async fn auto_detected_region_from_region_name() {
     let env = TestEnv::start().await;
     let app = env
-        .app(SNI_APP)
-        .certificate(client_certificate(&env.sni_cert))
+        .sni_app()
         .azure_region(AzureRegion::AutoDetect)
         .region_environment(env_with(&[("REGION_NAME", "East US")]))
         .imds_endpoint("http://127.0.0.1:9") // never asked: REGION_NAME wins
@@ -216,8 +209,7 @@ async fn auto_detected_region_from_imds_is_cached_for_the_process() {
     let imds = ImdsStub::start(Some("westus2")).await.unwrap();
     for round in 0..2 {
         let app = env
-            .app(SNI_APP)
-            .certificate(client_certificate(&env.sni_cert))
+            .sni_app()
             .azure_region(AzureRegion::AutoDetect)
             .region_environment(no_env())
             .imds_endpoint(imds.base_url())
@@ -265,8 +257,7 @@ async fn failed_auto_detection_falls_back_to_global() {
     let env = TestEnv::start().await;
     let imds = ImdsStub::start(None).await.unwrap(); // 404
     let app = env
-        .app(SNI_APP)
-        .certificate(client_certificate(&env.sni_cert))
+        .sni_app()
         .azure_region(AzureRegion::AutoDetect)
         .region_environment(no_env())
         .imds_endpoint(imds.base_url())
@@ -302,10 +293,7 @@ async fn region_disabled_and_not_configured_use_global() {
             vec![("MSAL_DISABLE_REGION", "1"), ("REGION_NAME", "westus")],
         ),
     ] {
-        let mut builder = env
-            .app(SNI_APP)
-            .certificate(client_certificate(&env.sni_cert))
-            .region_environment(env_with(&vars));
+        let mut builder = env.sni_app().region_environment(env_with(&vars));
         if let Some(r) = region {
             builder = builder.azure_region(r);
         }
@@ -318,8 +306,7 @@ async fn region_disabled_and_not_configured_use_global() {
     }
     // MSAL_FORCE_REGION applies when the app configures nothing.
     let app = env
-        .app(SNI_APP)
-        .certificate(client_certificate(&env.sni_cert))
+        .sni_app()
         .region_environment(env_with(&[("MSAL_FORCE_REGION", "westus3")]))
         .build()
         .unwrap();
@@ -487,8 +474,7 @@ async fn sovereign_clouds_map_to_their_mtls_hosts() {
 async fn pop_and_bearer_are_isolated_both_ways() {
     let env = TestEnv::start().await;
     let app = env
-        .app(SNI_APP)
-        .certificate(client_certificate(&env.sni_cert))
+        .sni_app()
         .send_x5c(true)
         .region_environment(no_env())
         .build()
@@ -506,8 +492,7 @@ async fn pop_and_bearer_are_isolated_both_ways() {
 
     // Bearer then PoP on a fresh app
     let app2 = env
-        .app(SNI_APP)
-        .certificate(client_certificate(&env.sni_cert))
+        .sni_app()
         .send_x5c(true)
         .region_environment(no_env())
         .build()
@@ -568,8 +553,7 @@ async fn two_certificates_never_share_a_token() {
     second.key = KeyChoice::Rsa(2);
     let cert_b = env.ca.issue(&second).unwrap();
     let app_a = env
-        .app(SNI_APP)
-        .certificate(client_certificate(&env.sni_cert))
+        .sni_app()
         .token_cache(cache.clone())
         .region_environment(no_env())
         .build()
@@ -707,8 +691,7 @@ async fn two_apps_sharing_a_file_cache_serve_each_other() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("cache.json");
     let build = || {
-        env.app(SNI_APP)
-            .certificate(client_certificate(&env.sni_cert))
+        env.sni_app()
             .token_cache_file(&path)
             .region_environment(no_env())
             .build()

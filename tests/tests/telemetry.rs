@@ -30,12 +30,9 @@ fn pop_app(
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect();
-    let mut builder = env
-        .app(SNI_APP)
-        .certificate(client_certificate(&env.sni_cert))
-        .region_environment(Arc::new(move |name| {
-            vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
-        }));
+    let mut builder = env.sni_app().region_environment(Arc::new(move |name| {
+        vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    }));
     if let Some(r) = region {
         builder = builder.azure_region(r);
     }

@@ -9,6 +9,11 @@ mod output;
 mod secret_input;
 mod token_cmd;
 
+/// The unit tests run on an allocator that scans freed blocks for secrets (`item6_*` tests).
+#[cfg(test)]
+#[global_allocator]
+static SCAN_FREED_MEMORY: alloc_scan::ScanAlloc = alloc_scan::ScanAlloc;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};

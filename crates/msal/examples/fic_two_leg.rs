@@ -5,45 +5,35 @@
 //! token as a `jwt-pop` client assertion over mTLS with the same certificate, and gets its own
 //! token (here `mtls_pop` too; drop `.with_mtls_proof_of_possession()` for Bearer).
 //!
-//! `cargo run -p msal --example fic_two_leg`
+//! `cargo run -p msal-client --example fic_two_leg`
+
+mod support;
 
 use std::sync::Arc;
 
 use entra_emulator::pki::{CertRequest, TestCa};
 use entra_emulator::{AppRegistration, Emulator};
-use msal::transport::HyperTransport;
 use msal::{ClientCertificate, ConfidentialClientApplication, FederatedLeg1};
+use support::TENANT;
 
-const TENANT: &str = "aaaabbbb-0000-1111-2222-333344445555";
 const LEG1_APP: &str = "11111111-1111-1111-1111-111111111111";
 const LEG2_APP: &str = "22222222-2222-2222-2222-222222222222";
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    // The emulator: leg 1's app trusts certificates with subject `leg1.contoso.example` from this
+    // CA; leg 2's app trusts tokens the tenant issues to leg 1's app (a federated credential).
     let ca = TestCa::new("example CA")?;
     let issued = ca.issue(&CertRequest::new("leg1.contoso.example"))?;
-    let emulator = Emulator::builder()
-        .tenant(TENANT, &[])
-        .trusted_issuer(ca.certificate_der())
-        .app(
-            AppRegistration::new(LEG1_APP, TENANT).with_subject_name_issuer("leg1.contoso.example"),
-        )
-        .app(
-            AppRegistration::new(LEG2_APP, TENANT).with_federated_credential(
-                &format!("https://login.microsoftonline.com/{TENANT}/v2.0"),
-                &Emulator::object_id(LEG1_APP),
-            ),
-        )
-        .start()
-        .await?;
-    let mut transport = HyperTransport::builder()
-        .webpki_roots(false)
-        .resolve_overrides_only(true)
-        .add_root_certificates_pem(emulator.ca_certificate_pem().as_bytes())?;
-    for (host, addr) in emulator.resolver_entries() {
-        transport = transport.resolve(&host, addr);
-    }
-    let transport = Arc::new(transport.build()?);
+    let leg1_registration =
+        AppRegistration::new(LEG1_APP, TENANT).with_subject_name_issuer("leg1.contoso.example");
+    let leg2_registration = AppRegistration::new(LEG2_APP, TENANT).with_federated_credential(
+        &format!("https://login.microsoftonline.com/{TENANT}/v2.0"),
+        &Emulator::object_id(LEG1_APP),
+    );
+    let emulator = support::start_emulator(&ca, [leg1_registration, leg2_registration]).await?;
+    // Reach the emulator through the real Entra host names (leave this out against Entra ID).
+    let transport = support::emulator_transport(&emulator)?;
     let authority = format!("https://login.microsoftonline.com/{TENANT}");
 
     // Leg 1: a certificate app.

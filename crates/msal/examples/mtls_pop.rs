@@ -1,19 +1,19 @@
 //! mTLS Proof-of-Possession end to end, against the in-process Entra emulator.
 //!
-//! `cargo run -p msal --example mtls_pop`
+//! `cargo run -p msal-client --example mtls_pop`
 //!
 //! Against real Entra ID, drop the emulator and the custom transport: give the app your
 //! certificate (`ClientCertificate::from_pem(&std::fs::read("app.pem")?)`), your client id and
 //! `https://login.microsoftonline.com/<tenant-id>`, and call your own mTLS-enabled resource.
 
-use std::sync::Arc;
+mod support;
 
 use entra_emulator::pki::{CertRequest, TestCa};
-use entra_emulator::{AppRegistration, Emulator};
-use msal::transport::{HttpRequest, HyperTransport};
+use entra_emulator::AppRegistration;
+use msal::transport::HttpRequest;
 use msal::{ClientCertificate, ConfidentialClientApplication};
+use support::TENANT;
 
-const TENANT: &str = "aaaabbbb-0000-1111-2222-333344445555";
 const CLIENT_ID: &str = "11111111-1111-1111-1111-111111111111";
 
 #[tokio::main]
@@ -21,31 +21,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     // The emulator: trusts certificates with subject `my-app.contoso.example` from this CA.
     let ca = TestCa::new("example CA")?;
     let issued = ca.issue(&CertRequest::new("my-app.contoso.example"))?;
-    let emulator = Emulator::builder()
-        .tenant(TENANT, &[])
-        .trusted_issuer(ca.certificate_der())
-        .app(
-            AppRegistration::new(CLIENT_ID, TENANT)
-                .with_subject_name_issuer("my-app.contoso.example"),
-        )
-        .start()
-        .await?;
-
-    // Reach the emulator through the real Entra hostnames and trust its CA.
-    let mut transport = HyperTransport::builder()
-        .webpki_roots(false)
-        .resolve_overrides_only(true)
-        .add_root_certificates_pem(emulator.ca_certificate_pem().as_bytes())?;
-    for (host, addr) in emulator.resolver_entries() {
-        transport = transport.resolve(&host, addr);
-    }
+    let app_registration =
+        AppRegistration::new(CLIENT_ID, TENANT).with_subject_name_issuer("my-app.contoso.example");
+    let emulator = support::start_emulator(&ca, [app_registration]).await?;
 
     let certificate =
         ClientCertificate::from_pem_parts(issued.chain_pem.as_bytes(), issued.key_pem.as_bytes())?;
     let app = ConfidentialClientApplication::builder(CLIENT_ID)
         .authority(format!("https://login.microsoftonline.com/{TENANT}"))
         .certificate(certificate)
-        .transport(Arc::new(transport.build()?))
+        // Reach the emulator through the real Entra host names (leave this out against Entra ID).
+        .transport(support::emulator_transport(&emulator)?)
         .build()?;
 
     let result = app

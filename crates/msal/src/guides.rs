@@ -1,20 +1,24 @@
 //! The design notes of this project, as rustdoc pages (the same files as `docs/` in the
 //! repository).
 
-#[doc = include_str!("../../../docs/architecture.md")]
+// `crates/msal/docs` is a symbolic link to the repository's `docs/`: one copy of each note, read
+// from the repository by `cargo doc`, and copied into the package by `cargo package` (which
+// follows the link), so the published crate and docs.rs build from the package alone.
+
+#[doc = include_str!("../docs/architecture.md")]
 pub mod architecture {}
 
-#[doc = include_str!("../../../docs/mtls-pop.md")]
+#[doc = include_str!("../docs/mtls-pop.md")]
 pub mod mtls_pop {}
 
-#[doc = include_str!("../../../docs/cache.md")]
+#[doc = include_str!("../docs/cache.md")]
 pub mod cache {}
 
-#[doc = include_str!("../../../docs/reliability.md")]
+#[doc = include_str!("../docs/reliability.md")]
 pub mod reliability {}
 
-#[doc = include_str!("../../../docs/telemetry.md")]
+#[doc = include_str!("../docs/telemetry.md")]
 pub mod telemetry {}
 
-#[doc = include_str!("../../../docs/benchmarks.md")]
+#[doc = include_str!("../docs/benchmarks.md")]
 pub mod benchmarks {}

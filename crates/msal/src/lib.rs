@@ -1,4 +1,7 @@
-#![doc = include_str!("../../../README.md")]
+// The front page is this package's README (its crates.io page too), so that `cargo package`
+// finds it inside the package; its example is the repository README's "Using the library"
+// example, and the e2e test crate doctests the repository README itself.
+#![doc = include_str!("../README.md")]
 //!
 //! # This crate's API
 //!
@@ -101,9 +104,13 @@ pub use oauth2_core::{
 pub mod cache {
     #[doc(inline)]
     pub use token_cache::{
-        CacheDocument, CachedAccessToken, Error, FileTokenCache, FileTokenCacheBuilder,
-        MemoryTokenCache, PartitionKey, PartitionParts, TokenCache,
+        CacheDocument, CachedAccessToken, Error, MemoryTokenCache, PartitionKey, PartitionParts,
+        TokenCache,
     };
+    // the file cache: the `file-cache` feature (on by default)
+    #[doc(inline)]
+    #[cfg(feature = "file-cache")]
+    pub use token_cache::{FileTokenCache, FileTokenCacheBuilder};
 }
 
 /// Sending requests: the [`Transport`](transport::Transport) trait, the default rustls + hyper
@@ -133,11 +140,13 @@ pub mod cache {
 ///     }
 /// }
 ///
+/// # #[cfg(feature = "webpki-roots")] {
 /// let transport = HyperTransport::builder()
 ///     .request_timeout(std::time::Duration::from_secs(10))
-///     .build()?;
+///     .build()?; // trusts the Mozilla roots (the `webpki-roots` feature)
 /// let counting = Arc::new(Counting { inner: transport, sent: AtomicUsize::new(0) });
 /// let _builder = msal::ConfidentialClientApplication::builder("client-id").transport(counting);
+/// # }
 /// # Ok::<(), msal::transport::Error>(())
 /// ```
 pub mod transport {

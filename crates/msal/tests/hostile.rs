@@ -298,6 +298,15 @@ async fn item7_request_secrets_are_redacted_from_error_text() {
                 r#"{{"error":"invalid_request","error_description":"AADSTS90014: bad value {secret}"}}"#
             ),
         ),
+        // Found by the acquisition fuzz target: a token type echoing the secret.
+        (
+            200,
+            format!(r#"{{"access_token":"t","token_type":"Bea{secret}rer"}}"#),
+        ),
+        (
+            400,
+            format!(r#"{{"error":"invalid_client","correlation_id":"{secret}"}}"#),
+        ),
     ];
     for (status, body) in echoes {
         transport.answer(status, &body);

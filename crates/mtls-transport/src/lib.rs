@@ -65,6 +65,17 @@
 //!   Entra ID ones are;
 //! * a non-default port of the authority is kept (MSAL.NET drops it).
 //!
+//! # Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `webpki-roots` | on | the builder starts out trusting the Mozilla root program (the `webpki-roots` crate); without it, it trusts only the roots you add ([`HyperTransportBuilder::add_root_certificates_pem`], [`HyperTransportBuilder::add_root_certificate_der`]) |
+//! | `pkcs12` | on | `ClientCertificate::from_pkcs12` in `msal-oauth2-core` (its `pkcs12` feature) |
+//!
+//! To trust only your own roots whatever features the build unifies, call
+//! [`HyperTransportBuilder::webpki_roots`] with `false`. The crate has only the client side of
+//! hyper (no `server` feature).
+//!
 //! # Examples
 //!
 //! The mTLS token endpoint of an authority, globally and in a region, and a transport:
@@ -85,11 +96,13 @@
 //!     "https://westus3.mtlsauth.microsoft.com/contoso.onmicrosoft.com/oauth2/v2.0/token"
 //! );
 //!
+//! # #[cfg(feature = "webpki-roots")] {
 //! let transport = HyperTransport::builder()
 //!     .connect_timeout(Duration::from_secs(5))
 //!     .request_timeout(Duration::from_secs(10))
-//!     .build()?;
+//!     .build()?; // trusts the Mozilla roots (the `webpki-roots` feature)
 //! assert_eq!(transport.pooled_identities(), 0, "identity pools are built on first use");
+//! # }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -113,6 +126,11 @@
 //! # }
 //! ```
 #![forbid(unsafe_code)]
+
+// The README (the crates.io page) is not the front page; its examples run as doctests here.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 mod endpoint;
 mod error;

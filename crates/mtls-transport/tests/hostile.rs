@@ -8,25 +8,12 @@ use std::sync::Once;
 use std::time::Duration;
 
 use http::StatusCode;
-use mtls_transport::{
-    Error, HttpRequest, HttpResponse, HyperTransport, HyperTransportBuilder, Transport,
-};
+use mtls_transport::{Error, HttpRequest, HyperTransportBuilder, Transport};
 use oauth2_core::ClientCertificate;
-use support::{builder_for, start_raw, start_tls, Ca, ClientAuth, LOGIN_HOST};
-use url::Url;
-
-fn url(s: &str) -> Url {
-    Url::parse(s).unwrap()
-}
-
-/// GETs `https://{LOGIN_HOST}/t`, presenting `identity`.
-async fn get_login(
-    transport: &HyperTransport,
-    identity: Option<&ClientCertificate>,
-) -> Result<HttpResponse, Error> {
-    let request = HttpRequest::get(url(&format!("https://{LOGIN_HOST}/t")));
-    transport.send(request, identity).await
-}
+use support::{
+    any_roots, builder_for, get_login, start_login, start_raw, start_tls, url, Ca, ClientAuth,
+    LOGIN_HOST,
+};
 
 /// Panics seen anywhere in this test binary, background tasks included (tokio catches a
 /// spawned task's panic, so only a hook sees it).
@@ -46,10 +33,7 @@ fn count_panics() {
 #[tokio::test]
 async fn item8_huge_content_length_with_max_cap_does_not_abort() {
     count_panics();
-    let transport = HyperTransport::builder()
-        .max_response_bytes(usize::MAX)
-        .build()
-        .unwrap();
+    let transport = any_roots().max_response_bytes(usize::MAX).build().unwrap();
     // Announces far more than it sends, then closes. Before the fix, the first one made the
     // transport reserve 1 TiB up front, and the process aborted.
     let replies: [(&'static [u8], &str); 4] = [
@@ -90,8 +74,7 @@ async fn item8_huge_content_length_with_max_cap_does_not_abort() {
 #[tokio::test]
 async fn item8_extreme_timeouts_do_not_panic() {
     count_panics();
-    let ca = Ca::new("Test Root CA");
-    let server = start_tls(ca.server_cert(&[LOGIN_HOST]), &ca, ClientAuth::Optional).await;
+    let (ca, server) = start_login(ClientAuth::Optional).await;
     let transport = builder_for(&ca, server.addr)
         .connect_timeout(Duration::MAX)
         .request_timeout(Duration::MAX)

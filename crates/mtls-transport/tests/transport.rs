@@ -8,23 +8,9 @@ use std::time::Duration;
 use http::{HeaderName, HeaderValue, StatusCode};
 use mtls_transport::{Error, HttpRequest, HyperTransport, TimeoutPhase, Transport};
 use support::{
-    start_plain, start_raw, start_silent, start_tls, Ca, ClientAuth, TestServer, LOGIN_HOST,
+    any_roots, builder_for, get_login, start_login, start_plain, start_raw, start_silent,
+    start_tls, url, Ca, ClientAuth, TestServer, LOGIN_HOST,
 };
-use url::Url;
-
-fn url(s: &str) -> Url {
-    Url::parse(s).unwrap()
-}
-
-/// A transport trusting only `ca`, with `LOGIN_HOST` resolved to `addr`.
-fn transport_for(ca: &Ca, addr: SocketAddr) -> HyperTransport {
-    HyperTransport::builder()
-        .webpki_roots(false)
-        .add_root_certificate_der(ca.cert_der.to_vec())
-        .resolve(LOGIN_HOST, addr)
-        .build()
-        .unwrap()
-}
 
 struct Setup {
     ca: Ca,
@@ -32,15 +18,40 @@ struct Setup {
     transport: HyperTransport,
 }
 
+/// A login server and a transport trusting its CA, with `LOGIN_HOST` resolved to it.
 async fn setup(client_auth: ClientAuth) -> Setup {
-    let ca = Ca::new("Test Root CA");
-    let server = start_tls(ca.server_cert(&[LOGIN_HOST]), &ca, client_auth).await;
-    let transport = transport_for(&ca, server.addr);
+    let (ca, server) = start_login(client_auth).await;
+    let transport = builder_for(&ca, server.addr).build().unwrap();
     Setup {
         ca,
         server,
         transport,
     }
+}
+
+/// The reason of an `Error::Tls`; panics on any other error.
+#[track_caller]
+fn tls_reason(err: &Error) -> &str {
+    match err {
+        Error::Tls { reason, .. } => reason,
+        other => panic!("expected Error::Tls, got {other:?}"),
+    }
+}
+
+/// Asserts a retryable timeout in `phase`, a connect error exactly when connecting timed out.
+#[track_caller]
+fn assert_timeout(err: &Error, phase: TimeoutPhase) {
+    assert!(
+        matches!(err, Error::Timeout { phase: p, .. } if *p == phase),
+        "{phase:?}: {err:?}"
+    );
+    assert!(err.is_timeout(), "{phase:?}");
+    assert_eq!(
+        err.is_connect(),
+        phase == TimeoutPhase::Connect,
+        "{phase:?}"
+    );
+    assert!(err.is_retryable(), "{phase:?}");
 }
 
 #[tokio::test]
@@ -80,11 +91,8 @@ async fn resolver_override_reaches_loopback_with_real_sni_and_host() {
 #[tokio::test]
 async fn explicit_url_port_wins_over_override_port() {
     let s = setup(ClientAuth::Optional).await;
-    let transport = HyperTransport::builder()
-        .webpki_roots(false)
-        .add_root_certificate_der(s.ca.cert_der.to_vec())
-        // Port 1 would fail; the URL's explicit port must be used instead.
-        .resolve(LOGIN_HOST, SocketAddr::from(([127, 0, 0, 1], 1)))
+    // Port 1 would fail; the URL's explicit port must be used instead.
+    let transport = builder_for(&s.ca, SocketAddr::from(([127, 0, 0, 1], 1)))
         .build()
         .unwrap();
     let u = url(&format!("https://{LOGIN_HOST}:{}/p", s.server.addr.port()));
@@ -107,14 +115,8 @@ async fn untrusted_server_ca_is_a_tls_error() {
         ClientAuth::Optional,
     )
     .await;
-    let transport = transport_for(&trusted, server.addr);
-    let err = transport
-        .send(
-            HttpRequest::get(url("https://login.microsoftonline.com/t")),
-            None,
-        )
-        .await
-        .unwrap_err();
+    let transport = builder_for(&trusted, server.addr).build().unwrap();
+    let err = get_login(&transport, None).await.unwrap_err();
     match &err {
         Error::Tls {
             host,
@@ -151,23 +153,13 @@ async fn server_cert_for_another_name_is_a_tls_error() {
         ClientAuth::Optional,
     )
     .await;
-    let transport = transport_for(&ca, server.addr);
-    let err = transport
-        .send(
-            HttpRequest::get(url("https://login.microsoftonline.com/t")),
-            None,
-        )
-        .await
-        .unwrap_err();
-    match &err {
-        Error::Tls { reason, .. } => {
-            assert!(
-                reason.contains("not valid for name login.microsoftonline.com"),
-                "{reason}"
-            );
-        }
-        other => panic!("expected Error::Tls, got {other:?}"),
-    }
+    let transport = builder_for(&ca, server.addr).build().unwrap();
+    let err = get_login(&transport, None).await.unwrap_err();
+    let reason = tls_reason(&err);
+    assert!(
+        reason.contains("not valid for name login.microsoftonline.com"),
+        "{reason}"
+    );
     assert!(err.to_string().contains("not valid for name"), "{err}");
 }
 
@@ -201,31 +193,15 @@ async fn identity_is_presented_and_absent_without_one() {
 #[tokio::test]
 async fn server_requiring_a_client_cert_reports_its_absence() {
     let s = setup(ClientAuth::Required).await;
-    let err = s
-        .transport
-        .send(
-            HttpRequest::get(url("https://login.microsoftonline.com/t")),
-            None,
-        )
-        .await
-        .unwrap_err();
-    match &err {
-        Error::Tls { reason, .. } => assert!(
-            reason.contains("requires a TLS client certificate"),
-            "{reason}"
-        ),
-        other => panic!("expected Error::Tls, got {other:?}"),
-    }
+    let err = get_login(&s.transport, None).await.unwrap_err();
+    let reason = tls_reason(&err);
+    assert!(
+        reason.contains("requires a TLS client certificate"),
+        "{reason}"
+    );
     // With a certificate from the CA the server trusts, the same server accepts the request.
     let cert = s.ca.client_cert("app-one");
-    let resp = s
-        .transport
-        .send(
-            HttpRequest::get(url("https://login.microsoftonline.com/t")),
-            Some(&cert),
-        )
-        .await
-        .unwrap();
+    let resp = get_login(&s.transport, Some(&cert)).await.unwrap();
     assert_eq!(resp.status, StatusCode::OK);
 }
 
@@ -233,23 +209,12 @@ async fn server_requiring_a_client_cert_reports_its_absence() {
 async fn server_rejecting_the_client_cert_is_reported() {
     let s = setup(ClientAuth::Required).await;
     let stranger = Ca::new("Unknown client CA").client_cert("stranger");
-    let err = s
-        .transport
-        .send(
-            HttpRequest::get(url("https://login.microsoftonline.com/t")),
-            Some(&stranger),
-        )
-        .await
-        .unwrap_err();
-    match &err {
-        Error::Tls { reason, .. } => {
-            assert!(
-                reason.contains("rejected the TLS client certificate"),
-                "{reason}"
-            );
-        }
-        other => panic!("expected Error::Tls, got {other:?}"),
-    }
+    let err = get_login(&s.transport, Some(&stranger)).await.unwrap_err();
+    let reason = tls_reason(&err);
+    assert!(
+        reason.contains("rejected the TLS client certificate"),
+        "{reason}"
+    );
 }
 
 /// Sends `n` sequential requests with `identity`, letting the transport return the connection
@@ -323,12 +288,8 @@ async fn one_pooled_connection_per_identity() {
 
 #[tokio::test]
 async fn identity_pools_are_bounded_lru() {
-    let ca = Ca::new("Test Root CA");
-    let server = start_tls(ca.server_cert(&[LOGIN_HOST]), &ca, ClientAuth::Optional).await;
-    let transport = HyperTransport::builder()
-        .webpki_roots(false)
-        .add_root_certificate_der(ca.cert_der.to_vec())
-        .resolve(LOGIN_HOST, server.addr)
+    let (ca, server) = start_login(ClientAuth::Optional).await;
+    let transport = builder_for(&ca, server.addr)
         .max_identities(2)
         .build()
         .unwrap();
@@ -352,105 +313,62 @@ async fn identity_pools_are_bounded_lru() {
 
 #[tokio::test]
 async fn response_body_is_capped() {
-    let ca = Ca::new("Test Root CA");
-    let server = start_tls(ca.server_cert(&[LOGIN_HOST]), &ca, ClientAuth::Optional).await;
-    let transport = HyperTransport::builder()
-        .webpki_roots(false)
-        .add_root_certificate_der(ca.cert_der.to_vec())
-        .resolve(LOGIN_HOST, server.addr)
+    let (ca, server) = start_login(ClientAuth::Optional).await;
+    let transport = builder_for(&ca, server.addr)
         .max_response_bytes(1024 * 1024)
         .build()
         .unwrap();
-    let two_mib = 2 * 1024 * 1024;
-    for route in ["big", "chunked"] {
-        let err = transport
-            .send(
-                HttpRequest::get(url(&format!("https://{LOGIN_HOST}/{route}/{two_mib}"))),
-                None,
-            )
-            .await
-            .unwrap_err();
-        assert!(
-            matches!(err, Error::ResponseTooLarge { limit: 1_048_576 }),
-            "{route}: {err:?}"
-        );
-        assert_eq!(err.code(), "response_too_large");
-        assert!(!err.is_retryable());
-    }
-    for (route, n) in [("big", 1024 * 1024), ("chunked", 700 * 1024), ("big", 0)] {
-        let resp = transport
-            .send(
-                HttpRequest::get(url(&format!("https://{LOGIN_HOST}/{route}/{n}"))),
-                None,
-            )
-            .await
-            .unwrap();
-        assert_eq!(resp.body.len(), n, "{route}");
+    let (limit, two_mib) = (1024 * 1024, 2 * 1024 * 1024);
+    for (route, n, capped) in [
+        ("big", two_mib, true),
+        ("chunked", two_mib, true),
+        ("big", limit, false),
+        ("chunked", 700 * 1024, false),
+        ("big", 0, false),
+    ] {
+        let case = format!("/{route}/{n}");
+        let get = HttpRequest::get(url(&format!("https://{LOGIN_HOST}{case}")));
+        match transport.send(get, None).await {
+            Ok(resp) => {
+                assert!(!capped, "{case}: not capped");
+                assert_eq!(resp.body.len(), n, "{case}");
+            }
+            Err(err) => {
+                assert!(capped, "{case}: {err:?}");
+                assert!(
+                    matches!(err, Error::ResponseTooLarge { limit: 1_048_576 }),
+                    "{case}: {err:?}"
+                );
+                assert_eq!(err.code(), "response_too_large", "{case}");
+                assert!(!err.is_retryable(), "{case}");
+            }
+        }
     }
 }
 
 #[tokio::test]
 async fn stalled_server_hits_the_request_timeout() {
-    let ca = Ca::new("Test Root CA");
-    let server = start_tls(ca.server_cert(&[LOGIN_HOST]), &ca, ClientAuth::Optional).await;
-    let transport = HyperTransport::builder()
-        .webpki_roots(false)
-        .add_root_certificate_der(ca.cert_der.to_vec())
-        .resolve(LOGIN_HOST, server.addr)
+    let (ca, server) = start_login(ClientAuth::Optional).await;
+    let transport = builder_for(&ca, server.addr)
         .request_timeout(Duration::from_millis(300))
         .build()
         .unwrap();
-    let err = transport
-        .send(
-            HttpRequest::get(url("https://login.microsoftonline.com/stall")),
-            None,
-        )
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Timeout {
-                phase: TimeoutPhase::Request,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
-    assert!(err.is_timeout());
-    assert!(!err.is_connect());
-    assert!(err.is_retryable());
+    let stall = HttpRequest::get(url("https://login.microsoftonline.com/stall"));
+    let err = transport.send(stall, None).await.unwrap_err();
+    assert_timeout(&err, TimeoutPhase::Request);
     assert_eq!(server.requests().len(), 1, "the request reached the server");
 }
 
 #[tokio::test]
 async fn stalled_tls_handshake_hits_the_connect_timeout() {
     let (addr, _listener) = start_silent().await;
-    let transport = HyperTransport::builder()
+    let transport = any_roots()
         .resolve(LOGIN_HOST, addr)
         .connect_timeout(Duration::from_millis(300))
         .build()
         .unwrap();
-    let err = transport
-        .send(
-            HttpRequest::get(url("https://login.microsoftonline.com/t")),
-            None,
-        )
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Timeout {
-                phase: TimeoutPhase::Connect,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
-    assert!(err.is_timeout());
-    assert!(err.is_connect());
-    assert!(err.is_retryable());
+    let err = get_login(&transport, None).await.unwrap_err();
+    assert_timeout(&err, TimeoutPhase::Connect);
 }
 
 #[tokio::test]
@@ -459,7 +377,7 @@ async fn closed_port_is_a_connect_error() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap().port()
     };
-    let transport = HyperTransport::builder()
+    let transport = any_roots()
         .resolve(LOGIN_HOST, SocketAddr::from(([127, 0, 0, 1], port)))
         .build()
         .unwrap();
@@ -496,7 +414,8 @@ async fn closed_port_is_a_connect_error() {
 /// Sends a GET to a raw server that answers with `reply` and closes the connection.
 async fn exchange_with_raw(reply: &'static [u8]) -> Error {
     let addr = start_raw(reply).await;
-    HyperTransport::new()
+    any_roots()
+        .build()
         .unwrap()
         .send(HttpRequest::get(url(&format!("http://{addr}/x"))), None)
         .await
@@ -531,7 +450,7 @@ async fn a_broken_exchange_is_retryable_a_malformed_response_is_not() {
 #[tokio::test]
 async fn plain_http_only_without_identity() {
     let server = start_plain().await;
-    let transport = HyperTransport::new().unwrap();
+    let transport = any_roots().build().unwrap();
     let u = url(&format!(
         "http://127.0.0.1:{}/metadata/identity/oauth2/token?resource=x",
         server.addr.port()
@@ -571,13 +490,8 @@ async fn works_as_a_trait_object() {
     let s = setup(ClientAuth::Optional).await;
     let shared: std::sync::Arc<dyn Transport> = std::sync::Arc::new(s.transport.clone());
     let cert = s.ca.client_cert("app");
-    let resp = shared
-        .send(
-            HttpRequest::get(url("https://login.microsoftonline.com/t")),
-            Some(&cert),
-        )
-        .await
-        .unwrap();
+    let login = HttpRequest::get(url("https://login.microsoftonline.com/t"));
+    let resp = shared.send(login, Some(&cert)).await.unwrap();
     assert_eq!(resp.status, StatusCode::OK);
     assert_eq!(s.transport.pooled_identities(), 1);
     let debug = format!("{shared:?}");

@@ -57,7 +57,7 @@ pub enum Error {
     InvalidPrivateKey {
         /// What is wrong with it (never contains key material).
         reason: String,
-        /// `ring`'s error ([`ring::error::KeyRejected`]), when it rejected the key.
+        /// `ring`'s error (`ring::error::KeyRejected`), when it rejected the key.
         source: Option<Source>,
     },
 
@@ -122,7 +122,7 @@ pub enum Error {
     )]
     CertificateChainBroken {
         /// Position of the certificate whose issuer does not follow it, leaf = 0, in the order
-        /// of [`ClientCertificate::chain_der`](crate::ClientCertificate::chain_der).
+        /// of `ClientCertificate::chain_der`.
         index: usize,
         /// That certificate's subject.
         subject: String,
@@ -235,6 +235,7 @@ impl Error {
         self
     }
 
+    #[cfg(feature = "certificates")]
     pub(crate) fn invalid_certificate(reason: impl Into<String>) -> Self {
         Error::InvalidCertificate {
             reason: reason.into(),
@@ -242,6 +243,7 @@ impl Error {
         }
     }
 
+    #[cfg(feature = "certificates")]
     pub(crate) fn invalid_private_key(reason: impl Into<String>) -> Self {
         Error::InvalidPrivateKey {
             reason: reason.into(),
@@ -257,12 +259,14 @@ impl Error {
         }
     }
 
+    #[cfg(feature = "certificates")]
     pub(crate) fn unsupported_key(reason: impl Into<String>) -> Self {
         Error::UnsupportedKey {
             reason: reason.into(),
         }
     }
 
+    #[cfg(feature = "certificates")]
     pub(crate) fn signing(reason: impl Into<String>) -> Self {
         Error::Signing {
             reason: reason.into(),
@@ -290,6 +294,7 @@ impl Error {
         }
     }
 
+    #[cfg(feature = "certificates")]
     pub(crate) fn invalid_jwt(reason: impl Into<String>) -> Self {
         Error::InvalidJwt {
             reason: reason.into(),
@@ -307,9 +312,15 @@ mod tests {
             Error::NoCertificate,
             Error::NoPrivateKey,
             Error::KeyMismatch,
-            Error::invalid_certificate("x"),
-            Error::invalid_private_key("x"),
-            Error::unsupported_key("x"),
+            Error::InvalidCertificate {
+                reason: "x".into(),
+                source: None,
+            },
+            Error::InvalidPrivateKey {
+                reason: "x".into(),
+                source: None,
+            },
+            Error::UnsupportedKey { reason: "x".into() },
             Error::EncryptedPrivateKey,
             Error::Pkcs12WrongPassword,
             Error::Pkcs12Invalid {
@@ -329,11 +340,14 @@ mod tests {
                 next_subject: "x".into(),
                 reason: "x".into(),
             },
-            Error::signing("x"),
+            Error::Signing {
+                reason: "x".into(),
+                source: None,
+            },
             Error::invalid_scope("x"),
             Error::invalid_authority("x"),
             Error::invalid_token_response("x"),
-            Error::invalid_jwt("x"),
+            Error::InvalidJwt { reason: "x".into() },
         ]
     }
 

@@ -17,6 +17,17 @@
 //! Errors are one enum, [`Error`], with a stable [`Error::code`] per variant, a message that
 //! says what to do, and, where a lower library's error caused it, that error as its `source()`.
 //!
+//! # Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `certificates` | on | [`ClientCertificate`], [`KeyAlgorithm`], [`SigningAlgorithm`] and the client assertions ([`sign_client_assertion`], [`AssertionCache`], [`AssertionOptions`], ...); brings in ring, rustls-pki-types, x509-parser and uuid |
+//! | `pkcs12` | on | [`ClientCertificate::from_pkcs12`] (.pfx files); implies `certificates`, brings in p12-keystore |
+//!
+//! With `default-features = false` the crate is the protocol types alone (scopes, secrets, token
+//! types, time, authorities, requests and responses): no ring, no X.509 parser. `token-cache`
+//! depends on it that way.
+//!
 //! # Example
 //!
 //! The wire side of an mTLS proof-of-possession token request: where it goes, what it sends,
@@ -65,10 +76,31 @@
 //! # Ok(())
 //! # }
 //! ```
+// Without a feature its items do not exist: their names above link to the Features section.
+#![cfg_attr(
+    not(feature = "certificates"),
+    doc = "[`ClientCertificate`]: #features
+[`KeyAlgorithm`]: #features
+[`SigningAlgorithm`]: #features
+[`sign_client_assertion`]: #features
+[`AssertionCache`]: #features
+[`AssertionOptions`]: #features"
+)]
+#![cfg_attr(
+    not(feature = "pkcs12"),
+    doc = "[`ClientCertificate::from_pkcs12`]: #features"
+)]
 #![forbid(unsafe_code)]
 
+// The README (the crates.io page) is not the front page; its examples run as doctests here.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
+#[cfg(feature = "certificates")]
 mod assertion;
 mod authority;
+#[cfg(feature = "certificates")]
 mod certificate;
 mod error;
 mod error_response;
@@ -82,10 +114,12 @@ mod token_body;
 mod token_response;
 mod token_type;
 
+#[cfg(feature = "certificates")]
 pub use assertion::{
     sign_client_assertion, AssertionCache, AssertionFlavor, AssertionOptions, ClientAssertion,
 };
 pub use authority::{Authority, AuthorityKind};
+#[cfg(feature = "certificates")]
 pub use certificate::{ClientCertificate, KeyAlgorithm, SigningAlgorithm};
 pub use error::Error;
 pub use error_response::ErrorResponse;
@@ -103,6 +137,7 @@ pub use token_type::TokenType;
 // Test helpers: public for this crate's integration tests, hidden from the documentation and
 // not part of the supported API.
 #[doc(hidden)]
+#[cfg(feature = "certificates")]
 pub use assertion::decode_jwt_unverified;
 #[doc(hidden)]
 pub use authority::WELL_KNOWN_HOSTS;

@@ -1,41 +1,51 @@
 //! The public API: every supported item by its one path, the crate root (the modules are
 //! private). Compiling this file is most of the test.
 
+#[cfg(feature = "certificates")]
 use oauth2_core::{
-    sign_client_assertion, AssertionCache, AssertionFlavor, AssertionOptions, Authority,
-    AuthorityKind, ClientAssertion, ClientAuthentication, ClientCertificate,
-    ClientCredentialsRequest, Clock, Error, ErrorResponse, KeyAlgorithm, Scopes, SecretString,
-    SigningAlgorithm, SystemClock, TokenResponse, TokenType, UnixTime, JWT_BEARER_ASSERTION_TYPE,
-    JWT_POP_ASSERTION_TYPE,
+    sign_client_assertion, AssertionCache, AssertionFlavor, AssertionOptions, ClientAssertion,
+    ClientCertificate, KeyAlgorithm, SigningAlgorithm,
+};
+use oauth2_core::{
+    Authority, AuthorityKind, ClientAuthentication, ClientCredentialsRequest, Clock, Error,
+    ErrorResponse, Scopes, SecretString, SystemClock, TokenResponse, TokenType, UnixTime,
+    JWT_BEARER_ASSERTION_TYPE, JWT_POP_ASSERTION_TYPE,
 };
 
 /// Names every public type, so that removing one from the root fails to compile.
 #[allow(dead_code)]
 struct Api(
-    AssertionCache,
-    AssertionFlavor,
-    AssertionOptions,
     Authority,
     AuthorityKind,
-    ClientAssertion,
     ClientAuthentication,
-    ClientCertificate,
     ClientCredentialsRequest,
     Box<dyn Clock>,
     Error,
     ErrorResponse,
-    KeyAlgorithm,
     Scopes,
     SecretString,
-    SigningAlgorithm,
     SystemClock,
     TokenResponse,
     TokenType,
     UnixTime,
 );
 
+/// The types of the `certificates` feature.
+#[cfg(feature = "certificates")]
+#[allow(dead_code)]
+struct CertificateApi(
+    AssertionCache,
+    AssertionFlavor,
+    AssertionOptions,
+    ClientAssertion,
+    ClientCertificate,
+    KeyAlgorithm,
+    SigningAlgorithm,
+);
+
 #[test]
 fn functions_and_constants_are_at_the_root() {
+    #[cfg(feature = "certificates")]
     let _sign: fn(
         &ClientCertificate,
         &AssertionOptions,

@@ -39,6 +39,11 @@
 //! ```
 #![forbid(unsafe_code)]
 
+// The README (the crates.io page) is not the front page; its examples run as doctests here.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 use std::fmt::Write as _;
 
 /// The telemetry schema version this crate writes.

@@ -58,9 +58,9 @@ pub enum Error {
         fix: String,
     },
     /// The cache file is larger than the file cache's size limit (default
-    /// [`FileTokenCache::DEFAULT_MAX_FILE_BYTES`](crate::FileTokenCache::DEFAULT_MAX_FILE_BYTES)),
-    /// or a write would have made it larger. The file was not read (at most `limit + 1` bytes
-    /// of it) or not written. Not retryable: the file has to shrink or the limit has to grow.
+    /// `FileTokenCache::DEFAULT_MAX_FILE_BYTES`), or a write would have made it larger. The file
+    /// was not read (at most `limit + 1` bytes of it) or not written. Not retryable: the file has
+    /// to shrink or the limit has to grow.
     #[error("the token cache file `{}` is, or would become, larger than the limit of {limit} bytes, so it was neither read nor written. Delete the file (the cache starts empty), or raise the limit with `FileTokenCacheBuilder::max_file_bytes`", path.display())]
     TooLarge {
         /// The cache file.
@@ -103,6 +103,7 @@ impl Error {
         }
     }
 
+    #[cfg(any(feature = "file", test))]
     pub(crate) fn io(
         operation: &'static str,
         path: impl Into<PathBuf>,

@@ -26,6 +26,17 @@
 //! To keep tokens elsewhere (Redis, a database), implement [`TokenCache`]; [`CacheDocument`]
 //! reads and writes MSAL's format if the store should hold it.
 //!
+//! # Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `file` | on | [`FileTokenCache`] and [`FileTokenCacheBuilder`]; brings in Tokio (`rt`, for `spawn_blocking`) and, on Unix, rustix (the ownership and mode checks) |
+//!
+//! The trait and the memory cache are async but need no particular runtime. With
+//! `default-features = false` the crate has no Tokio, no rustls and no X.509 parser in its tree:
+//! it uses only the light protocol types of `msal-oauth2-core` (without that crate's
+//! `certificates` feature).
+//!
 //! ```
 //! use token_cache::{
 //!     CachedAccessToken, MemoryTokenCache, PartitionKey, PartitionParts, Scopes, SecretString,
@@ -80,11 +91,24 @@
 //! # Ok(())
 //! # }
 //! ```
+// Without the `file` feature its items do not exist: their names above link to the Features
+// section.
+#![cfg_attr(
+    not(feature = "file"),
+    doc = "[`FileTokenCache`]: #features
+[`FileTokenCacheBuilder`]: #features"
+)]
 #![forbid(unsafe_code)]
+
+// The README (the crates.io page) is not the front page; its examples run as doctests here.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 mod cache;
 mod entry;
 mod error;
+#[cfg(feature = "file")]
 mod file;
 mod json;
 mod memory;
@@ -94,6 +118,7 @@ mod serialization;
 pub use cache::TokenCache;
 pub use entry::CachedAccessToken;
 pub use error::Error;
+#[cfg(feature = "file")]
 pub use file::{FileTokenCache, FileTokenCacheBuilder};
 pub use memory::MemoryTokenCache;
 pub use oauth2_core::{Clock, Scopes, SecretString, TokenType, UnixTime};

@@ -5,8 +5,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use bytes::Bytes;
-use entra_emulator::pki::IssuedCertificate;
-use entra_emulator::Emulator;
+use entra_emulator::pki::{CertRequest, IssuedCertificate, KeyChoice, TestCa};
+use entra_emulator::{AppRegistration, Emulator};
 use http_body_util::{BodyExt as _, Full};
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
@@ -14,7 +14,7 @@ use ring::rand::SystemRandom;
 use ring::signature::{EcdsaKeyPair, RsaKeyPair};
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
-use rustls::{ClientConfig, RootCertStore};
+use rustls::{ClientConfig, RootCertStore, SupportedProtocolVersion};
 use serde_json::{json, Value};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
@@ -30,17 +30,31 @@ pub fn now() -> i64 {
         .as_secs() as i64
 }
 
-/// A client TLS config trusting the emulator CA, optionally presenting `identity`.
-pub fn client_config(em: &Emulator, identity: Option<&IssuedCertificate>) -> Arc<ClientConfig> {
+/// The emulator CA as the only trust anchor.
+pub fn emulator_roots(em: &Emulator) -> RootCertStore {
     let mut roots = RootCertStore::empty();
     roots
         .add(CertificateDer::from(em.ca_certificate_der()))
         .unwrap();
+    roots
+}
+
+/// A client TLS config trusting the emulator CA, optionally presenting `identity`.
+pub fn client_config(em: &Emulator, identity: Option<&IssuedCertificate>) -> Arc<ClientConfig> {
+    client_config_with(em, identity, rustls::DEFAULT_VERSIONS)
+}
+
+/// [`client_config`] limited to the TLS `versions`.
+pub fn client_config_with(
+    em: &Emulator,
+    identity: Option<&IssuedCertificate>,
+    versions: &[&'static SupportedProtocolVersion],
+) -> Arc<ClientConfig> {
     let builder =
         ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
+            .with_protocol_versions(versions)
             .unwrap()
-            .with_root_certificates(roots);
+            .with_root_certificates(emulator_roots(em));
     let mut cfg = match identity {
         Some(id) => {
             let chain: Vec<CertificateDer<'static>> =
@@ -76,6 +90,100 @@ impl Resp {
 
     pub fn error_code(&self) -> u64 {
         self.json()["error_codes"][0].as_u64().unwrap_or(0)
+    }
+
+    /// The claims of the answer's `access_token`, verified with `em`'s signing key.
+    pub fn verified_claims(&self, em: &Emulator) -> Value {
+        em.verify_access_token(self.json()["access_token"].as_str().unwrap())
+            .unwrap()
+    }
+
+    /// Asserts that the answer is what `want` says, naming `case` in every failure.
+    #[track_caller]
+    pub fn check(&self, case: &str, want: Expect) {
+        assert_eq!(self.status, want.status, "{case}: {}", self.body);
+        if let Some(code) = want.code {
+            assert_eq!(self.error_code(), code, "{case}: {}", self.body);
+        }
+        if let Some(error) = want.error {
+            assert_eq!(self.json()["error"], error, "{case}: {}", self.body);
+        }
+        if let Some(text) = want.says {
+            let description = self.json()["error_description"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{case}: no error_description: {}", self.body))
+                .to_owned();
+            assert!(
+                description.contains(text),
+                "{case}: {text:?} not said: {}",
+                self.body
+            );
+        }
+    }
+
+    /// Asserts a 200 answer whose `token_type` is `want`, or that has none for `None`.
+    #[track_caller]
+    pub fn check_token_type(&self, case: &str, want: Option<&str>) {
+        assert_eq!(self.status, 200, "{case}: {}", self.body);
+        assert_eq!(
+            self.json().get("token_type"),
+            want.map(Value::from).as_ref(),
+            "{case}: {}",
+            self.body
+        );
+    }
+}
+
+/// What a test wants of an answer; see [`Resp::check`].
+#[derive(Clone, Copy, Debug)]
+pub struct Expect {
+    status: u16,
+    code: Option<u64>,
+    error: Option<&'static str>,
+    says: Option<&'static str>,
+}
+
+impl Expect {
+    /// 200.
+    pub const OK: Expect = Expect::status(200);
+
+    /// This HTTP status.
+    pub const fn status(status: u16) -> Expect {
+        Expect {
+            status,
+            code: None,
+            error: None,
+            says: None,
+        }
+    }
+
+    /// And this AADSTS number first in `error_codes`.
+    pub const fn code(self, code: u64) -> Expect {
+        Expect {
+            code: Some(code),
+            ..self
+        }
+    }
+
+    /// And this `error`.
+    pub const fn error(self, error: &'static str) -> Expect {
+        Expect {
+            error: Some(error),
+            ..self
+        }
+    }
+
+    /// And an `error_description` that contains `text`.
+    pub const fn saying(self, text: &'static str) -> Expect {
+        Expect {
+            says: Some(text),
+            ..self
+        }
+    }
+
+    /// Whether this wants a 200.
+    pub const fn is_ok(&self) -> bool {
+        self.status == 200
     }
 }
 
@@ -152,6 +260,17 @@ impl Conn {
     pub async fn get(&mut self, path: &str) -> Resp {
         self.send("GET", path, &[], None).await
     }
+
+    /// A token POST for `tenant` on this connection.
+    pub async fn post_token(&mut self, tenant: &str, form: &[(&str, &str)]) -> Resp {
+        self.send(
+            "POST",
+            &format!("/{tenant}/oauth2/v2.0/token"),
+            &[("client-request-id", "11111111-2222-3333-4444-555555555555")],
+            Some(form),
+        )
+        .await
+    }
 }
 
 /// One request on a fresh connection.
@@ -169,13 +288,54 @@ pub async fn post_token(
 ) -> Resp {
     Conn::open(em, host, identity)
         .await
-        .send(
-            "POST",
-            &format!("/{tenant}/oauth2/v2.0/token"),
-            &[("client-request-id", "11111111-2222-3333-4444-555555555555")],
-            Some(form),
-        )
+        .post_token(tenant, form)
         .await
+}
+
+/// A leaf certificate for subject `cn` with `key`, issued by `ca`.
+pub fn leaf(ca: &TestCa, cn: &str, key: KeyChoice) -> IssuedCertificate {
+    ca.issue(&CertRequest::new(cn).with_key(key)).unwrap()
+}
+
+/// An emulator for `TENANT` that trusts `ca`, with two certificate apps; see [`cert_apps`].
+pub struct CertApps {
+    pub em: Emulator,
+    pub ca: TestCa,
+    /// The certificate registered for `cert-app`.
+    pub registered: IssuedCertificate,
+    /// Issued by `ca` with the registered certificate's subject but another key: registered
+    /// nowhere.
+    pub unregistered: IssuedCertificate,
+    /// Satisfies `sni-app`'s subject name and issuer.
+    pub sni: IssuedCertificate,
+}
+
+/// Starts an emulator with `cert-app` (the `registered` certificate, and secret `s`) and
+/// `sni-app` (subject name `sni.contoso.test` from a trusted issuer).
+pub async fn cert_apps() -> CertApps {
+    let ca = TestCa::new("Emulator test CA").unwrap();
+    let registered = ca.issue(&CertRequest::new("registered-app")).unwrap();
+    let unregistered = leaf(&ca, "registered-app", KeyChoice::Rsa(1));
+    let sni = leaf(&ca, "sni.contoso.test", KeyChoice::Rsa(2));
+    let em = Emulator::builder()
+        .tenant(TENANT, &[DOMAIN])
+        .trusted_issuer(ca.certificate_der())
+        .app(
+            AppRegistration::new("cert-app", TENANT)
+                .with_certificate(registered.leaf_der.clone())
+                .with_secret("s"),
+        )
+        .app(AppRegistration::new("sni-app", TENANT).with_subject_name_issuer("sni.contoso.test"))
+        .start()
+        .await
+        .unwrap();
+    CertApps {
+        em,
+        ca,
+        registered,
+        unregistered,
+        sni,
+    }
 }
 
 pub fn b64url(bytes: &[u8]) -> String {

@@ -5,38 +5,11 @@ use crate::common::*;
 
 const MTLS: &str = "mtlsauth.microsoft.com";
 
-struct Setup {
-    em: Emulator,
-    ca: TestCa,
-    registered: IssuedCertificate,
-    sni: IssuedCertificate,
-}
+/// AADSTS700027: the client certificate does not check out.
+const BAD_CERTIFICATE: Expect = Expect::status(401).code(700027);
 
-async fn setup() -> Setup {
-    let ca = TestCa::new("Emulator test CA").unwrap();
-    let registered = ca.issue(&CertRequest::new("registered-app")).unwrap();
-    let sni = ca
-        .issue(&CertRequest::new("sni.contoso.test").with_key(KeyChoice::Rsa(2)))
-        .unwrap();
-    let em = Emulator::builder()
-        .tenant(TENANT, &[DOMAIN])
-        .trusted_issuer(ca.certificate_der())
-        .app(
-            AppRegistration::new("cert-app", TENANT)
-                .with_certificate(registered.leaf_der.clone())
-                .with_secret("s"),
-        )
-        .app(AppRegistration::new("sni-app", TENANT).with_subject_name_issuer("sni.contoso.test"))
-        .start()
-        .await
-        .unwrap();
-    Setup {
-        em,
-        ca,
-        registered,
-        sni,
-    }
-}
+/// AADSTS500181: the TLS client certificate is not the one the credential names.
+const OTHER_TLS_CERTIFICATE: Expect = Expect::status(401).code(500181);
 
 fn pop_form(client_id: &str) -> Vec<(&str, &str)> {
     vec![
@@ -48,23 +21,22 @@ fn pop_form(client_id: &str) -> Vec<(&str, &str)> {
     ]
 }
 
+/// A token POST to the mTLS host on a fresh connection presenting `identity`.
+async fn mtls_token(
+    em: &Emulator,
+    identity: Option<&IssuedCertificate>,
+    form: &[(&str, &str)],
+) -> Resp {
+    post_token(em, MTLS, TENANT, identity, form).await
+}
+
 #[tokio::test]
 async fn pop_with_registered_client_certificate() {
-    let s = setup().await;
-    let r = post_token(
-        &s.em,
-        MTLS,
-        TENANT,
-        Some(&s.registered),
-        &pop_form("cert-app"),
-    )
-    .await;
+    let s = cert_apps().await;
+    let r = mtls_token(&s.em, Some(&s.registered), &pop_form("cert-app")).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let body = r.json();
-    assert_eq!(body["token_type"], "mtls_pop");
-    let claims =
-        s.em.verify_access_token(body["access_token"].as_str().unwrap())
-            .unwrap();
+    assert_eq!(r.json()["token_type"], "mtls_pop");
+    let claims = r.verified_claims(&s.em);
     assert_eq!(claims["cnf"]["x5t#S256"], x5t_s256(&s.registered.leaf_der));
     assert_eq!(claims["cnf"]["x5t#S256"], s.registered.x5t_s256());
     let logged = &s.em.token_requests()[0];
@@ -77,209 +49,158 @@ async fn pop_with_registered_client_certificate() {
 
 #[tokio::test]
 async fn pop_on_regional_and_sovereign_mtls_hosts() {
-    let s = setup().await;
+    let s = cert_apps().await;
     for host in [
         "eastus.mtlsauth.microsoft.com",
         "mtlsauth.microsoftonline.us",
         "westus3.mtlsauth.sovcloud-identity.fr",
     ] {
-        let r = post_token(
-            &s.em,
-            host,
-            TENANT,
-            Some(&s.registered),
-            &pop_form("cert-app"),
-        )
-        .await;
+        let form = pop_form("cert-app");
+        let r = post_token(&s.em, host, TENANT, Some(&s.registered), &form).await;
         assert_eq!(r.status, 200, "{host}: {}", r.body);
-        assert_eq!(r.json()["token_type"], "mtls_pop");
+        assert_eq!(r.json()["token_type"], "mtls_pop", "{host}");
     }
 }
 
 #[tokio::test]
 async fn pop_with_subject_name_issuer_over_tls_chain() {
-    let s = setup().await;
-    let r = post_token(&s.em, MTLS, TENANT, Some(&s.sni), &pop_form("sni-app")).await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    // Through an intermediate presented in the TLS chain.
+    let s = cert_apps().await;
     let inter = s.ca.issue_intermediate("Issuing CA").unwrap();
-    let leaf = inter
-        .issue(&CertRequest::new("sni.contoso.test").with_key(KeyChoice::EcdsaP256))
-        .unwrap();
-    let r = post_token(&s.em, MTLS, TENANT, Some(&leaf), &pop_form("sni-app")).await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    let claims =
-        s.em.verify_access_token(r.json()["access_token"].as_str().unwrap())
-            .unwrap();
-    assert_eq!(claims["cnf"]["x5t#S256"], x5t_s256(&leaf.leaf_der));
-    // Untrusted issuer.
+    let chained = leaf(&inter, "sni.contoso.test", KeyChoice::EcdsaP256);
     let rogue = TestCa::new("Rogue")
         .unwrap()
         .issue(&CertRequest::new("sni.contoso.test"))
         .unwrap();
-    let r = post_token(&s.em, MTLS, TENANT, Some(&rogue), &pop_form("sni-app")).await;
-    assert_eq!((r.status, r.error_code()), (401, 700027), "{}", r.body);
+    for (case, cert, want) in [
+        ("SN/I certificate", &s.sni, Expect::OK),
+        (
+            "through an intermediate in the TLS chain",
+            &chained,
+            Expect::OK,
+        ),
+        ("untrusted issuer", &rogue, BAD_CERTIFICATE),
+    ] {
+        let r = mtls_token(&s.em, Some(cert), &pop_form("sni-app")).await;
+        r.check(case, want);
+        if want.is_ok() {
+            let claims = r.verified_claims(&s.em);
+            assert_eq!(
+                claims["cnf"]["x5t#S256"],
+                x5t_s256(&cert.leaf_der),
+                "{case}"
+            );
+        }
+    }
 }
 
 #[tokio::test]
 async fn pop_without_client_certificate_or_with_wrong_certificate() {
-    let s = setup().await;
-    let r = post_token(&s.em, MTLS, TENANT, None, &pop_form("cert-app")).await;
-    assert_eq!(r.status, 401);
-    assert_eq!(r.json()["error"], "invalid_client");
-    assert!(r.json()["error_description"]
-        .as_str()
-        .unwrap()
-        .contains("client certificate"));
-    // A valid certificate from the trusted CA, but not this app's.
-    let other =
-        s.ca.issue(&CertRequest::new("registered-app").with_key(KeyChoice::Rsa(1)))
-            .unwrap();
-    let r = post_token(&s.em, MTLS, TENANT, Some(&other), &pop_form("cert-app")).await;
-    assert_eq!((r.status, r.error_code()), (401, 700027));
+    let s = cert_apps().await;
+    let no_certificate = Expect::status(401)
+        .error("invalid_client")
+        .saying("client certificate");
+    for (case, identity, want) in [
+        ("no client certificate", None, no_certificate),
+        // A valid certificate from the trusted CA, but not this app's.
+        (
+            "another certificate",
+            Some(&s.unregistered),
+            BAD_CERTIFICATE,
+        ),
+    ] {
+        let r = mtls_token(&s.em, identity, &pop_form("cert-app")).await;
+        r.check(case, want);
+    }
 }
 
 #[tokio::test]
 async fn pop_rejects_secret_and_assertion_in_the_body() {
-    let s = setup().await;
-    let mut f = pop_form("cert-app");
-    f.push(("client_secret", "s"));
-    let r = post_token(&s.em, MTLS, TENANT, Some(&s.registered), &f).await;
-    assert_eq!(
-        (r.status, r.json()["error"].as_str().unwrap()),
-        (400, "invalid_request")
-    );
-    let aud = format!("https://{MTLS}/{TENANT}/oauth2/v2.0/token");
-    let jwt = assertion(
-        &s.registered,
-        AssertionHeader {
-            x5c: true,
-            ..Default::default()
-        },
-        &claims("cert-app", &aud),
-    );
-    let mut f = assertion_form("cert-app", &jwt);
-    f.push(("token_type", "mtls_pop"));
-    let r = post_token(&s.em, MTLS, TENANT, Some(&s.registered), &f).await;
-    assert_eq!(
-        (r.status, r.json()["error"].as_str().unwrap()),
-        (400, "invalid_request")
-    );
-    assert!(!r.body.contains(&jwt));
-}
-
-#[tokio::test]
-async fn bearer_over_mtls_needs_matching_assertion() {
-    let s = setup().await;
+    let s = cert_apps().await;
+    let mut with_secret = pop_form("cert-app");
+    with_secret.push(("client_secret", "s"));
     let aud = format!("https://{MTLS}/{TENANT}/oauth2/v2.0/token");
     let header = AssertionHeader {
         x5c: true,
         ..Default::default()
     };
     let jwt = assertion(&s.registered, header, &claims("cert-app", &aud));
-    let r = post_token(
-        &s.em,
-        MTLS,
-        TENANT,
-        Some(&s.registered),
-        &assertion_form("cert-app", &jwt),
-    )
-    .await;
+    let mut with_assertion = assertion_form("cert-app", &jwt);
+    with_assertion.push(("token_type", "mtls_pop"));
+    for (case, form) in [
+        ("client secret", with_secret),
+        ("client assertion", with_assertion),
+    ] {
+        let r = mtls_token(&s.em, Some(&s.registered), &form).await;
+        r.check(case, Expect::status(400).error("invalid_request"));
+        assert!(!r.body.contains(&jwt), "{case}: the assertion is echoed");
+    }
+}
+
+#[tokio::test]
+async fn bearer_over_mtls_needs_matching_assertion() {
+    let s = cert_apps().await;
+    let aud = format!("https://{MTLS}/{TENANT}/oauth2/v2.0/token");
+    let header = AssertionHeader {
+        x5c: true,
+        ..Default::default()
+    };
+    let jwt = assertion(&s.registered, header, &claims("cert-app", &aud));
+    let bearer = assertion_form("cert-app", &jwt);
+    let r = mtls_token(&s.em, Some(&s.registered), &bearer).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json()["token_type"], "Bearer");
-    let claims_at =
-        s.em.verify_access_token(r.json()["access_token"].as_str().unwrap())
-            .unwrap();
-    assert!(claims_at.get("cnf").is_none());
-    // TLS certificate differs from the assertion's certificate.
-    let r = post_token(
-        &s.em,
-        MTLS,
-        TENANT,
-        Some(&s.sni),
-        &assertion_form("cert-app", &jwt),
-    )
-    .await;
-    assert_eq!((r.status, r.error_code()), (401, 500181));
-    // No assertion at all: Bearer over mTLS needs one.
-    let r = post_token(
-        &s.em,
-        MTLS,
-        TENANT,
-        Some(&s.registered),
-        &pop_form("cert-app")[..4],
-    )
-    .await;
-    assert_eq!((r.status, r.error_code()), (401, 7000218));
+    assert!(r.verified_claims(&s.em).get("cnf").is_none());
+    for (case, identity, form, want) in [
+        (
+            "TLS certificate differs from the assertion's certificate",
+            &s.sni,
+            &bearer[..],
+            OTHER_TLS_CERTIFICATE,
+        ),
+        (
+            "no assertion at all: Bearer over mTLS needs one",
+            &s.registered,
+            &pop_form("cert-app")[..4],
+            Expect::status(401).code(7000218),
+        ),
+    ] {
+        mtls_token(&s.em, Some(identity), form)
+            .await
+            .check(case, want);
+    }
 }
 
 #[tokio::test]
 async fn misbehavior_downgrades_or_omits_token_type() {
-    let s = setup().await;
-    s.em.set_misbehavior(Misbehavior::AnswerBearerToPop);
-    let r = post_token(
-        &s.em,
-        MTLS,
-        TENANT,
-        Some(&s.registered),
-        &pop_form("cert-app"),
-    )
-    .await;
-    assert_eq!(r.json()["token_type"], "Bearer");
-    s.em.set_misbehavior(Misbehavior::OmitTokenType);
-    let r = post_token(
-        &s.em,
-        MTLS,
-        TENANT,
-        Some(&s.registered),
-        &pop_form("cert-app"),
-    )
-    .await;
-    assert_eq!(r.status, 200);
-    assert!(r.json().get("token_type").is_none());
-    s.em.set_misbehavior(Misbehavior::None);
-    let r = post_token(
-        &s.em,
-        MTLS,
-        TENANT,
-        Some(&s.registered),
-        &pop_form("cert-app"),
-    )
-    .await;
-    assert_eq!(r.json()["token_type"], "mtls_pop");
+    let s = cert_apps().await;
+    for (misbehavior, token_type) in [
+        (Misbehavior::AnswerBearerToPop, Some("Bearer")),
+        (Misbehavior::OmitTokenType, None),
+        (Misbehavior::None, Some("mtls_pop")),
+    ] {
+        s.em.set_misbehavior(misbehavior);
+        let r = mtls_token(&s.em, Some(&s.registered), &pop_form("cert-app")).await;
+        r.check_token_type(&format!("{misbehavior:?}"), token_type);
+    }
 }
 
 #[tokio::test]
 async fn handshakes_are_counted_per_connection() {
-    let s = setup().await;
+    let s = cert_apps().await;
     assert_eq!(s.em.tls_handshakes(), 0);
     let mut conn = Conn::open(&s.em, MTLS, Some(&s.registered)).await;
     for _ in 0..2 {
-        let r = conn
-            .send(
-                "POST",
-                &format!("/{TENANT}/oauth2/v2.0/token"),
-                &[],
-                Some(&pop_form("cert-app")),
-            )
-            .await;
+        let r = conn.post_token(TENANT, &pop_form("cert-app")).await;
         assert_eq!(r.status, 200);
     }
     assert_eq!(s.em.tls_handshakes(), 1);
-    post_token(
-        &s.em,
-        MTLS,
-        TENANT,
-        Some(&s.registered),
-        &pop_form("cert-app"),
-    )
-    .await;
+    mtls_token(&s.em, Some(&s.registered), &pop_form("cert-app")).await;
     assert_eq!(s.em.tls_handshakes(), 2);
 }
 
 #[tokio::test]
 async fn federated_credential_two_leg_exchange_over_mtls() {
-    let s = setup().await;
+    let s = cert_apps().await;
     // Leg 1: PoP token for the token-exchange audience, bound to the SN/I certificate.
     let leg1_form = vec![
         ("client_id", "sni-app"),
@@ -287,7 +208,7 @@ async fn federated_credential_two_leg_exchange_over_mtls() {
         ("scope", "api://AzureADTokenExchange/.default"),
         ("token_type", "mtls_pop"),
     ];
-    let leg1 = post_token(&s.em, MTLS, TENANT, Some(&s.sni), &leg1_form).await;
+    let leg1 = mtls_token(&s.em, Some(&s.sni), &leg1_form).await;
     assert_eq!(leg1.status, 200, "{}", leg1.body);
     let leg1_token = leg1.json()["access_token"].as_str().unwrap().to_owned();
     s.em.register_app(
@@ -305,58 +226,31 @@ async fn federated_credential_two_leg_exchange_over_mtls() {
         ("client_assertion", leg1_token.as_str()),
         ("token_type", "mtls_pop"),
     ];
-    let r = post_token(&s.em, MTLS, TENANT, Some(&s.sni), &f).await;
+    let r = mtls_token(&s.em, Some(&s.sni), &f).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let claims =
-        s.em.verify_access_token(r.json()["access_token"].as_str().unwrap())
-            .unwrap();
+    let claims = r.verified_claims(&s.em);
     assert_eq!(claims["appid"], "leg2-app");
     assert_eq!(claims["cnf"]["x5t#S256"], x5t_s256(&s.sni.leaf_der));
     // Presented with a different certificate: rejected.
-    let r = post_token(&s.em, MTLS, TENANT, Some(&s.registered), &f).await;
-    assert_eq!((r.status, r.error_code()), (401, 500181));
+    let r = mtls_token(&s.em, Some(&s.registered), &f).await;
+    r.check("leg 2 with another certificate", OTHER_TLS_CERTIFICATE);
 }
 
 #[tokio::test]
 async fn pop_over_tls12_with_rsa_and_ecdsa_client_certificates() {
-    use rustls::pki_types::pem::PemObject as _;
-    let s = setup().await;
-    let ec =
-        s.ca.issue(&CertRequest::new("sni.contoso.test").with_key(KeyChoice::EcdsaP256))
-            .unwrap();
+    let s = cert_apps().await;
+    let ec = leaf(&s.ca, "sni.contoso.test", KeyChoice::EcdsaP256);
     for (client_id, id) in [("cert-app", &s.registered), ("sni-app", &ec)] {
-        let mut roots = rustls::RootCertStore::empty();
-        roots
-            .add(rustls::pki_types::CertificateDer::from(
-                s.em.ca_certificate_der(),
-            ))
-            .unwrap();
-        let chain = rustls::pki_types::CertificateDer::pem_slice_iter(id.chain_pem.as_bytes())
-            .collect::<Result<Vec<_>, _>>()
-            .unwrap();
-        let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(id.key_pem.as_bytes()).unwrap();
-        let cfg = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_protocol_versions(&[&rustls::version::TLS12])
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_client_auth_cert(chain, key)
-        .unwrap();
-        let mut conn = Conn::open_with(&s.em, MTLS, std::sync::Arc::new(cfg)).await;
-        let r = conn
-            .send(
-                "POST",
-                &format!("/{TENANT}/oauth2/v2.0/token"),
-                &[],
-                Some(&pop_form(client_id)),
-            )
-            .await;
+        let cfg = client_config_with(&s.em, Some(id), &[&rustls::version::TLS12]);
+        let mut conn = Conn::open_with(&s.em, MTLS, cfg).await;
+        let r = conn.post_token(TENANT, &pop_form(client_id)).await;
         assert_eq!(r.status, 200, "{client_id}: {}", r.body);
-        let claims =
-            s.em.verify_access_token(r.json()["access_token"].as_str().unwrap())
-                .unwrap();
-        assert_eq!(claims["cnf"]["x5t#S256"], x5t_s256(&id.leaf_der));
+        let claims = r.verified_claims(&s.em);
+        assert_eq!(
+            claims["cnf"]["x5t#S256"],
+            x5t_s256(&id.leaf_der),
+            "{client_id}"
+        );
     }
 }
 
@@ -381,11 +275,9 @@ impl rustls::client::ResolvesClientCert for MismatchedKey {
 #[tokio::test]
 async fn handshake_signature_is_verified() {
     use rustls::pki_types::pem::PemObject as _;
-    let s = setup().await;
+    let s = cert_apps().await;
     // Registered certificate (bundled RSA key 0) with the private key of bundled RSA key 1.
-    let wrong =
-        s.ca.issue(&CertRequest::new("x").with_key(KeyChoice::Rsa(1)))
-            .unwrap();
+    let wrong = &s.unregistered;
     let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
     let key = provider
         .key_provider
@@ -399,16 +291,10 @@ async fn handshake_signature_is_verified() {
         )],
         key,
     );
-    let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(rustls::pki_types::CertificateDer::from(
-            s.em.ca_certificate_der(),
-        ))
-        .unwrap();
     let cfg = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .unwrap()
-        .with_root_certificates(roots)
+        .with_root_certificates(emulator_roots(&s.em))
         .with_client_cert_resolver(std::sync::Arc::new(MismatchedKey(std::sync::Arc::new(
             certified,
         ))));

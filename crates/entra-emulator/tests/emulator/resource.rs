@@ -79,13 +79,17 @@ async fn call(
         .await
 }
 
-fn assert_unauthorized(r: &Resp, needle: &str) {
-    assert_eq!(r.status, 401, "{}", r.body);
+#[track_caller]
+fn assert_unauthorized(r: &Resp, case: &str, needle: &str) {
+    assert_eq!(r.status, 401, "{case}: {}", r.body);
     let body = r.json();
-    assert_eq!(body["error"]["code"], "InvalidAuthenticationToken");
+    assert_eq!(
+        body["error"]["code"], "InvalidAuthenticationToken",
+        "{case}"
+    );
     assert!(
         body["error"]["message"].as_str().unwrap().contains(needle),
-        "{needle}: {}",
+        "{case}: {needle}: {}",
         r.body
     );
 }
@@ -108,55 +112,46 @@ async fn bound_token_with_mtls_pop_scheme_and_same_certificate() {
 #[tokio::test]
 async fn bound_token_rejections() {
     let s = setup().await;
-    // Bearer scheme with a bound token.
-    assert_unauthorized(
-        &call(
-            &s,
-            Some(&s.cert),
-            Some(&format!("Bearer {}", s.bound_token)),
-        )
-        .await,
-        "mtls_pop scheme",
-    );
-    // No client certificate.
-    assert_unauthorized(
-        &call(&s, None, Some(&format!("mtls_pop {}", s.bound_token))).await,
-        "no client certificate",
-    );
-    // A different certificate.
-    assert_unauthorized(
-        &call(
-            &s,
-            Some(&s.other),
-            Some(&format!("mtls_pop {}", s.bound_token)),
-        )
-        .await,
-        "does not match",
-    );
-    // Bad signature.
     let mut parts: Vec<String> = s.bound_token.split('.').map(str::to_owned).collect();
     parts[2] = b64url(&[7u8; 64]);
-    assert_unauthorized(
-        &call(
-            &s,
+    let bad_signature = parts.join(".");
+    let pop = |token: &str| Some(format!("mtls_pop {token}"));
+    for (case, identity, authorization, says) in [
+        (
+            "Bearer scheme with a bound token",
             Some(&s.cert),
-            Some(&format!("mtls_pop {}", parts.join("."))),
-        )
-        .await,
-        "signature",
-    );
-    // No Authorization header.
-    assert_unauthorized(&call(&s, Some(&s.cert), None).await, "empty");
-    // Unbound token with the mtls_pop scheme.
-    assert_unauthorized(
-        &call(
-            &s,
+            Some(format!("Bearer {}", s.bound_token)),
+            "mtls_pop scheme",
+        ),
+        (
+            "no client certificate",
+            None,
+            pop(&s.bound_token),
+            "no client certificate",
+        ),
+        (
+            "a different certificate",
+            Some(&s.other),
+            pop(&s.bound_token),
+            "does not match",
+        ),
+        (
+            "bad signature",
             Some(&s.cert),
-            Some(&format!("mtls_pop {}", s.unbound_token)),
-        )
-        .await,
-        "not bound",
-    );
+            pop(&bad_signature),
+            "signature",
+        ),
+        ("no Authorization header", Some(&s.cert), None, "empty"),
+        (
+            "unbound token with the mtls_pop scheme",
+            Some(&s.cert),
+            pop(&s.unbound_token),
+            "not bound",
+        ),
+    ] {
+        let r = call(&s, identity, authorization.as_deref()).await;
+        assert_unauthorized(&r, case, says);
+    }
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use entra_emulator::{AppRegistration, Emulator};
+use entra_emulator::{AppRegistration, Emulator, Misbehavior};
 
 use crate::common::*;
 
@@ -18,6 +18,14 @@ async fn emulator() -> Emulator {
         .unwrap()
 }
 
+/// A token POST to the login host on a fresh connection.
+async fn login(em: &Emulator, tenant: &str, form: &[(&str, &str)]) -> Resp {
+    post_token(em, "login.microsoftonline.com", tenant, None, form).await
+}
+
+/// A request-shape case: its name, the tenant in the path, the form and the answer it wants.
+type ShapeCase<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)], Expect);
+
 fn form<'a>(secret: &'a str, scope: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
         ("client_id", "app-1"),
@@ -31,14 +39,7 @@ fn form<'a>(secret: &'a str, scope: &'a str) -> Vec<(&'a str, &'a str)> {
 #[tokio::test]
 async fn secret_ok_issues_a_bearer_token() {
     let em = emulator().await;
-    let r = post_token(
-        &em,
-        "login.microsoftonline.com",
-        DOMAIN,
-        None,
-        &form("correct horse", GRAPH),
-    )
-    .await;
+    let r = login(&em, DOMAIN, &form("correct horse", GRAPH)).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.headers["content-type"], "application/json; charset=utf-8");
     assert_eq!(
@@ -50,9 +51,7 @@ async fn secret_ok_issues_a_bearer_token() {
     assert_eq!(body["expires_in"], 3599);
     assert_eq!(body["ext_expires_in"], 3599);
     assert_eq!(body["refresh_in"], 1800);
-    let claims = em
-        .verify_access_token(body["access_token"].as_str().unwrap())
-        .unwrap();
+    let claims = r.verified_claims(&em);
     assert_eq!(claims["aud"], "https://graph.microsoft.com");
     assert_eq!(claims["appid"], "app-1");
     assert_eq!(claims["azp"], "app-1");
@@ -94,14 +93,7 @@ async fn secret_ok_issues_a_bearer_token() {
 #[tokio::test]
 async fn wrong_secret_is_invalid_client_without_echoing_it() {
     let em = emulator().await;
-    let r = post_token(
-        &em,
-        "login.microsoftonline.com",
-        TENANT,
-        None,
-        &form("wrong-secret-value", GRAPH),
-    )
-    .await;
+    let r = login(&em, TENANT, &form("wrong-secret-value", GRAPH)).await;
     assert_eq!(r.status, 401);
     let body = r.json();
     assert_eq!(body["error"], "invalid_client");
@@ -123,118 +115,93 @@ async fn wrong_secret_is_invalid_client_without_echoing_it() {
 #[tokio::test]
 async fn request_shape_errors() {
     let em = emulator().await;
-    let host = "login.microsoftonline.com";
-    // Missing credential.
-    let r = post_token(
-        &em,
-        host,
-        TENANT,
-        None,
-        &[
-            ("client_id", "app-1"),
-            ("grant_type", "client_credentials"),
-            ("scope", GRAPH),
-        ],
-    )
-    .await;
-    assert_eq!((r.status, r.error_code()), (401, 7000218));
-    // Unknown app.
-    let r = post_token(
-        &em,
-        host,
-        TENANT,
-        None,
-        &[
-            ("client_id", "nope"),
-            ("grant_type", "client_credentials"),
-            ("client_secret", "x"),
-            ("scope", GRAPH),
-        ],
-    )
-    .await;
-    assert_eq!((r.status, r.error_code()), (400, 700016));
-    assert_eq!(r.json()["error"], "unauthorized_client");
-    // Unknown tenant.
-    let r = post_token(
-        &em,
-        host,
-        "fabrikam.onmicrosoft.com",
-        None,
-        &form("correct horse", GRAPH),
-    )
-    .await;
-    assert_eq!((r.status, r.error_code()), (400, 90002));
-    // Scope without /.default, several resources, missing scope.
-    for scope in [
-        "https://graph.microsoft.com/User.Read",
-        "https://graph.microsoft.com/.default https://vault.azure.net/.default",
-    ] {
-        let r = post_token(&em, host, TENANT, None, &form("correct horse", scope)).await;
-        assert_eq!((r.status, r.error_code()), (400, 1002012), "{scope}");
-        assert_eq!(r.json()["error"], "invalid_scope");
-    }
-    let r = post_token(
-        &em,
-        host,
-        TENANT,
-        None,
-        &[
-            ("client_id", "app-1"),
-            ("grant_type", "client_credentials"),
-            ("client_secret", "correct horse"),
-        ],
-    )
-    .await;
-    assert_eq!((r.status, r.error_code()), (400, 900144));
-    // Wrong grant type.
-    let r = post_token(
-        &em,
-        host,
-        TENANT,
-        None,
-        &[
-            ("client_id", "app-1"),
-            ("grant_type", "password"),
-            ("client_secret", "correct horse"),
-            ("scope", GRAPH),
-        ],
-    )
-    .await;
-    assert_eq!(r.json()["error"], "unsupported_grant_type");
-    // Both a secret and an assertion.
-    let r = post_token(
-        &em,
-        host,
-        TENANT,
-        None,
-        &[
-            ("client_id", "app-1"),
-            ("grant_type", "client_credentials"),
-            ("client_secret", "correct horse"),
-            ("client_assertion", "a.b.c"),
-            (
-                "client_assertion_type",
-                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+    let good = form("correct horse", GRAPH);
+    let mut pop = good.clone();
+    pop.push(("token_type", "mtls_pop"));
+    let (app, cc) = (("client_id", "app-1"), ("grant_type", "client_credentials"));
+    let secret = ("client_secret", "correct horse");
+    let bad_scope = Expect::status(400).code(1002012).error("invalid_scope");
+    let invalid_request = Expect::status(400).error("invalid_request");
+    let cases: &[ShapeCase<'_>] = &[
+        (
+            "missing credential",
+            TENANT,
+            &[app, cc, ("scope", GRAPH)],
+            Expect::status(401).code(7000218),
+        ),
+        (
+            "unknown app",
+            TENANT,
+            &[
+                ("client_id", "nope"),
+                cc,
+                ("client_secret", "x"),
+                ("scope", GRAPH),
+            ],
+            Expect::status(400)
+                .code(700016)
+                .error("unauthorized_client"),
+        ),
+        (
+            "unknown tenant",
+            "fabrikam.onmicrosoft.com",
+            &good,
+            Expect::status(400).code(90002),
+        ),
+        (
+            "scope without /.default",
+            TENANT,
+            &form("correct horse", "https://graph.microsoft.com/User.Read"),
+            bad_scope,
+        ),
+        (
+            "several resources",
+            TENANT,
+            &form(
+                "correct horse",
+                "https://graph.microsoft.com/.default https://vault.azure.net/.default",
             ),
-            ("scope", GRAPH),
-        ],
-    )
-    .await;
-    assert_eq!(
-        (r.status, r.json()["error"].as_str().unwrap()),
-        (400, "invalid_request")
-    );
-    // mtls_pop on a login host.
-    let mut f = form("correct horse", GRAPH);
-    f.push(("token_type", "mtls_pop"));
-    let r = post_token(&em, host, TENANT, None, &f).await;
-    assert_eq!(
-        (r.status, r.json()["error"].as_str().unwrap()),
-        (400, "invalid_request")
-    );
-    // common is not a tenant for client credentials.
-    let r = post_token(&em, host, "common", None, &form("correct horse", GRAPH)).await;
-    assert_eq!(r.status, 400);
+            bad_scope,
+        ),
+        (
+            "missing scope",
+            TENANT,
+            &[app, cc, secret],
+            Expect::status(400).code(900144),
+        ),
+        (
+            "wrong grant type",
+            TENANT,
+            &[app, ("grant_type", "password"), secret, ("scope", GRAPH)],
+            Expect::status(400).error("unsupported_grant_type"),
+        ),
+        (
+            "both a secret and an assertion",
+            TENANT,
+            &[
+                app,
+                cc,
+                secret,
+                ("client_assertion", "a.b.c"),
+                (
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                ),
+                ("scope", GRAPH),
+            ],
+            invalid_request,
+        ),
+        ("mtls_pop on a login host", TENANT, &pop, invalid_request),
+        (
+            "common is not a tenant for client credentials",
+            "common",
+            &good,
+            Expect::status(400),
+        ),
+    ];
+    for &(case, tenant, form, want) in cases {
+        login(&em, tenant, form).await.check(case, want);
+    }
 }
 
 #[tokio::test]
@@ -247,43 +214,33 @@ async fn apps_can_be_registered_after_start_and_misbehavior_omits_token_type() {
         ("client_secret", "z"),
         ("scope", "api://my-api/.default"),
     ];
-    assert_eq!(
-        post_token(&em, "login.microsoftonline.com", other_tenant, None, &f)
-            .await
-            .status,
-        400
-    );
+    let late = || login(&em, other_tenant, &f);
+    assert_eq!(late().await.status, 400);
     em.register_app(AppRegistration::new("late", other_tenant).with_secret("z"));
-    let r = post_token(&em, "login.microsoftonline.com", other_tenant, None, &f).await;
+    let r = late().await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let claims = em
-        .verify_access_token(r.json()["access_token"].as_str().unwrap())
-        .unwrap();
+    let claims = r.verified_claims(&em);
     assert_eq!(claims["aud"], "api://my-api");
     assert_eq!(claims["tid"], other_tenant);
 
-    em.set_misbehavior(entra_emulator::Misbehavior::OmitTokenType);
-    let r = post_token(&em, "login.microsoftonline.com", other_tenant, None, &f).await;
-    assert_eq!(r.status, 200);
-    assert!(r.json().get("token_type").is_none());
-    em.set_misbehavior(entra_emulator::Misbehavior::None);
-    let r = post_token(&em, "login.microsoftonline.com", other_tenant, None, &f).await;
-    assert_eq!(r.json()["token_type"], "Bearer");
+    for (misbehavior, token_type) in [
+        (Misbehavior::OmitTokenType, None),
+        (Misbehavior::None, Some("Bearer")),
+    ] {
+        em.set_misbehavior(misbehavior);
+        late()
+            .await
+            .check_token_type(&format!("{misbehavior:?}"), token_type);
+    }
 }
 
 #[tokio::test]
 async fn verify_access_token_rejects_foreign_and_tampered_tokens() {
     let em = emulator().await;
     let other = emulator().await;
-    let token = post_token(
-        &other,
-        "login.microsoftonline.com",
-        TENANT,
-        None,
-        &form("correct horse", GRAPH),
-    )
-    .await
-    .json()["access_token"]
+    let token = login(&other, TENANT, &form("correct horse", GRAPH))
+        .await
+        .json()["access_token"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -300,14 +257,7 @@ async fn keep_alive_reuses_one_handshake() {
     let em = emulator().await;
     let mut conn = Conn::open(&em, "login.microsoftonline.com", None).await;
     for _ in 0..3 {
-        let r = conn
-            .send(
-                "POST",
-                &format!("/{TENANT}/oauth2/v2.0/token"),
-                &[],
-                Some(&form("correct horse", GRAPH)),
-            )
-            .await;
+        let r = conn.post_token(TENANT, &form("correct horse", GRAPH)).await;
         assert_eq!(r.status, 200);
     }
     assert_eq!(em.tls_handshakes(), 1);

@@ -171,3 +171,43 @@ fn authorization_header_is_sensitive_and_exact() {
     let e = authorization(Scheme::Bearer, "secret\r\nx").unwrap_err();
     assert!(!e.to_string().contains("secret"));
 }
+
+/// The secrets the CLI reads (a key file, a secret from the environment, a token from a file)
+/// leave no unwiped copy in freed memory on their way to the request.
+#[test]
+fn item6_cli_secret_inputs_leave_no_copy() {
+    const MARKER: &str = "Zq7cli-secret-marker-9Xk";
+    assert!(
+        alloc_scan::control(MARKER.as_bytes()).hits > 0,
+        "the scanning allocator is installed"
+    );
+    let dir = std::env::temp_dir().join(format!("msal-cli-item6-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key = dir.join("key.pem");
+    let pem = format!(
+        "-----BEGIN PRIVATE KEY-----\n{MARKER}{}\n-----END PRIVATE KEY-----\n",
+        "A".repeat(3000)
+    );
+    std::fs::write(&key, &pem).unwrap();
+    let token_json =
+        format!(r#"{{"access_token":"{MARKER}.payload.signature","token_type":"Bearer"}}"#);
+    std::env::set_var("MSAL_CLI_ITEM6_SECRET", MARKER);
+    drop((pem, token_json.clone()));
+    let found = alloc_scan::scan(MARKER.as_bytes(), || {
+        let bytes = read_secret_file(&key).unwrap();
+        assert!(bytes.len() > 3000);
+        drop(bytes);
+        let name: crate::secret_input::EnvName = "MSAL_CLI_ITEM6_SECRET".parse().unwrap();
+        let secret = crate::secret_input::env_secret("--secret-env", &name).unwrap();
+        assert_eq!(secret.as_str(), MARKER);
+        drop(secret);
+        let input = read_bounded(std::io::Cursor::new(token_json.as_bytes()), 1 << 16).unwrap();
+        let token = token_in(&input).unwrap();
+        let header = authorization(Scheme::Bearer, token).unwrap();
+        drop(header);
+        drop(input);
+    });
+    std::env::remove_var("MSAL_CLI_ITEM6_SECRET");
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(found.hits, 0, "{found}");
+}

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use mtls_transport::{HyperTransport, Transport};
 use oauth2_core::{Authority, ClientCertificate, Clock, SecretString, SystemClock};
-use token_cache::{FileTokenCache, MemoryTokenCache, TokenCache};
+#[cfg(feature = "file-cache")]
+use token_cache::FileTokenCache;
+use token_cache::{MemoryTokenCache, TokenCache};
 
 use super::ConfidentialClientApplication;
 use crate::credential::{
@@ -37,6 +39,7 @@ pub struct ConfidentialClientApplicationBuilder {
     send_x5c: bool,
     transport: Option<Arc<dyn Transport>>,
     cache: Option<Arc<dyn TokenCache>>,
+    #[cfg(feature = "file-cache")]
     cache_file: Option<std::path::PathBuf>,
     validate_authority: bool,
     send_certificate_over_mtls: bool,
@@ -57,6 +60,7 @@ impl ConfidentialClientApplicationBuilder {
             send_x5c: false,
             transport: None,
             cache: None,
+            #[cfg(feature = "file-cache")]
             cache_file: None,
             validate_authority: true,
             send_certificate_over_mtls: false,
@@ -207,7 +211,9 @@ impl ConfidentialClientApplicationBuilder {
 
     /// Keep tokens in a file shared with other processes (and readable by MSAL Python): MSAL's
     /// unified cache format, rewritten atomically under a cross-process lock, mode 0600.
-    /// See `docs/cache.md`. Replaces any cache set with [`Self::token_cache`].
+    /// See [`guides::cache`](crate::guides::cache). Replaces any cache set with
+    /// [`Self::token_cache`]. Needs the `file-cache` feature (on by default).
+    #[cfg(feature = "file-cache")]
     pub fn token_cache_file(mut self, path: impl AsRef<std::path::Path>) -> Self {
         self.cache_file = Some(path.as_ref().to_path_buf());
         self
@@ -245,7 +251,11 @@ impl ConfidentialClientApplicationBuilder {
     /// Validate the configuration and build the application.
     ///
     /// Errors: no authority, an authority that is not `https://host/tenant`, no credential,
-    /// an empty client secret or assertion, a transport that cannot be created.
+    /// an empty client secret or assertion, a transport that cannot be created. Without the
+    /// `webpki-roots` feature the default transport has no root to trust, so give one with your
+    /// roots ([`transport`](Self::transport) with a
+    /// [`HyperTransport`](crate::transport::HyperTransport) built with
+    /// `add_root_certificates_pem`).
     pub fn build(self) -> Result<ConfidentialClientApplication, Error> {
         let authority =
             Authority::parse(self.authority.as_deref().ok_or(Error::MissingAuthority)?)?;
@@ -258,12 +268,18 @@ impl ConfidentialClientApplicationBuilder {
             reason: format!("{imds_base} is not a URL: {e}"),
         })?;
         let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
-        let cache_serialized = self.cache_file.is_some() || self.cache.is_some();
-        let cache: Arc<dyn TokenCache> = match (&self.cache_file, self.cache) {
-            (Some(path), _) => Arc::new(FileTokenCache::builder(path).clock(clock.clone()).open()?),
-            (None, Some(cache)) => cache,
-            (None, None) => Arc::new(MemoryTokenCache::new()),
+        // a cache file wins over a cache given with `token_cache`
+        #[cfg(feature = "file-cache")]
+        let cache: Option<Arc<dyn TokenCache>> = match &self.cache_file {
+            Some(path) => Some(Arc::new(
+                FileTokenCache::builder(path).clock(clock.clone()).open()?,
+            )),
+            None => self.cache,
         };
+        #[cfg(not(feature = "file-cache"))]
+        let cache = self.cache;
+        let cache_serialized = cache.is_some();
+        let cache = cache.unwrap_or_else(|| Arc::new(MemoryTokenCache::new()));
         let transport = match self.transport {
             Some(t) => t,
             None => Arc::new(HyperTransport::new()?),

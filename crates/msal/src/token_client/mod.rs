@@ -59,9 +59,8 @@ pub(crate) async fn exchange(
         "token response"
     );
     let redactor = response::Redactor::for_request(&exchange.request);
-    let throttle = &state.shared.throttle;
     let now = state.services.clock.unix_now();
-    let window = throttle.observe(
+    let window = state.shared.throttle.observe(
         exchange.partition,
         exchange.scopes,
         response.status,
@@ -69,30 +68,46 @@ pub(crate) async fn exchange(
         now,
     );
     if !response.status.is_success() {
-        let error = response::failure(
-            &response,
-            exchange.endpoint,
-            exchange.correlation_id,
-            window,
-            &redactor,
-        );
-        if let Some(service) = error_code_for_telemetry(&error) {
-            state.shared.telemetry(|last| {
-                last.record_failure(
-                    ApiId::AcquireTokenForClient,
-                    exchange.correlation_id,
-                    service,
-                )
-            });
-        }
-        return Err(error);
+        return Err(failed(state, &exchange, &response, window, &redactor));
     }
     let token = response::parse_success(&response, exchange.endpoint, &redactor)?;
-    throttle.clear(exchange.partition, exchange.scopes);
-    response::check_token_type(token_type, token.token_type.as_deref())?;
-    response::check_binding(token_type, exchange.identity, &token.access_token)?;
+    state
+        .shared
+        .throttle
+        .clear(exchange.partition, exchange.scopes);
+    response::check_token_type(token_type, token.token_type.as_deref(), &redactor)?;
+    response::check_binding(
+        token_type,
+        exchange.identity,
+        &token.access_token,
+        &redactor,
+    )?;
     state.shared.telemetry(telemetry::LastRequests::reset);
     Ok(token)
+}
+
+/// The typed error of a failed answer, remembered for `x-client-last-telemetry` when the
+/// service named it.
+fn failed(
+    state: &AppState,
+    exchange: &Exchange<'_>,
+    response: &mtls_transport::HttpResponse,
+    window: Option<std::time::Duration>,
+    redactor: &response::Redactor,
+) -> Error {
+    let error = response::failure(
+        response,
+        exchange.endpoint,
+        exchange.correlation_id,
+        window,
+        redactor,
+    );
+    if let Some(code) = error_code_for_telemetry(&error) {
+        state.shared.telemetry(|last| {
+            last.record_failure(ApiId::AcquireTokenForClient, exchange.correlation_id, code)
+        });
+    }
+    error
 }
 
 /// The OAuth error code a failed request is remembered by in `x-client-last-telemetry`.

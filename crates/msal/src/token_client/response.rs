@@ -71,14 +71,18 @@ pub(crate) fn parse_success(
 /// The answer must carry the token type asked for: a PoP request answered without a type or
 /// with `Bearer` (a downgrade), or a Bearer request answered with a bound or unknown type, is an
 /// error and nothing is cached. A Bearer answer may leave the type out.
-pub(crate) fn check_token_type(asked: TokenType, received: Option<&str>) -> Result<(), Error> {
+pub(crate) fn check_token_type(
+    asked: TokenType,
+    received: Option<&str>,
+    redactor: &Redactor,
+) -> Result<(), Error> {
     match (asked, received) {
         (TokenType::MtlsPop, None) => Err(Error::TokenTypeMissing),
         (_, None) => Ok(()),
         (asked, Some(t)) if TokenType::parse(t) == Some(asked) => Ok(()),
         (asked, Some(t)) => Err(Error::TokenTypeMismatch {
             expected: asked,
-            received: t.to_owned(),
+            received: shown(t, redactor),
         }),
     }
 }
@@ -91,6 +95,7 @@ pub(crate) fn check_binding(
     token_type: TokenType,
     presented: Option<&ClientCertificate>,
     access_token: &SecretString,
+    redactor: &Redactor,
 ) -> Result<(), Error> {
     let Some(presented) = presented else {
         return Ok(());
@@ -99,7 +104,7 @@ pub(crate) fn check_binding(
     let received = match TokenBinding::of(access_token.expose_secret()) {
         TokenBinding::Bound(thumbprint) if thumbprint == expected => return Ok(()),
         TokenBinding::Unbound if token_type != TokenType::MtlsPop => return Ok(()),
-        TokenBinding::Bound(thumbprint) => Some(thumbprint),
+        TokenBinding::Bound(thumbprint) => Some(shown(&thumbprint, redactor)),
         TokenBinding::Unbound => None,
         _ => return Ok(()), // opaque
     };
@@ -107,6 +112,20 @@ pub(crate) fn check_binding(
         expected: expected.to_owned(),
         received,
     })
+}
+
+/// A short value from the server for an error message: the request's secrets redacted, control
+/// characters replaced, at most 64 characters.
+fn shown(value: &str, redactor: &Redactor) -> String {
+    let clean: String = redactor
+        .apply(value)
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    match clean.char_indices().nth(64) {
+        Some((end, _)) => format!("{}…", &clean[..end]),
+        None => clean,
+    }
 }
 
 /// The secret values of one request (client secret, client assertion), as sent and as
@@ -155,6 +174,10 @@ impl Redactor {
             &mut body.error_description,
             &mut body.claims,
             &mut body.error_uri,
+            &mut body.correlation_id,
+            &mut body.trace_id,
+            &mut body.timestamp,
+            &mut body.suberror,
         ] {
             if let Some(text) = field.as_mut() {
                 *text = self.apply(text);
@@ -216,15 +239,15 @@ mod tests {
     #[test]
     fn token_type_checks() {
         use TokenType::{Bearer, MtlsPop};
-        assert!(check_token_type(Bearer, None).is_ok());
-        assert!(check_token_type(Bearer, Some("bearer")).is_ok());
-        assert!(check_token_type(MtlsPop, Some("MTLS_POP")).is_ok());
+        assert!(check_token_type(Bearer, None, &none()).is_ok());
+        assert!(check_token_type(Bearer, Some("bearer"), &none()).is_ok());
+        assert!(check_token_type(MtlsPop, Some("MTLS_POP"), &none()).is_ok());
         assert_eq!(
-            check_token_type(MtlsPop, None).unwrap_err().code(),
+            check_token_type(MtlsPop, None, &none()).unwrap_err().code(),
             "token_type_missing"
         );
         for (asked, got) in [(MtlsPop, "Bearer"), (Bearer, "mtls_pop"), (Bearer, "pop")] {
-            let err = check_token_type(asked, Some(got)).unwrap_err();
+            let err = check_token_type(asked, Some(got), &none()).unwrap_err();
             assert_eq!(err.code(), "token_type_mismatch", "{asked:?} {got}");
             assert!(!err.is_retryable());
         }

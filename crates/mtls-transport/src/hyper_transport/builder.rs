@@ -18,6 +18,8 @@ const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const DEFAULT_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 const DEFAULT_MAX_IDENTITIES: usize = 64;
+/// Whether a new builder trusts the Mozilla roots: with the `webpki-roots` feature only.
+const DEFAULT_WEBPKI_ROOTS: bool = cfg!(feature = "webpki-roots");
 
 /// The limits a [`HyperTransport`] runs under.
 #[derive(Clone, Debug)]
@@ -59,7 +61,7 @@ impl Default for HyperTransportBuilder {
     fn default() -> Self {
         Self {
             extra_roots: Vec::new(),
-            webpki_roots: true,
+            webpki_roots: DEFAULT_WEBPKI_ROOTS,
             overrides: HashMap::new(),
             overrides_only: false,
             settings: Settings::default(),
@@ -94,7 +96,8 @@ impl HyperTransportBuilder {
     /// misbehaving or hostile server from making the transport buffer an unbounded body.
     pub const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 
-    /// Trusts an extra root CA certificate (DER), in addition to the webpki roots if enabled.
+    /// Trusts an extra root CA certificate (DER), in addition to the Mozilla roots if they are on
+    /// (see [`webpki_roots`](Self::webpki_roots)).
     /// The certificate is checked in [`build`](Self::build).
     pub fn add_root_certificate_der(mut self, der: Vec<u8>) -> Self {
         self.extra_roots.push(CertificateDer::from(der));
@@ -120,7 +123,13 @@ impl HyperTransportBuilder {
         Ok(self)
     }
 
-    /// Whether to trust the Mozilla root program (via `webpki-roots`). Default `true`.
+    /// Whether to trust the Mozilla root program (the `webpki-roots` crate). Default: `true` with
+    /// the crate's `webpki-roots` feature (on by default), `false` without it.
+    ///
+    /// To trust only the roots you add, call `webpki_roots(false)` rather than relying on the
+    /// feature being off: Cargo unifies features, so another crate in the build can turn the
+    /// feature (and with it this default) on. `webpki_roots(true)` in a build without the
+    /// feature makes [`build`](Self::build) fail with [`Error::TlsConfig`].
     pub fn webpki_roots(mut self, enabled: bool) -> Self {
         self.webpki_roots = enabled;
         self
@@ -210,6 +219,20 @@ mod tests {
             .build()
             .unwrap_err();
         assert_eq!(err.code(), "tls_config_error");
+    }
+
+    #[test]
+    fn the_mozilla_roots_follow_the_feature() {
+        let feature = cfg!(feature = "webpki-roots");
+        assert_eq!(HyperTransport::builder().build().is_ok(), feature);
+        match HyperTransport::builder().webpki_roots(true).build() {
+            Ok(_) => assert!(feature),
+            Err(err) => {
+                assert!(!feature);
+                assert_eq!(err.code(), "tls_config_error");
+                assert!(err.to_string().contains("`webpki-roots` feature"), "{err}");
+            }
+        }
     }
 
     #[test]

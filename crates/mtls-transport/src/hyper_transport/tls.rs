@@ -20,11 +20,7 @@ pub(crate) fn root_store(
     webpki: bool,
     extra: &[CertificateDer<'static>],
 ) -> Result<Arc<RootCertStore>, Error> {
-    let mut roots = if webpki {
-        RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned())
-    } else {
-        RootCertStore::empty()
-    };
+    let mut roots = mozilla_roots(webpki)?;
     for (i, der) in extra.iter().enumerate() {
         roots
             .add(der.clone())
@@ -35,13 +31,41 @@ pub(crate) fn root_store(
     }
     if roots.is_empty() {
         return Err(Error::TlsConfig {
-            reason: "no trusted root certificates: webpki roots are disabled and no root \
-                     certificate was added; add one with add_root_certificate_der/pem"
-                .to_owned(),
+            reason:
+                "no trusted root certificates: the Mozilla roots are off (`webpki_roots(false)` \
+                     or no `webpki-roots` feature) and no root certificate was added; add one \
+                     with add_root_certificate_der/pem"
+                    .to_owned(),
             source: None,
         });
     }
     Ok(Arc::new(roots))
+}
+
+/// The Mozilla root program when `wanted`, else an empty store.
+#[cfg(feature = "webpki-roots")]
+fn mozilla_roots(wanted: bool) -> Result<RootCertStore, Error> {
+    Ok(if wanted {
+        RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned())
+    } else {
+        RootCertStore::empty()
+    })
+}
+
+/// Without the `webpki-roots` feature there are no bundled roots to add: asking for them is a
+/// configuration error that says so, rather than a transport that silently trusts less.
+#[cfg(not(feature = "webpki-roots"))]
+fn mozilla_roots(wanted: bool) -> Result<RootCertStore, Error> {
+    if wanted {
+        return Err(Error::TlsConfig {
+            reason: "the Mozilla roots were asked for (`webpki_roots(true)`), but this build of \
+                     mtls-transport has no `webpki-roots` feature; enable the feature, or add \
+                     your roots with add_root_certificate_der/pem"
+                .to_owned(),
+            source: None,
+        });
+    }
+    Ok(RootCertStore::empty())
 }
 
 /// Builds a client config trusting `roots` and presenting `identity` (if any) as TLS client

@@ -15,6 +15,9 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::{Frame, Incoming};
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
+use mtls_transport::{
+    Error, HttpRequest, HttpResponse, HyperTransport, HyperTransportBuilder, Transport as _,
+};
 use oauth2_core::ClientCertificate;
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
@@ -25,6 +28,7 @@ use rustls::server::WebPkiClientVerifier;
 use rustls::{RootCertStore, ServerConfig};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
+use url::Url;
 
 pub const LOGIN_HOST: &str = "login.microsoftonline.com";
 
@@ -108,12 +112,34 @@ fn ca_params(name: &str) -> CertificateParams {
     params
 }
 
+pub fn url(s: &str) -> Url {
+    Url::parse(s).unwrap()
+}
+
+/// GETs `https://{LOGIN_HOST}/t`, presenting `identity`.
+pub async fn get_login(
+    transport: &HyperTransport,
+    identity: Option<&ClientCertificate>,
+) -> Result<HttpResponse, Error> {
+    let request = HttpRequest::get(url(&format!("https://{LOGIN_HOST}/t")));
+    transport.send(request, identity).await
+}
+
 /// A transport builder trusting only `ca`, with `LOGIN_HOST` resolved to `addr`.
-pub fn builder_for(ca: &Ca, addr: SocketAddr) -> mtls_transport::HyperTransportBuilder {
-    mtls_transport::HyperTransport::builder()
+pub fn builder_for(ca: &Ca, addr: SocketAddr) -> HyperTransportBuilder {
+    HyperTransport::builder()
         .webpki_roots(false)
         .add_root_certificate_der(ca.cert_der.to_vec())
         .resolve(LOGIN_HOST, addr)
+}
+
+/// A transport builder trusting one throwaway root, for tests against plain-HTTP servers or
+/// connections that fail before a certificate is checked: they need some root to build, and
+/// the Mozilla roots exist only with the `webpki-roots` feature.
+pub fn any_roots() -> HyperTransportBuilder {
+    HyperTransport::builder()
+        .webpki_roots(false)
+        .add_root_certificate_der(Ca::new("Unused Root CA").cert_der.to_vec())
 }
 
 /// How the server treats client certificates.
@@ -161,6 +187,16 @@ pub struct ServerState {
     pub requests: Mutex<Vec<RequestInfo>>,
 }
 
+impl ServerState {
+    /// Records a completed handshake (or accepted plain connection) and returns its index.
+    fn connected(&self, info: ConnInfo) -> usize {
+        let mut conns = self.conns.lock().unwrap();
+        conns.push(info);
+        self.handshakes.fetch_add(1, Ordering::SeqCst);
+        conns.len() - 1
+    }
+}
+
 pub struct TestServer {
     pub addr: SocketAddr,
     pub state: Arc<ServerState>,
@@ -198,70 +234,53 @@ pub async fn start_tls(
         .with_client_cert_verifier(verifier)
         .with_single_cert(vec![server_cert.0], server_cert.1)
         .unwrap();
-    let acceptor = TlsAcceptor::from(Arc::new(config));
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let state = Arc::new(ServerState::default());
-    let st = state.clone();
-    tokio::spawn(async move {
-        loop {
-            let Ok((tcp, _)) = listener.accept().await else {
-                return;
-            };
-            let acceptor = acceptor.clone();
-            let st = st.clone();
-            tokio::spawn(async move {
-                let tls = match acceptor.accept(tcp).await {
-                    Ok(tls) => tls,
-                    Err(_) => {
-                        st.failed_handshakes.fetch_add(1, Ordering::SeqCst);
-                        return;
-                    }
-                };
-                let conn = {
-                    let (_, session) = tls.get_ref();
-                    let info = ConnInfo {
-                        sni: session.server_name().map(str::to_owned),
-                        client_cert: session
-                            .peer_certificates()
-                            .and_then(|c| c.first())
-                            .map(|c| c.to_vec()),
-                    };
-                    let mut conns = st.conns.lock().unwrap();
-                    conns.push(info);
-                    st.handshakes.fetch_add(1, Ordering::SeqCst);
-                    conns.len() - 1
-                };
-                serve(TokioIo::new(tls), st, conn).await;
-            });
-        }
-    });
-    TestServer { addr, state }
+    start(Some(TlsAcceptor::from(Arc::new(config)))).await
+}
+
+/// A CA, and an HTTPS server for [`LOGIN_HOST`] with a certificate from it that trusts it for
+/// client certificates.
+pub async fn start_login(client_auth: ClientAuth) -> (Ca, TestServer) {
+    let ca = Ca::new("Test Root CA");
+    let server = start_tls(ca.server_cert(&[LOGIN_HOST]), &ca, client_auth).await;
+    (ca, server)
 }
 
 /// Starts a plain HTTP server on 127.0.0.1.
 pub async fn start_plain() -> TestServer {
+    start(None).await
+}
+
+/// Serves each connection on 127.0.0.1, over TLS with `acceptor` or else in plain text.
+async fn start(acceptor: Option<TlsAcceptor>) -> TestServer {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let state = Arc::new(ServerState::default());
     let st = state.clone();
     tokio::spawn(async move {
-        loop {
-            let Ok((tcp, _)) = listener.accept().await else {
-                return;
-            };
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
             let st = st.clone();
             tokio::spawn(async move {
-                let conn = {
-                    let mut conns = st.conns.lock().unwrap();
-                    conns.push(ConnInfo {
+                let Some(acceptor) = acceptor else {
+                    let conn = st.connected(ConnInfo {
                         sni: None,
                         client_cert: None,
                     });
-                    st.handshakes.fetch_add(1, Ordering::SeqCst);
-                    conns.len() - 1
+                    return serve(TokioIo::new(tcp), st, conn).await;
                 };
-                serve(TokioIo::new(tcp), st, conn).await;
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    st.failed_handshakes.fetch_add(1, Ordering::SeqCst);
+                    return;
+                };
+                let (_, session) = tls.get_ref();
+                let conn = st.connected(ConnInfo {
+                    sni: session.server_name().map(str::to_owned),
+                    client_cert: session
+                        .peer_certificates()
+                        .and_then(|c| c.first())
+                        .map(|c| c.to_vec()),
+                });
+                serve(TokioIo::new(tls), st, conn).await;
             });
         }
     });
