@@ -140,6 +140,7 @@ mod tests {
                     kind: (*k).to_owned(),
                 })
                 .collect(),
+            bins: Vec::new(),
         }
     }
 

@@ -6,6 +6,8 @@
 //! scratch folder with those filled in, then runs `cargo build` and `cargo test` there: no path
 //! into the work tree, so only what was published is used.
 //!
+//! Crates with binaries are then installed from the registry (see [`install`]).
+//!
 //! A template may hold a `forbid.txt`: one package per line (`name`, or `name[feature]` for a
 //! package only when built with that feature) that its normal dependency graph
 //! (`cargo tree -e normal`) must not contain. What is found anyway is a warning in the report.
@@ -15,7 +17,7 @@ use std::fs;
 use std::path::Path;
 
 use super::report::{Cell, Level};
-use super::{cmd, Context};
+use super::{cmd, install, Context};
 
 /// Where the templates are, relative to the workspace root.
 pub(crate) const TEMPLATES: &str = "release/consumers";
@@ -119,6 +121,14 @@ pub(crate) fn run(ctx: &mut Context) -> Result<(), String> {
         };
         used_by.push((name.clone(), crates, ok));
     }
+    // The crates with binaries have users of another kind: `cargo install`.
+    let installed = install::run(ctx);
+    let ok = installed.is_ok();
+    used_by.push((
+        "cargo install".to_owned(),
+        installed.unwrap_or_default().into_iter().collect(),
+        ok,
+    ));
     fill_column(ctx, &used_by);
     let failed: Vec<&str> = used_by
         .iter()

@@ -8,6 +8,10 @@
 //! lower bounds, the rest as high as those allow), and checks each published crate with all
 //! features against that lock file (`cargo check --locked`) on the toolchain running the
 //! release. Each crate that fails is a finding: raise the lower bound in the root `Cargo.toml`.
+//!
+//! A machine without a nightly toolchain (no other toolchain can be fetched on some) writes
+//! the lock file with the stable cargo and `RUSTC_BOOTSTRAP=1`, which lets stable cargo take
+//! `-Z` flags: the same resolver code, on the toolchain that is there.
 
 use std::fs;
 use std::path::Path;
@@ -115,13 +119,18 @@ fn copy_link(from: &Path, to: &Path) -> std::io::Result<()> {
     fs::copy(from, to).map(|_| ())
 }
 
-/// `name version` of each `[[package]]` of a lock file.
+/// `name version` of each `[[package]]` of a lock file (other tables, such as
+/// `[[patch.unused]]`, are skipped).
 pub(crate) fn locked_versions(lock: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
+    let mut in_package = false;
     let mut name = None;
     for line in lock.lines() {
-        if line == "[[package]]" {
+        if line.starts_with('[') {
+            in_package = line == "[[package]]";
             name = None;
+        } else if !in_package {
+            continue;
         } else if let Some(v) = line.strip_prefix("name = ") {
             name = Some(v.trim_matches('"').to_owned());
         } else if let (Some(v), Some(n)) = (line.strip_prefix("version = "), name.take()) {
@@ -159,7 +168,7 @@ mod tests {
 
     #[test]
     fn lock_files_are_read_as_name_version_pairs() {
-        let lock = "version = 4\n\n[[package]]\nname = \"a\"\nversion = \"1.2.3\"\nsource = \"x\"\n\n[[package]]\nname = \"b\"\nversion = \"0.1.0\"\ndependencies = [\n \"a\",\n]\n";
+        let lock = "version = 4\n\n[[package]]\nname = \"a\"\nversion = \"1.2.3\"\nsource = \"x\"\n\n[[package]]\nname = \"b\"\nversion = \"0.1.0\"\ndependencies = [\n \"a\",\n]\n\n[[patch.unused]]\nname = \"c\"\nversion = \"0.1.0\"\n";
         assert_eq!(
             locked_versions(lock),
             [

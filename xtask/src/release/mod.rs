@@ -11,7 +11,8 @@
 //! 5. **build from package** ([`package`]): each `.crate` unpacked and built on its own, its
 //!    internal dependencies coming from the local registry;
 //! 6. **consumers** ([`consumers`]): the projects of `release/consumers/` build and pass their
-//!    tests against the registry versions only; their dependency trees are checked;
+//!    tests against the registry versions only; their dependency trees are checked; the crates
+//!    with binaries install from the registry ([`install`]);
 //! 7. **semver** ([`semver_checks`]): cargo-semver-checks against the previous release of
 //!    `release/baseline.toml`;
 //! 8. **minimal versions** ([`minimal`]): the crates build with every direct dependency at its
@@ -25,9 +26,11 @@
 
 mod changelog;
 mod cmd;
+mod compare;
 mod consistency;
 mod consumers;
 mod features;
+mod install;
 mod minimal;
 mod msrv;
 mod package;

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use super::registry::{self, LocalRegistry};
 use super::report::Cell;
-use super::{cmd, Context};
+use super::{cmd, compare, Context};
 
 /// Starts the registry and publishes every crate to it, one `cargo publish` per crate in
 /// dependency order; each crate's index line is read back.
@@ -119,8 +119,9 @@ pub(crate) fn patch_args(published: &[(String, String)]) -> Vec<String> {
         .collect()
 }
 
-/// Reads back the registry's index line for `name` `vers`: its checksum must be that of the
-/// `.crate` file the package step made (packaging is reproducible, so they are the same file).
+/// Reads back the registry's index line for `name` `vers`, and compares the `.crate` file the
+/// registry holds with the one the package step made: the same checksum, or else the same
+/// files (a tarball's bytes may differ where the files do not).
 fn check_published(ctx: &Context, name: &str, vers: &str, dir: &Path) -> Cell {
     let Some(rel) = registry::index::index_path(name) else {
         return Cell::Fail("invalid name".to_owned());
@@ -133,20 +134,22 @@ fn check_published(ctx: &Context, name: &str, vers: &str, dir: &Path) -> Cell {
     let Some(line) = line else {
         return Cell::Fail("not in the index".to_owned());
     };
-    let packaged = ctx
-        .crate_files
-        .get(name)
-        .and_then(|p| fs::read(p).ok())
-        .map(|bytes| registry::index::sha256_hex(&bytes));
     let deps = line["deps"].as_array().map_or(0, Vec::len);
-    match packaged {
-        Some(sum) if line["cksum"] == sum.as_str() => {
-            Cell::Ok(format!("ok ({deps} deps, cksum = packaged)"))
-        }
-        Some(_) => Cell::Warn(format!(
-            "ok ({deps} deps), cksum differs from the packaged file"
+    let Some(packaged) = ctx.crate_files.get(name) else {
+        return Cell::Ok(format!("ok ({deps} deps)"));
+    };
+    let published = registry::crate_path(dir, name, vers);
+    let sum = fs::read(packaged).map(|bytes| registry::index::sha256_hex(&bytes));
+    if sum.is_ok_and(|sum| line["cksum"] == sum.as_str()) {
+        return Cell::Ok(format!("ok ({deps} deps, cksum = packaged)"));
+    }
+    let scratch = ctx.work.join("compare").join(name);
+    match compare::first_difference(packaged, &published, &scratch) {
+        Ok(None) => Cell::Ok(format!("ok ({deps} deps, files = packaged)")),
+        Ok(Some(path)) => Cell::Warn(format!(
+            "ok ({deps} deps), {path} differs from the packaged file"
         )),
-        None => Cell::Ok(format!("ok ({deps} deps)")),
+        Err(e) => Cell::Warn(format!("ok ({deps} deps), not compared: {e}")),
     }
 }
 

@@ -23,6 +23,8 @@ pub(crate) struct Package {
     pub(crate) rust_version: Option<String>,
     /// Its dependencies on other workspace members.
     pub(crate) internal_deps: Vec<InternalDep>,
+    /// The names of its binaries.
+    pub(crate) bins: Vec<String>,
 }
 
 /// A dependency of one workspace member on another.
@@ -63,6 +65,13 @@ struct MetaPackage {
     features: BTreeMap<String, Vec<String>>,
     rust_version: Option<String>,
     dependencies: Vec<MetaDep>,
+    targets: Vec<MetaTarget>,
+}
+
+#[derive(Deserialize)]
+struct MetaTarget {
+    name: String,
+    kind: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -125,6 +134,12 @@ impl Workspace {
                 features: p.features.clone(),
                 rust_version: p.rust_version.clone(),
                 internal_deps,
+                bins: p
+                    .targets
+                    .iter()
+                    .filter(|t| t.kind.iter().any(|k| k == "bin"))
+                    .map(|t| t.name.clone())
+                    .collect(),
             });
         }
         Ok(Self {

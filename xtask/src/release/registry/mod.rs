@@ -166,8 +166,8 @@ pub(crate) fn download_path(path: &str) -> Option<(String, String)> {
     Some((name.to_ascii_lowercase(), vers.to_owned()))
 }
 
-/// Where a `.crate` file is stored.
-fn crate_path(dir: &Path, name: &str, vers: &str) -> PathBuf {
+/// Where a `.crate` file is stored below the registry's folder `dir`.
+pub(crate) fn crate_path(dir: &Path, name: &str, vers: &str) -> PathBuf {
     dir.join("crates")
         .join(name.to_ascii_lowercase())
         .join(format!("{vers}.crate"))
