@@ -14,7 +14,7 @@
 //!   see `xtask/src/fuzz.rs`); fails on any crash.
 //! * `structure [--report-only]`: function and file length limits, module import cycles and
 //!   duplicated public paths (see `xtask/src/structure/mod.rs`).
-//! * `release [--dry-run] [--skip-semver]`: proves a release without publishing anywhere
+//! * `release [--dry-run] [--skip-semver] [--keep-target]`: proves a release without publishing anywhere
 //!   (consistency, MSRV, package, a local registry on loopback, build from the packages,
 //!   consumer projects, semver, minimal versions, feature matrix; see `xtask/src/release/mod.rs`
 //!   and `docs/releasing.md`).
