@@ -37,28 +37,32 @@ pub(crate) fn check(ctx: &mut Context) -> Result<(), String> {
     let out = cmd::capture("rustc -vV", Command::new(&rustc).arg("-vV"))?;
     let built_with = rustc_release(&out).ok_or("cannot read the release of `rustc -vV`")?;
     eprintln!("    building with rustc {built_with}");
-    let mut problems = Vec::new();
+    // Crates by the rust-version they declare ("none" when they declare none).
+    let mut wrong: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
     for pkg in &ctx.order {
-        match &pkg.rust_version {
-            None => problems.push(format!("{} has no rust-version", pkg.name)),
-            Some(v) if names_toolchain(v, &built_with) => {}
-            Some(v) => problems.push(format!(
-                "{}: rust-version {v} is not the toolchain this release builds with ({built_with}); \
-                 installed: {}",
-                pkg.name,
-                installed_toolchains()
-            )),
+        let declared = pkg.rust_version.as_deref().unwrap_or("none");
+        if !names_toolchain(declared, &built_with) {
+            wrong.entry(declared).or_default().push(&pkg.name);
         }
     }
-    if problems.is_empty() {
+    if wrong.is_empty() {
         eprintln!(
             "    every published crate declares rust-version {}.{}",
             built_with.major, built_with.minor
         );
-        Ok(())
-    } else {
-        Err(problems.join("; "))
+        return Ok(());
     }
+    let mut lines: Vec<String> = wrong
+        .iter()
+        .map(|(declared, names)| {
+            format!(
+                "rust-version {declared} ({}) is not the toolchain this release builds with (rustc {built_with})",
+                names.join(", ")
+            )
+        })
+        .collect();
+    lines.push(format!("installed toolchains: {}", installed_toolchains()));
+    Err(lines.join("\n"))
 }
 
 /// `rustup toolchain list`, on one line.

@@ -151,6 +151,11 @@ impl Report {
                 "  {name:<26} {outcome:<7} {:>6.1} s",
                 took.as_secs_f64()
             );
+            if let Err(e) = result {
+                for line in e.lines() {
+                    let _ = writeln!(out, "      {}", line.trim());
+                }
+            }
         }
         out
     }
@@ -209,5 +214,12 @@ mod tests {
         assert!(!report.failed());
         report.finding(Level::Fail, "x", "y");
         assert!(report.failed());
+        report.steps.push((
+            "publish".to_owned(),
+            Err("a\n  b".to_owned()),
+            Duration::ZERO,
+        ));
+        let text = report.render();
+        assert!(text.contains("  publish                    FAILED     0.0 s\n      a\n      b\n"));
     }
 }
