@@ -68,20 +68,38 @@ fn tokens_are_found_in_their_own_partition_only() {
         let cache = HashMapCache::new();
         let bearer = partition(TokenType::Bearer, None);
         let pop = partition(TokenType::MtlsPop, Some("x5t-of-certificate-1"));
-        cache.store(token(&bearer, &[GRAPH], "bearer", 3600)).await.unwrap();
-        cache.store(token(&pop, &[GRAPH], "pop", 3600)).await.unwrap();
+        cache
+            .store(token(&bearer, &[GRAPH], "bearer", 3600))
+            .await
+            .unwrap();
+        cache
+            .store(token(&pop, &[GRAPH], "pop", 3600))
+            .await
+            .unwrap();
         assert_eq!(cache.len(), 2);
 
-        let found = cache.find(&bearer, &scopes(&[GRAPH])).await.unwrap().unwrap();
+        let found = cache
+            .find(&bearer, &scopes(&[GRAPH]))
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(found.secret.expose_secret(), "bearer");
         let found = cache.find(&pop, &scopes(&[GRAPH])).await.unwrap().unwrap();
         assert_eq!(found.secret.expose_secret(), "pop");
 
         // Another certificate, or the same certificate for a Bearer token, sees nothing.
         let other = partition(TokenType::MtlsPop, Some("x5t-of-certificate-2"));
-        assert!(cache.find(&other, &scopes(&[GRAPH])).await.unwrap().is_none());
+        assert!(cache
+            .find(&other, &scopes(&[GRAPH]))
+            .await
+            .unwrap()
+            .is_none());
         let bearer_mtls = partition(TokenType::Bearer, Some("x5t-of-certificate-1"));
-        assert!(cache.find(&bearer_mtls, &scopes(&[GRAPH])).await.unwrap().is_none());
+        assert!(cache
+            .find(&bearer_mtls, &scopes(&[GRAPH]))
+            .await
+            .unwrap()
+            .is_none());
 
         assert!(cache.remove(&pop, &scopes(&[GRAPH])).await.unwrap());
         assert!(cache.find(&pop, &scopes(&[GRAPH])).await.unwrap().is_none());
@@ -94,13 +112,23 @@ fn a_wider_token_answers_a_narrower_request_and_the_latest_expiry_wins() {
     block_on(async {
         let cache = HashMapCache::new();
         let bearer = partition(TokenType::Bearer, None);
-        cache.store(token(&bearer, &["a", "b"], "short", 60)).await.unwrap();
-        cache.store(token(&bearer, &["a", "c"], "long", 7200)).await.unwrap();
+        cache
+            .store(token(&bearer, &["a", "b"], "short", 60))
+            .await
+            .unwrap();
+        cache
+            .store(token(&bearer, &["a", "c"], "long", 7200))
+            .await
+            .unwrap();
         let found = cache.find(&bearer, &scopes(&["a"])).await.unwrap().unwrap();
         assert_eq!(found.secret.expose_secret(), "long");
         let found = cache.find(&bearer, &scopes(&["b"])).await.unwrap().unwrap();
         assert_eq!(found.secret.expose_secret(), "short");
-        assert!(cache.find(&bearer, &scopes(&["d"])).await.unwrap().is_none());
+        assert!(cache
+            .find(&bearer, &scopes(&["d"]))
+            .await
+            .unwrap()
+            .is_none());
         // store_many, the trait's default, stores each.
         let pop = partition(TokenType::MtlsPop, Some("k"));
         let many = vec![token(&pop, &["x"], "1", 60), token(&pop, &["y"], "2", 60)];

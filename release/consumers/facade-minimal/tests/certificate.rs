@@ -16,7 +16,9 @@ const SCOPE: &str = "https://graph.microsoft.com/.default";
 #[tokio::test]
 async fn a_bearer_token_with_a_pem_certificate() {
     let ca = TestCa::new("facade-minimal CA").unwrap();
-    let issued = ca.issue(&CertRequest::new("facade-minimal.contoso.example")).unwrap();
+    let issued = ca
+        .issue(&CertRequest::new("facade-minimal.contoso.example"))
+        .unwrap();
     let emulator = Emulator::builder()
         .tenant(TENANT, &["contoso.onmicrosoft.com"])
         .app(AppRegistration::new(CLIENT_ID, TENANT).with_certificate(issued.leaf_der.clone()))
@@ -33,8 +35,14 @@ async fn a_bearer_token_with_a_pem_certificate() {
     }
     let transport = Arc::new(builder.build().unwrap());
     let authority = format!("https://login.microsoftonline.com/{TENANT}");
-    let app = certificate_app(CLIENT_ID, &authority, &issued.chain_pem, &issued.key_pem, transport)
-        .unwrap();
+    let app = certificate_app(
+        CLIENT_ID,
+        &authority,
+        &issued.chain_pem,
+        &issued.key_pem,
+        transport,
+    )
+    .unwrap();
 
     let result = token(&app, SCOPE).await.unwrap();
     assert_eq!(result.token_type(), "Bearer");

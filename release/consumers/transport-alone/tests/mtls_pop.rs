@@ -38,8 +38,10 @@ async fn an_mtls_pop_token_through_hyper_transport() {
     let certificate =
         ClientCertificate::from_pem_parts(issued.chain_pem.as_bytes(), issued.key_pem.as_bytes())
             .unwrap();
-    let endpoint =
-        Url::parse(&format!("https://mtlsauth.microsoft.com/{TENANT}/oauth2/v2.0/token")).unwrap();
+    let endpoint = Url::parse(&format!(
+        "https://mtlsauth.microsoft.com/{TENANT}/oauth2/v2.0/token"
+    ))
+    .unwrap();
 
     let (status, token) = mtls_pop_token(&transport, endpoint, CLIENT_ID, SCOPE, &certificate)
         .await
