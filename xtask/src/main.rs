@@ -14,9 +14,14 @@
 //!   see `xtask/src/fuzz.rs`); fails on any crash.
 //! * `structure [--report-only]`: function and file length limits, module import cycles and
 //!   duplicated public paths (see `xtask/src/structure/mod.rs`).
+//! * `release [--dry-run] [--skip-semver]`: proves a release without publishing anywhere
+//!   (consistency, MSRV, package, a local registry on loopback, build from the packages,
+//!   consumer projects, semver, minimal versions, feature matrix; see `xtask/src/release/mod.rs`
+//!   and `docs/releasing.md`).
 #![forbid(unsafe_code)]
 
 mod fuzz;
+mod release;
 mod structure;
 
 use std::path::{Path, PathBuf};
@@ -48,6 +53,10 @@ const TASKS: &[(&str, &str)] = &[
         "structure",
         "function/file length limits, import cycles, duplicated public paths",
     ),
+    (
+        "release",
+        "prove a release without publishing (--dry-run, --skip-semver, --help)",
+    ),
 ];
 
 /// (name, cargo arguments, environment)
@@ -70,6 +79,7 @@ fn main() -> ExitCode {
         }
         "fuzz" => fuzz::run(rest),
         "structure" => structure::run(rest, &workspace_root()),
+        "release" => release::run(rest, &workspace_root()),
         "ci" | "lint" | "test" | "interop" => simple_task(task, rest),
         other => {
             eprintln!("xtask: unknown task '{other}'\n{}", usage());
