@@ -54,6 +54,10 @@ pub(crate) struct Shared {
     pub(crate) assertions: AssertionCache,
     /// The authority's token endpoint and realm, resolved once.
     pub(crate) endpoints: OnceCell<Endpoints>,
+    /// Whether the configured authority can be used over mTLS (the endpoint transform's guards),
+    /// decided once per app: the authority never changes, and a cache hit should not rebuild
+    /// the mTLS endpoint just to learn that again.
+    pub(crate) mtls_guard: std::sync::OnceLock<Result<(), mtls_transport::EndpointError>>,
     /// The authority passed validation (instance discovery), for mTLS requests; once per app.
     pub(crate) authority_validated: OnceCell<()>,
     pub(crate) last_requests: Mutex<telemetry::LastRequests>,

@@ -37,7 +37,10 @@ impl Plan {
             // Authority guards (tenanted, a cloud with an mTLS endpoint, a kind that can bind)
             // run before the cache and before any certificate leaves the process; the region
             // is applied later.
-            mtls_transport::mtls_token_endpoint(&config.authority, None)?;
+            let guard = state.shared.mtls_guard.get_or_init(|| {
+                mtls_transport::mtls_token_endpoint(&config.authority, None).map(drop)
+            });
+            guard.clone()?;
         }
         let partition = partition_for(state, token_type, identity.as_ref());
         Ok(Plan {
