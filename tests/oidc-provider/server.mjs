@@ -8,7 +8,8 @@
 //   alias  https://127.0.0.1:A/        the same provider, published as mtls_endpoint_aliases
 //   check  GET https://127.0.0.1:P/check  a protected resource: 200 when the Bearer JWT verifies
 //          with the provider's key and its cnf.x5t#S256 equals the SHA-256 thumbprint of the
-//          client certificate presented in this TLS connection, 401 otherwise.
+//          client certificate presented in this TLS connection, 401 otherwise; the 200 body
+//          names the client, the thumbprint and the TLS version of the connection.
 //
 // oidc-provider does not terminate TLS itself: node's https server does, asking for a client
 // certificate (requestCert) without rejecting any (rejectUnauthorized: false), so the provider
@@ -95,7 +96,8 @@ provider = new Provider(issuer, {
   jwks: { keys: [signingJwk] },
   clientAuthMethods: ['tls_client_auth', 'self_signed_tls_client_auth'],
   scopes: ['read', 'write'],
-  discovery: {
+  // config.alias === false: no alias published (clients then use token_endpoint over mTLS)
+  discovery: config.alias === false ? {} : {
     mtls_endpoint_aliases: { token_endpoint: `${aliasBase}/token` },
   },
   features: {
@@ -164,7 +166,7 @@ checkHandler = async (req, res) => {
   if (bound !== presented) {
     return answer(401, { error: 'invalid_token', error_description: 'certificate does not match cnf' });
   }
-  return answer(200, { client_id: payload.client_id, x5t_s256: presented });
+  return answer(200, { client_id: payload.client_id, x5t_s256: presented, tls: req.socket.getProtocol() });
 };
 
 process.stdout.write(`${JSON.stringify({

@@ -9,6 +9,8 @@
 #[doc = include_str!("../../README.md")]
 struct RepositoryReadme;
 
+pub mod oidc_provider;
+
 use std::sync::Arc;
 
 use entra_emulator::pki::{CertRequest, IssuedCertificate, TestCa};

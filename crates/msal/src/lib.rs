@@ -26,6 +26,7 @@ mod error;
 mod federated;
 mod headers;
 mod inflight;
+mod issuer;
 mod metrics;
 mod region;
 mod result;
@@ -154,6 +155,6 @@ pub mod transport {
     pub use mtls_transport::{
         bytes, http, is_valid_region, mtls_token_endpoint, regional_token_endpoint, url,
         EndpointError, Error, HttpRequest, HttpResponse, HyperTransport, HyperTransportBuilder,
-        TimeoutPhase, Transport,
+        TimeoutPhase, TlsVersion, Transport,
     };
 }

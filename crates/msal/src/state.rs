@@ -54,6 +54,8 @@ pub(crate) struct Shared {
     pub(crate) assertions: AssertionCache,
     /// The authority's token endpoint and realm, resolved once.
     pub(crate) endpoints: OnceCell<Endpoints>,
+    /// An issuer's RFC 8414 metadata, discovered once.
+    pub(crate) metadata: OnceCell<oauth2_core::AuthorizationServerMetadata>,
     /// Whether the configured authority can be used over mTLS (the endpoint transform's guards),
     /// decided once per app: the authority never changes, and a cache hit should not rebuild
     /// the mTLS endpoint just to learn that again.

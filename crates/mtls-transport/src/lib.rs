@@ -71,6 +71,10 @@
 //! |---|---|---|
 //! | `webpki-roots` | on | the builder starts out trusting the Mozilla root program (the `webpki-roots` crate); without it, it trusts only the roots you add ([`HyperTransportBuilder::add_root_certificates_pem`], [`HyperTransportBuilder::add_root_certificate_der`]) |
 //! | `pkcs12` | on | `ClientCertificate::from_pkcs12` in `msal-oauth2-core` (its `pkcs12` feature) |
+//! | `oauth2` | off | `Oauth2HttpClient`: the `oauth2` crate (oauth2-rs 5.x, without its default reqwest client) sends its requests through a [`Transport`], presenting a chosen client certificate (example `oauth2_client_credentials`) |
+//!
+//! TLS 1.2 and 1.3 are offered by default; [`HyperTransportBuilder::min_tls_version`] and
+//! [`HyperTransportBuilder::max_tls_version`] narrow that ([`TlsVersion`]).
 //!
 //! To trust only your own roots whatever features the build unifies, call
 //! [`HyperTransportBuilder::webpki_roots`] with `false`. The crate has only the client side of
@@ -136,12 +140,16 @@ mod endpoint;
 mod error;
 mod hyper_transport;
 mod message;
+#[cfg(feature = "oauth2")]
+mod oauth2_adapter;
 mod transport;
 
 pub use endpoint::{is_valid_region, mtls_token_endpoint, regional_token_endpoint, EndpointError};
 pub use error::{BoxError, Error, TimeoutPhase};
-pub use hyper_transport::{HyperTransport, HyperTransportBuilder};
+pub use hyper_transport::{HyperTransport, HyperTransportBuilder, TlsVersion};
 pub use message::{HttpRequest, HttpResponse};
+#[cfg(feature = "oauth2")]
+pub use oauth2_adapter::Oauth2HttpClient;
 pub use transport::Transport;
 
 /// The `http` crate, whose `Method`, `HeaderMap`, `HeaderName`, `HeaderValue` and `StatusCode`
@@ -152,6 +160,11 @@ pub use http;
 /// The `url` crate, whose `Url` is [`HttpRequest::url`] and the endpoint transform's result;
 /// re-exported so you need not depend on a matching version.
 pub use url;
+
+/// The `oauth2` crate (oauth2-rs 5.x) that [`Oauth2HttpClient`] plugs into; re-exported so you
+/// need not depend on a matching version.
+#[cfg(feature = "oauth2")]
+pub use oauth2;
 
 /// The `bytes` crate, whose `Bytes` holds request and response bodies; re-exported so a custom
 /// [`Transport`] need not depend on a matching version.

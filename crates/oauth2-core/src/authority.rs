@@ -49,6 +49,11 @@ pub enum AuthorityKind {
     Ciam,
     /// Distributed STS (`/dstsv2/{tenant}`).
     Dsts,
+    /// Any OAuth 2.0 authorization server, named by its RFC 8414 issuer URL
+    /// ([`Authority::issuer`]): its endpoints come from its metadata
+    /// ([`AuthorizationServerMetadata`](crate::AuthorizationServerMetadata)), not from Entra's
+    /// URL conventions.
+    Issuer,
 }
 
 /// A parsed, normalized authority: `https://{host}[:port]/{tenant}` plus its kind.
@@ -122,6 +127,55 @@ impl Authority {
         })
     }
 
+    /// An authority for any OAuth 2.0 authorization server, named by its issuer identifier
+    /// (RFC 8414 §2: an `https` URL without query or fragment, e.g. `https://as.example.com` or
+    /// `https://idp.example.com/realms/acme`). Its kind is [`AuthorityKind::Issuer`]; its
+    /// [`tenant`](Self::tenant) is the issuer's path without the outer `/` (empty for a bare
+    /// host), and its [`canonical_url`](Self::canonical_url) is the issuer with a trailing `/`.
+    ///
+    /// ```
+    /// use oauth2_core::{Authority, AuthorityKind};
+    ///
+    /// let issuer = Authority::issuer("https://127.0.0.1:8443")?;
+    /// assert_eq!(issuer.kind(), AuthorityKind::Issuer);
+    /// assert_eq!((issuer.host_and_port().as_str(), issuer.tenant()), ("127.0.0.1:8443", ""));
+    /// assert_eq!(issuer.canonical_url().as_str(), "https://127.0.0.1:8443/");
+    /// # Ok::<(), oauth2_core::Error>(())
+    /// ```
+    pub fn issuer(url: &str) -> Result<Self, Error> {
+        let parsed = parse_https_url(url)?;
+        if parsed.query().is_some() || parsed.fragment().is_some() {
+            return Err(Error::invalid_authority(format!(
+                "`{}`: an issuer has no query or fragment (RFC 8414 §2)",
+                shown(url)
+            )));
+        }
+        let host = parsed
+            .host_str()
+            .filter(|h| !h.is_empty())
+            .ok_or_else(|| {
+                Error::invalid_authority(format!("`{}`: the host is missing", shown(url)))
+            })?
+            .to_ascii_lowercase();
+        let port = parsed.port();
+        let base = base_url(&host, port).map_err(|e| {
+            Error::invalid_authority(format!(
+                "`{}`: the host and port do not form a URL",
+                shown(url)
+            ))
+            .with_source(e)
+        })?;
+        Ok(Authority {
+            base,
+            host,
+            port,
+            kind: AuthorityKind::Issuer,
+            tenant: parsed.path().trim_matches('/').to_owned(),
+            policy: None,
+            tfp: false,
+        })
+    }
+
     /// The host, lower-cased (the cache `environment`).
     pub fn host(&self) -> &str {
         &self.host
@@ -173,9 +227,12 @@ impl Authority {
         self.url_with_path(&self.canonical_path())
     }
 
-    /// The token endpoint: `{canonical}oauth2/v2.0/token` (ADFS: `https://host/adfs/oauth2/token`).
+    /// The token endpoint: `{canonical}oauth2/v2.0/token` (ADFS: `https://host/adfs/oauth2/token`;
+    /// an [`AuthorityKind::Issuer`]: `{issuer}/token`, a convention only: such a server's token
+    /// endpoint is the one its metadata names).
     pub fn token_endpoint(&self) -> Url {
         match self.kind {
+            AuthorityKind::Issuer => self.url_with_path(&format!("{}token", self.canonical_path())),
             AuthorityKind::Adfs => self.url_with_path("/adfs/oauth2/token"),
             _ => self.url_with_path(&format!("{}oauth2/v2.0/token", self.canonical_path())),
         }
@@ -185,6 +242,9 @@ impl Authority {
     /// (ADFS: `https://host/adfs/oauth2/authorize`).
     pub fn authorize_endpoint(&self) -> Url {
         match self.kind {
+            AuthorityKind::Issuer => {
+                self.url_with_path(&format!("{}authorize", self.canonical_path()))
+            }
             AuthorityKind::Adfs => self.url_with_path("/adfs/oauth2/authorize"),
             _ => self.url_with_path(&format!("{}oauth2/v2.0/authorize", self.canonical_path())),
         }
@@ -192,9 +252,14 @@ impl Authority {
 
     /// The OpenID Connect discovery document:
     /// `{canonical}v2.0/.well-known/openid-configuration`
-    /// (ADFS: `https://host/adfs/.well-known/openid-configuration`).
+    /// (ADFS: `https://host/adfs/.well-known/openid-configuration`; an
+    /// [`AuthorityKind::Issuer`]: `{issuer}/.well-known/openid-configuration`).
     pub fn openid_configuration_url(&self) -> Url {
         match self.kind {
+            AuthorityKind::Issuer => self.url_with_path(&format!(
+                "{}.well-known/openid-configuration",
+                self.canonical_path()
+            )),
             AuthorityKind::Adfs => self.url_with_path("/adfs/.well-known/openid-configuration"),
             _ => self.url_with_path(&format!(
                 "{}v2.0/.well-known/openid-configuration",
@@ -206,11 +271,12 @@ impl Authority {
     /// The same authority with another tenant, e.g. the tenant GUID re-derived from the
     /// discovered token endpoint. Host, port, kind and B2C policy are kept.
     ///
-    /// ADFS authorities (tenant always `adfs`) and an empty `tenant` return an unchanged copy.
+    /// ADFS authorities (tenant always `adfs`), issuers (whose path is fixed) and an empty
+    /// `tenant` return an unchanged copy.
     /// Characters that would change the URL structure (`/`, `?`, `#`) are percent-encoded.
     pub fn with_tenant(&self, tenant: &str) -> Self {
         let tenant = tenant.trim();
-        if self.kind == AuthorityKind::Adfs || tenant.is_empty() {
+        if matches!(self.kind, AuthorityKind::Adfs | AuthorityKind::Issuer) || tenant.is_empty() {
             return self.clone();
         }
         let mut next = self.clone();
@@ -223,6 +289,7 @@ impl Authority {
 
     fn canonical_path(&self) -> String {
         match self.kind {
+            AuthorityKind::Issuer if self.tenant.is_empty() => "/".to_owned(),
             AuthorityKind::Dsts => format!("/dstsv2/{}/", self.tenant),
             AuthorityKind::B2C => {
                 let mut path = String::from(if self.tfp { "/tfp/" } else { "/" });

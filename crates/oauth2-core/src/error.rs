@@ -175,6 +175,32 @@ pub enum Error {
         source: Option<Source>,
     },
 
+    /// An authorization-server metadata document (RFC 8414) cannot be used.
+    #[error(
+        "invalid authorization-server metadata: {reason}; check the issuer URL (it must be the \
+         server's exact `issuer`) and the server's discovery configuration"
+    )]
+    InvalidMetadata {
+        /// What is wrong.
+        reason: String,
+        /// The JSON or URL parser's error, when one rejected the document.
+        source: Option<Source>,
+    },
+
+    /// The server answered with an OAuth 2.0 error response (RFC 6749 §5.2), e.g.
+    /// `invalid_client` or `invalid_target`.
+    #[error(
+        "the authorization server refused the request (HTTP {status}): `{}`{}",
+        .response.error,
+        .response.error_description.as_deref().map(|d| format!(": {d}")).unwrap_or_default()
+    )]
+    OAuth {
+        /// The HTTP status of the answer.
+        status: u16,
+        /// The parsed error body: `error` is the server's error code.
+        response: Box<crate::ErrorResponse>,
+    },
+
     /// A string is not a well-formed JWT.
     #[error("invalid JWT: {reason}; expected a compact JWT (`header.claims.signature`)")]
     InvalidJwt {
@@ -206,10 +232,13 @@ impl Error {
             Error::InvalidAuthority { .. } => "invalid_authority",
             Error::InvalidTokenResponse { .. } => "invalid_token_response",
             Error::InvalidJwt { .. } => "invalid_jwt",
+            Error::InvalidMetadata { .. } => "invalid_metadata",
+            Error::OAuth { .. } => "oauth_error",
         }
     }
 
-    /// Whether the same call can succeed if it is simply tried again: always `false`.
+    /// Whether the same call can succeed if it is simply tried again: `false`, except for an
+    /// [`Error::OAuth`] answer with a 5xx status or the `temporarily_unavailable` error code.
     ///
     /// Everything this crate does is a pure function of its inputs (certificate and key bytes,
     /// URLs, response bodies, options) plus the clock, so a failure repeats until the input
@@ -217,7 +246,12 @@ impl Error {
     /// for signing, fails only when the operating system's generator is broken, which a retry
     /// does not fix either.
     pub fn is_retryable(&self) -> bool {
-        false
+        match self {
+            Error::OAuth { status, response } => {
+                *status >= 500 || response.error == "temporarily_unavailable"
+            }
+            _ => false,
+        }
     }
 
     /// Keeps `source` as this error's [`source`](std::error::Error::source), for the variants
@@ -229,7 +263,8 @@ impl Error {
             | Error::Pkcs12Invalid { source: slot, .. }
             | Error::Signing { source: slot, .. }
             | Error::InvalidAuthority { source: slot, .. }
-            | Error::InvalidTokenResponse { source: slot, .. } => *slot = Some(Arc::new(source)),
+            | Error::InvalidTokenResponse { source: slot, .. }
+            | Error::InvalidMetadata { source: slot, .. } => *slot = Some(Arc::new(source)),
             _ => {}
         }
         self
@@ -294,6 +329,13 @@ impl Error {
         }
     }
 
+    pub(crate) fn invalid_metadata(reason: impl Into<String>) -> Self {
+        Error::InvalidMetadata {
+            reason: reason.into(),
+            source: None,
+        }
+    }
+
     #[cfg(feature = "certificates")]
     pub(crate) fn invalid_jwt(reason: impl Into<String>) -> Self {
         Error::InvalidJwt {
@@ -348,6 +390,11 @@ mod tests {
             Error::invalid_authority("x"),
             Error::invalid_token_response("x"),
             Error::InvalidJwt { reason: "x".into() },
+            Error::invalid_metadata("x"),
+            Error::OAuth {
+                status: 400,
+                response: Box::default(),
+            },
         ]
     }
 

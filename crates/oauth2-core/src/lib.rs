@@ -9,6 +9,10 @@
 //!   MSAL sends for certificate credentials.
 //! * [`ClientCredentialsRequest`], [`TokenResponse`], [`ErrorResponse`], [`Scopes`]: the
 //!   client-credentials grant on the wire.
+//! * [`GenericTokenRequest`], [`AuthorizationServerMetadata`], [`TokenResponse::from_http`],
+//!   [`TokenBinding`]: the same grant against any OAuth 2.0 server (optional `scope`, RFC 8707
+//!   `resource`, RFC 8414 metadata with RFC 8705 `mtls_endpoint_aliases`, typed RFC 6749 §5.2
+//!   errors, the token's `cnf.x5t#S256`).
 //! * [`Authority`]: authority URL parsing and endpoint derivation (AAD, ADFS, B2C, CIAM, dSTS).
 //! * [`SecretString`]: secrets that are redacted in `Debug` and zeroized on drop.
 //! * [`TokenType`]: Bearer or Entra ID's certificate-bound `mtls_pop`.
@@ -105,6 +109,7 @@ mod certificate;
 mod error;
 mod error_response;
 mod json_string;
+mod metadata;
 mod request;
 mod scopes;
 mod secret;
@@ -123,8 +128,9 @@ pub use authority::{Authority, AuthorityKind};
 pub use certificate::{ClientCertificate, KeyAlgorithm, SigningAlgorithm};
 pub use error::Error;
 pub use error_response::ErrorResponse;
+pub use metadata::AuthorizationServerMetadata;
 pub use request::{
-    ClientAuthentication, ClientCredentialsRequest, JWT_BEARER_ASSERTION_TYPE,
+    ClientAuthentication, ClientCredentialsRequest, GenericTokenRequest, JWT_BEARER_ASSERTION_TYPE,
     JWT_POP_ASSERTION_TYPE,
 };
 pub use scopes::Scopes;

@@ -33,7 +33,28 @@ pub enum ClientAuthentication {
     TlsClientCertificate,
 }
 
-/// A client-credentials token request (`grant_type=client_credentials`).
+impl ClientAuthentication {
+    /// Appends this authentication's form fields (nothing for TLS client authentication).
+    fn push_fields<'a>(&'a self, fields: &mut Vec<(&'a str, &'a str)>) {
+        match self {
+            ClientAuthentication::Secret(secret) => {
+                fields.push(("client_secret", secret.expose_secret()));
+            }
+            ClientAuthentication::Assertion {
+                assertion,
+                assertion_type,
+            } => {
+                fields.push(("client_assertion_type", assertion_type));
+                fields.push(("client_assertion", assertion.expose_secret()));
+            }
+            ClientAuthentication::TlsClientCertificate => {}
+        }
+    }
+}
+
+/// Entra ID's client-credentials token request (`grant_type=client_credentials`), with MSAL's
+/// `client_info=1` and Entra's `token_type`; [`GenericTokenRequest`] is the plain RFC 6749
+/// §4.4 request for any OAuth 2.0 server.
 ///
 /// `Debug` shows the secret or assertion redacted.
 #[derive(Clone, Debug)]
@@ -64,19 +85,7 @@ impl ClientCredentialsRequest {
             ("scope", self.scopes.joined_str()),
             ("client_info", "1"),
         ];
-        match &self.authentication {
-            ClientAuthentication::Secret(secret) => {
-                fields.push(("client_secret", secret.expose_secret()));
-            }
-            ClientAuthentication::Assertion {
-                assertion,
-                assertion_type,
-            } => {
-                fields.push(("client_assertion_type", assertion_type));
-                fields.push(("client_assertion", assertion.expose_secret()));
-            }
-            ClientAuthentication::TlsClientCertificate => {}
-        }
+        self.authentication.push_fields(&mut fields);
         if let Some(token_type) = self.token_type.request_parameter() {
             fields.push(("token_type", token_type));
         }
@@ -92,5 +101,125 @@ impl ClientCredentialsRequest {
         url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(self.form_fields())
             .finish()
+    }
+}
+
+/// A client-credentials token request (RFC 6749 §4.4) for any OAuth 2.0 server: an optional
+/// `scope`, zero or more `resource` indicators (RFC 8707), and nothing Entra-specific (no
+/// `client_info`, no `token_type`).
+///
+/// With [`ClientAuthentication::TlsClientCertificate`] this is the RFC 8705 §2 request: the
+/// client is authenticated by its TLS certificate (`tls_client_auth` or
+/// `self_signed_tls_client_auth`) and names itself with `client_id` in the body.
+///
+/// ```
+/// use oauth2_core::{ClientAuthentication, GenericTokenRequest};
+///
+/// let request = GenericTokenRequest::new("my-client", ClientAuthentication::TlsClientCertificate)
+///     .with_resource("https://api.example.com");
+/// assert_eq!(
+///     request.to_form_body(),
+///     "grant_type=client_credentials&client_id=my-client&resource=https%3A%2F%2Fapi.example.com"
+/// );
+/// ```
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct GenericTokenRequest {
+    /// The client id, sent as `client_id`.
+    pub client_id: String,
+    /// The requested scopes (`scope`); `None` sends no `scope`.
+    pub scopes: Option<Scopes>,
+    /// The target resources, one `resource` field each, in order (RFC 8707).
+    pub resources: Vec<String>,
+    /// How the client authenticates.
+    pub authentication: ClientAuthentication,
+    /// Additional form fields, appended last, in order.
+    pub extra: Vec<(String, String)>,
+}
+
+impl GenericTokenRequest {
+    /// A request for `client_id` with no scope and no resource.
+    pub fn new(client_id: impl Into<String>, authentication: ClientAuthentication) -> Self {
+        GenericTokenRequest {
+            client_id: client_id.into(),
+            scopes: None,
+            resources: Vec::new(),
+            authentication,
+            extra: Vec::new(),
+        }
+    }
+
+    /// Asks for `scopes`.
+    pub fn with_scopes(mut self, scopes: Scopes) -> Self {
+        self.scopes = Some(scopes);
+        self
+    }
+
+    /// Adds a `resource` indicator (RFC 8707).
+    pub fn with_resource(mut self, resource: impl Into<String>) -> Self {
+        self.resources.push(resource.into());
+        self
+    }
+
+    /// The form fields in wire order: `grant_type`, `client_id`, `scope` (when set), each
+    /// `resource`, the client authentication's fields, then [`extra`](Self::extra). Fields with
+    /// empty values are left out.
+    ///
+    /// The result contains the secret or assertion in clear text: do not log it.
+    pub fn form_fields(&self) -> Vec<(&str, &str)> {
+        let mut fields: Vec<(&str, &str)> = vec![
+            ("grant_type", "client_credentials"),
+            ("client_id", self.client_id.as_str()),
+        ];
+        if let Some(scopes) = &self.scopes {
+            fields.push(("scope", scopes.joined_str()));
+        }
+        fields.extend(self.resources.iter().map(|r| ("resource", r.as_str())));
+        self.authentication.push_fields(&mut fields);
+        fields.extend(self.extra.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        fields.retain(|(_, v)| !v.is_empty());
+        fields
+    }
+
+    /// The `application/x-www-form-urlencoded` body of [`form_fields`](Self::form_fields).
+    ///
+    /// Contains the secret or assertion: do not log it.
+    pub fn to_form_body(&self) -> String {
+        url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(self.form_fields())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generic_requests_carry_scope_and_resources_but_no_entra_fields() {
+        let scopes = Scopes::new(["read", "write"]).unwrap();
+        let both = GenericTokenRequest::new("c", ClientAuthentication::TlsClientCertificate)
+            .with_scopes(scopes)
+            .with_resource("https://a")
+            .with_resource("https://b");
+        assert_eq!(
+            both.form_fields(),
+            [
+                ("grant_type", "client_credentials"),
+                ("client_id", "c"),
+                ("scope", "read write"),
+                ("resource", "https://a"),
+                ("resource", "https://b"),
+            ]
+        );
+        let secret = GenericTokenRequest::new(
+            "c",
+            ClientAuthentication::Secret(SecretString::new("s3".to_owned())),
+        );
+        assert_eq!(
+            secret.to_form_body(),
+            "grant_type=client_credentials&client_id=c&client_secret=s3"
+        );
+        assert!(!format!("{secret:?}").contains("s3"), "Debug redacts the secret");
     }
 }

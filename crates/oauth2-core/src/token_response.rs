@@ -30,6 +30,40 @@ pub struct TokenResponse {
 }
 
 impl TokenResponse {
+    /// Reads a token endpoint's answer, from any OAuth 2.0 server: a 2xx status is parsed as a
+    /// success ([`parse`](Self::parse)); any other status with an OAuth error body (RFC 6749
+    /// §5.2) is an [`Error::OAuth`] carrying the status and the server's `error` code; anything
+    /// else is an [`Error::InvalidTokenResponse`] naming the status.
+    ///
+    /// ```
+    /// use oauth2_core::{Error, TokenResponse};
+    ///
+    /// let body = br#"{"error":"invalid_client","error_description":"client authentication failed"}"#;
+    /// match TokenResponse::from_http(401, body) {
+    ///     Err(Error::OAuth { status, response }) => {
+    ///         assert_eq!((status, response.error.as_str()), (401, "invalid_client"));
+    ///     }
+    ///     other => panic!("{other:?}"),
+    /// }
+    /// let ok = TokenResponse::from_http(200, br#"{"access_token":"t","token_type":"Bearer","expires_in":300}"#)?;
+    /// assert_eq!(ok.expires_in, 300);
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn from_http(status: u16, body: &[u8]) -> Result<Self, Error> {
+        if (200..300).contains(&status) {
+            return Self::parse(body);
+        }
+        match crate::ErrorResponse::parse(body) {
+            Some(response) => Err(Error::OAuth {
+                status,
+                response: Box::new(response),
+            }),
+            None => Err(Error::invalid_token_response(format!(
+                "HTTP status {status} without an OAuth error body"
+            ))),
+        }
+    }
+
     /// Parses a token endpoint success body (JSON).
     ///
     /// `expires_in`, `ext_expires_in` and `refresh_in` may be numbers or numeric strings (AAD v1

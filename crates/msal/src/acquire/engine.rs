@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use oauth2_core::{Scopes, TokenType};
+
 use telemetry::CacheRefreshReason;
 use token_cache::CachedAccessToken;
 
@@ -18,7 +18,7 @@ use super::Options;
 use crate::region::RegionDetails;
 use crate::result::{AuthenticationResult, TokenSource};
 use crate::state::AppState;
-use crate::{BindingCertificate, Error};
+use crate::Error;
 
 /// A token with less than this left is treated as expired (MSAL's 5-minute margin).
 pub(crate) const EXPIRY_MARGIN: Duration = Duration::from_secs(300);
@@ -34,7 +34,7 @@ pub(crate) async fn acquire(
     state: &Arc<AppState>,
     options: Options,
 ) -> Result<AuthenticationResult, Error> {
-    let plan = Plan::decide(state, options.token_type, Scopes::new(&options.scopes)?)?;
+    let plan = Plan::decide(state, options)?;
     if options.force_refresh {
         return network::request_token(state, &plan, &options, CacheRefreshReason::ForceRefresh)
             .await;
@@ -108,14 +108,10 @@ fn from_cache(entry: &CachedAccessToken, plan: &Plan) -> AuthenticationResult {
         scopes: plan.scopes.clone(),
         token_source: TokenSource::Cache,
         correlation_id: None,
-        tenant_id: entry.partition.tenant().to_owned(),
+        tenant_id: plan.realm.clone(),
         token_endpoint: None,
         // The key id matched, so the current certificate has the same DER as the bound one.
-        binding_certificate: plan
-            .identity
-            .clone()
-            .filter(|_| plan.token_type == TokenType::MtlsPop)
-            .map(BindingCertificate::new),
+        binding_certificate: plan.binding_certificate(),
         region: RegionDetails::NONE,
     }
 }

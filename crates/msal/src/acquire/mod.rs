@@ -26,6 +26,8 @@ use crate::{AuthenticationResult, Error};
 #[derive(Clone, Debug)]
 pub(crate) struct Options {
     pub(crate) scopes: Vec<String>,
+    /// `resource` values (RFC 8707), for an issuer only.
+    pub(crate) resources: Vec<String>,
     pub(crate) token_type: TokenType,
     pub(crate) force_refresh: bool,
     pub(crate) correlation_id: Option<String>,
@@ -56,6 +58,7 @@ impl<'a> AcquireTokenForClient<'a> {
             state,
             options: Options {
                 scopes,
+                resources: Vec::new(),
                 token_type: TokenType::Bearer,
                 force_refresh: false,
                 correlation_id: None,
@@ -72,6 +75,16 @@ impl<'a> AcquireTokenForClient<'a> {
     /// Use this correlation id (`client-request-id`) instead of a random one.
     pub fn correlation_id(mut self, id: impl Into<String>) -> Self {
         self.options.correlation_id = Some(id.into());
+        self
+    }
+
+    /// Ask for a token for this resource (RFC 8707 `resource`; call it again for several).
+    /// For an [`issuer`](crate::ConfidentialClientApplicationBuilder::issuer) application
+    /// only: the scopes may then be empty. Tokens for different resources are cached apart.
+    /// With an Entra ID authority the call fails (`invalid_scope`): Entra takes the resource
+    /// in the scope (`https://resource/.default`).
+    pub fn with_resource(mut self, resource: impl Into<String>) -> Self {
+        self.options.resources.push(resource.into());
         self
     }
 

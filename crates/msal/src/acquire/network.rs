@@ -2,7 +2,9 @@
 //! provider is called here), the route, client authentication, the exchange with the token
 //! client, and the cache write.
 
-use oauth2_core::{ClientCredentialsRequest, TokenResponse, TokenType, UnixTime};
+use oauth2_core::{
+    ClientCredentialsRequest, GenericTokenRequest, TokenResponse, TokenType, UnixTime,
+};
 use telemetry::{ApiId, CacheRefreshReason, CurrentRequest};
 use token_cache::CachedAccessToken;
 
@@ -12,8 +14,8 @@ use super::Options;
 use crate::credential::{AssertionContext, AuthenticationContext, RequestIdentity};
 use crate::result::{AuthenticationResult, TokenSource};
 use crate::state::AppState;
-use crate::token_client::{self, telemetry_token_type, Exchange};
-use crate::{BindingCertificate, Error};
+use crate::token_client::{self, telemetry_token_type, Exchange, TokenForm};
+use crate::Error;
 
 /// Requests a token for `plan` from the identity provider and caches it.
 pub(crate) async fn request_token(
@@ -59,10 +61,7 @@ pub(crate) async fn request_token(
         correlation_id: Some(correlation_id),
         tenant_id: route.tenant,
         token_endpoint: Some(route.endpoint.to_string()),
-        binding_certificate: plan
-            .identity
-            .filter(|_| plan.token_type == TokenType::MtlsPop)
-            .map(BindingCertificate::new),
+        binding_certificate: plan.binding_certificate(),
         region: route.region,
     })
 }
@@ -112,7 +111,7 @@ async fn form(
     plan: &Plan,
     route: &Route,
     bound_assertion: Option<oauth2_core::SecretString>,
-) -> Result<ClientCredentialsRequest, Error> {
+) -> Result<TokenForm, Error> {
     let config = &state.config;
     let context = AuthenticationContext {
         client_id: &config.client_id,
@@ -127,13 +126,19 @@ async fn form(
         .credential
         .authentication(&context, bound_assertion)
         .await?;
-    Ok(ClientCredentialsRequest {
+    if plan.issuer {
+        let mut request = GenericTokenRequest::new(config.client_id.clone(), authentication);
+        request.scopes.clone_from(&plan.request_scopes);
+        request.resources.clone_from(&plan.resources);
+        return Ok(TokenForm::Generic(request));
+    }
+    Ok(TokenForm::Entra(ClientCredentialsRequest {
         client_id: config.client_id.clone(),
         scopes: plan.scopes.clone(),
         authentication,
         token_type: plan.token_type,
         extra: Vec::new(),
-    })
+    }))
 }
 
 /// `x-client-current-telemetry` of this request.

@@ -3,51 +3,66 @@
 //! (PoP without a certificate, an authority that cannot bind tokens) fail here, before anything
 //! leaves the process.
 
-use oauth2_core::{ClientCertificate, Scopes, TokenType};
+use oauth2_core::{AuthorityKind, ClientCertificate, Scopes, TokenType};
 use token_cache::{PartitionKey, PartitionParts};
 
+use super::Options;
 use crate::state::AppState;
-use crate::Error;
+use crate::{BindingCertificate, Error};
 
 /// What one call asks for.
 #[derive(Clone, Debug)]
 pub(crate) struct Plan {
     pub(crate) token_type: TokenType,
+    /// The scopes tokens are cached under: the scopes asked for, and for an issuer also the
+    /// `resource` values.
     pub(crate) scopes: Scopes,
     /// The certificate presented in TLS (mTLS PoP, Bearer over mTLS, bound assertions), as far
     /// as it is known before a provider is called; its `x5t#S256` is the cache key id.
     pub(crate) identity: Option<ClientCertificate>,
     pub(crate) partition: PartitionKey,
+    /// The authority is an RFC 8414 issuer (not Entra ID): plain form, discovered endpoints,
+    /// Bearer tokens bound to the certificate in TLS.
+    pub(crate) issuer: bool,
+    /// Issuer only: the `scope` sent (`None`: no `scope` field).
+    pub(crate) request_scopes: Option<Scopes>,
+    /// Issuer only: the `resource` values sent (RFC 8707).
+    pub(crate) resources: Vec<String>,
+    /// The realm results report (the authority's tenant; an issuer's path).
+    pub(crate) realm: String,
 }
 
 impl Plan {
-    /// Decides the plan of a `token_type` call for `scopes`.
-    pub(crate) fn decide(
-        state: &AppState,
-        token_type: TokenType,
-        scopes: Scopes,
-    ) -> Result<Plan, Error> {
+    /// Decides the plan of a call.
+    pub(crate) fn decide(state: &AppState, options: &Options) -> Result<Plan, Error> {
         let config = &state.config;
+        let token_type = options.token_type;
         let credential = &config.credential;
+        let issuer = config.authority.kind() == AuthorityKind::Issuer;
         if token_type == TokenType::MtlsPop && !credential.can_bind() {
             return Err(Error::MtlsCertificateNotProvided);
         }
         let identity = credential.planned_identity(token_type, || state.shared.last_binding());
-        if token_type == TokenType::MtlsPop || identity.is_some() {
+        if token_type == TokenType::MtlsPop || (identity.is_some() && !issuer) {
             // Authority guards (tenanted, a cloud with an mTLS endpoint, a kind that can bind)
             // run before the cache and before any certificate leaves the process; the region
-            // is applied later.
+            // is applied later. An issuer has no `mtls_pop` (it binds Bearer tokens), so
+            // asking it for PoP fails here as unsupported.
             let guard = state.shared.mtls_guard.get_or_init(|| {
                 mtls_transport::mtls_token_endpoint(&config.authority, None).map(drop)
             });
             guard.clone()?;
         }
-        let partition = partition_for(state, token_type, identity.as_ref());
+        let (scopes, request_scopes) = scopes_of(issuer, options)?;
         Ok(Plan {
             token_type,
             scopes,
+            partition: partition_for(state, token_type, identity.as_ref(), &options.resources),
             identity,
-            partition,
+            issuer,
+            request_scopes,
+            resources: options.resources.clone(),
+            realm: config.authority.tenant().to_owned(),
         })
     }
 
@@ -60,7 +75,7 @@ impl Plan {
         certificate: Option<&ClientCertificate>,
     ) -> Plan {
         Plan {
-            partition: partition_for(state, self.token_type, certificate),
+            partition: partition_for(state, self.token_type, certificate, &self.resources),
             identity: certificate.cloned(),
             ..self.clone()
         }
@@ -70,20 +85,64 @@ impl Plan {
     pub(crate) fn over_mtls(&self) -> bool {
         self.identity.is_some()
     }
+
+    /// The certificate results present to resources: the PoP certificate, or for an issuer
+    /// the certificate its Bearer tokens are bound to.
+    pub(crate) fn binding_certificate(&self) -> Option<BindingCertificate> {
+        self.identity
+            .clone()
+            .filter(|_| self.token_type == TokenType::MtlsPop || self.issuer)
+            .map(BindingCertificate::new)
+    }
+}
+
+/// The cache scopes and, for an issuer, the `scope` to send. Entra ID needs scopes and takes
+/// no `resource`; an issuer needs a scope or a resource.
+fn scopes_of(issuer: bool, options: &Options) -> Result<(Scopes, Option<Scopes>), Error> {
+    if !issuer {
+        if !options.resources.is_empty() {
+            return Err(Error::Configuration(oauth2_core::Error::InvalidScope {
+                reason: "`resource` is for an .issuer(...); Entra ID takes the resource in the \
+                         scope (`https://resource/.default`)"
+                    .to_owned(),
+            }));
+        }
+        return Ok((Scopes::new(&options.scopes)?, None));
+    }
+    let cached = Scopes::new(options.scopes.iter().chain(&options.resources))?;
+    let sent = if options.scopes.is_empty() {
+        None
+    } else {
+        Some(Scopes::new(&options.scopes)?)
+    };
+    Ok((cached, sent))
 }
 
 /// The cache partition: the configured authority (host and tenant, even when the token comes
-/// from a regional or mTLS host, as MSAL does), the client, the token type and the key id.
+/// from a regional or mTLS host, as MSAL does), the client, the token type and the key id. For
+/// an issuer, the environment keeps the port and the realm carries the `resource` values
+/// (`{path}#resource={r1} {r2}`), so a token for one audience never answers a request for
+/// another or for the server's default one.
 fn partition_for(
     state: &AppState,
     token_type: TokenType,
     identity: Option<&ClientCertificate>,
+    resources: &[String],
 ) -> PartitionKey {
     let authority = &state.config.authority;
+    let (environment, tenant) = if authority.kind() == AuthorityKind::Issuer {
+        let mut tenant = authority.tenant().to_owned();
+        if !resources.is_empty() {
+            tenant = format!("{tenant}#resource={}", resources.join(" "));
+        }
+        (authority.host_and_port(), tenant)
+    } else {
+        (authority.host().to_owned(), authority.tenant().to_owned())
+    };
     PartitionKey::new(PartitionParts {
-        environment: authority.host(),
+        environment: &environment,
         client_id: &state.config.client_id,
-        tenant: authority.tenant(),
+        tenant: &tenant,
         token_type,
         key_id: identity.map(ClientCertificate::x5t_s256),
     })

@@ -6,11 +6,13 @@
 //! * Otherwise: the authority's token endpoint (resolved once per application, see
 //!   [`crate::endpoints`]), or the regional `{region}.login.microsoft.com` host for Entra ID
 //!   authorities when a region is in use.
+//! * An issuer (`.issuer(...)`): the `token_endpoint` of its discovered metadata, or over mTLS
+//!   its `mtls_endpoint_aliases.token_endpoint` when it has one (RFC 8705 §5).
 
 use oauth2_core::AuthorityKind;
 use url::Url;
 
-use crate::endpoints;
+use crate::{endpoints, issuer};
 use crate::region::RegionDetails;
 use crate::state::AppState;
 use crate::Error;
@@ -27,8 +29,25 @@ pub(crate) struct Route {
 pub(crate) async fn route(state: &AppState, over_mtls: bool) -> Result<Route, Error> {
     let config = &state.config;
     let transport = state.services.transport.as_ref();
-    let region = config.region.resolve(transport).await;
     let authority = &config.authority;
+    if authority.kind() == AuthorityKind::Issuer {
+        let metadata = state
+            .shared
+            .metadata
+            .get_or_try_init(|| issuer::discover(authority, transport))
+            .await?;
+        let endpoint = if over_mtls {
+            metadata.mtls_token_endpoint()
+        } else {
+            &metadata.token_endpoint
+        };
+        return Ok(Route {
+            endpoint: endpoint.clone(),
+            tenant: authority.tenant().to_owned(),
+            region: RegionDetails::NONE,
+        });
+    }
+    let region = config.region.resolve(transport).await;
     if over_mtls {
         // The same authority validation as every other path, before any certificate,
         // assertion or form is sent to a host derived from the authority.

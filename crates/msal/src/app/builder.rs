@@ -35,6 +35,7 @@ pub const MAX_RETRY_BACKOFF: Duration = Duration::from_secs(30);
 pub struct ConfidentialClientApplicationBuilder {
     client_id: String,
     authority: Option<String>,
+    issuer: Option<String>,
     credential: Option<ClientCredential>,
     send_x5c: bool,
     transport: Option<Arc<dyn Transport>>,
@@ -56,6 +57,7 @@ impl ConfidentialClientApplicationBuilder {
         Self {
             client_id,
             authority: None,
+            issuer: None,
             credential: None,
             send_x5c: false,
             transport: None,
@@ -76,6 +78,45 @@ impl ConfidentialClientApplicationBuilder {
     /// The authority, e.g. `https://login.microsoftonline.com/<tenant-id>`. Required.
     pub fn authority(mut self, url: impl Into<String>) -> Self {
         self.authority = Some(url.into());
+        self
+    }
+
+    /// Use any OAuth 2.0 authorization server named by its issuer URL (RFC 8414) instead of an
+    /// Entra ID authority: the token endpoint comes from the server's metadata
+    /// (`/.well-known/oauth-authorization-server`, else `/.well-known/openid-configuration`),
+    /// fetched once per application, and a request that presents a certificate goes to its
+    /// `mtls_endpoint_aliases.token_endpoint` when it publishes one (RFC 8705 §5). The form is
+    /// the plain client-credentials grant (optional `scope`, `resource` values from
+    /// [`AcquireTokenForClient::with_resource`](crate::AcquireTokenForClient::with_resource)),
+    /// without Entra's `client_info` or `token_type`. Use it with
+    /// [`tls_client_certificate`](Self::tls_client_certificate) (or a client secret); do not
+    /// also call [`authority`](Self::authority). See the `generic-rfc8705` guide.
+    ///
+    /// ```no_run
+    /// # async fn run(certificate: msal::ClientCertificate) -> Result<(), msal::Error> {
+    /// let app = msal::ConfidentialClientApplication::builder("my-client")
+    ///     .issuer("https://as.example.com")
+    ///     .tls_client_certificate(certificate)
+    ///     .build()?;
+    /// let token = app
+    ///     .acquire_token_for_client(["read"])
+    ///     .with_resource("https://api.example.com")
+    ///     .await?;
+    /// assert!(token.binding_certificate().is_some());
+    /// # Ok(()) }
+    /// ```
+    pub fn issuer(mut self, url: impl Into<String>) -> Self {
+        self.issuer = Some(url.into());
+        self
+    }
+
+    /// Authenticate with RFC 8705 mutual-TLS client authentication: the certificate is
+    /// presented in TLS and `client_id` is sent in the body, nothing else (the server's
+    /// `tls_client_auth` or `self_signed_tls_client_auth`). Every token is bound to the
+    /// certificate and cached under its `x5t#S256`. For an [`issuer`](Self::issuer) only; with
+    /// Entra ID use [`certificate`](Self::certificate) and mTLS proof of possession.
+    pub fn tls_client_certificate(mut self, certificate: ClientCertificate) -> Self {
+        self.credential = Some(ClientCredential::TlsClientAuth(certificate));
         self
     }
 
@@ -257,12 +298,12 @@ impl ConfidentialClientApplicationBuilder {
     /// [`HyperTransport`](crate::transport::HyperTransport) built with
     /// `add_root_certificates_pem`).
     pub fn build(self) -> Result<ConfidentialClientApplication, Error> {
-        let authority =
-            Authority::parse(self.authority.as_deref().ok_or(Error::MissingAuthority)?)?;
+        let authority = authority_of(self.authority.as_deref(), self.issuer.as_deref())?;
         let credential = self
             .credential
             .ok_or(Error::NoCredential)?
             .configured(self.send_x5c, self.send_certificate_over_mtls)?;
+        check_credential_fits(&authority, &credential)?;
         let imds_base = self.imds_base.as_deref().unwrap_or(DEFAULT_IMDS_BASE);
         let imds_base = url::Url::parse(imds_base).map_err(|e| Error::InvalidImdsEndpoint {
             reason: format!("{imds_base} is not a URL: {e}"),
@@ -310,11 +351,55 @@ impl ConfidentialClientApplicationBuilder {
     }
 }
 
+/// The Entra authority or the issuer: exactly one of them.
+fn authority_of(authority: Option<&str>, issuer: Option<&str>) -> Result<Authority, Error> {
+    match (authority, issuer) {
+        (Some(authority), None) => Ok(Authority::parse(authority)?),
+        (None, Some(issuer)) => Ok(Authority::issuer(issuer)?),
+        (None, None) => Err(Error::MissingAuthority),
+        (Some(_), Some(_)) => Err(Error::Configuration(
+            oauth2_core::Error::InvalidAuthority {
+                url_or_reason: "and issuer both configured: call .authority(...) for Entra ID \
+                                or .issuer(...) for another authorization server, not both"
+                    .to_owned(),
+                source: None,
+            },
+        )),
+    }
+}
+
+/// An issuer takes a TLS client certificate or a secret (the credentials its plain form can
+/// carry); the TLS-only credential is for issuers (Entra ID binds with `mtls_pop`).
+fn check_credential_fits(authority: &Authority, credential: &ClientCredential) -> Result<(), Error> {
+    let issuer = authority.kind() == oauth2_core::AuthorityKind::Issuer;
+    let fits = match credential {
+        ClientCredential::TlsClientAuth(_) => issuer,
+        ClientCredential::Secret(_) => true,
+        _ => !issuer,
+    };
+    if fits {
+        return Ok(());
+    }
+    Err(Error::InvalidCredentialMaterial {
+        reason: if issuer {
+            format!(
+                "an issuer takes .tls_client_certificate(...) or .client_secret(...), not a {}",
+                credential.kind()
+            )
+        } else {
+            "tls_client_certificate is for an .issuer(...); with an Entra ID authority use \
+             .certificate(...) with mTLS proof of possession"
+                .to_owned()
+        },
+    })
+}
+
 impl fmt::Debug for ConfidentialClientApplicationBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConfidentialClientApplicationBuilder")
             .field("client_id", &self.client_id)
             .field("authority", &self.authority)
+            .field("issuer", &self.issuer)
             .field("credential", &self.credential)
             .field("send_x5c", &self.send_x5c)
             .field("validate_authority", &self.validate_authority)

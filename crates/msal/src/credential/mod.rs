@@ -33,6 +33,10 @@ pub(crate) enum ClientCredential {
     AssertionProvider(Arc<dyn ClientAssertionProvider>),
     BoundAssertion(BoundAssertion),
     BoundAssertionProvider(Arc<dyn BoundAssertionProvider>),
+    /// RFC 8705 mutual-TLS client authentication (`tls_client_auth` or
+    /// `self_signed_tls_client_auth`): the certificate in TLS, `client_id` in the body, nothing
+    /// else; every request presents it, so every token is bound to it.
+    TlsClientAuth(ClientCertificate),
 }
 
 /// The certificate a request presents in TLS and, for bound assertions, the assertion that
@@ -65,6 +69,7 @@ impl ClientCredential {
             ClientCredential::AssertionProvider(_) => "client_assertion_provider",
             ClientCredential::BoundAssertion(_) => "bound_client_assertion",
             ClientCredential::BoundAssertionProvider(_) => "bound_client_assertion_provider",
+            ClientCredential::TlsClientAuth(_) => "tls_client_certificate",
         }
     }
 
@@ -99,9 +104,9 @@ impl ClientCredential {
     /// Whether a token can be bound to a certificate with this credential.
     pub(crate) fn can_bind(&self) -> bool {
         match self {
-            ClientCredential::Certificate { .. } | ClientCredential::BoundAssertionProvider(_) => {
-                true
-            }
+            ClientCredential::Certificate { .. }
+            | ClientCredential::BoundAssertionProvider(_)
+            | ClientCredential::TlsClientAuth(_) => true,
             ClientCredential::BoundAssertion(bound) => bound.binding_certificate().is_some(),
             ClientCredential::Secret(_)
             | ClientCredential::Assertion(_)
@@ -125,6 +130,7 @@ impl ClientCredential {
             } if token_type == TokenType::MtlsPop || *over_mtls => Some(certificate.clone()),
             ClientCredential::BoundAssertion(bound) => bound.binding_certificate().cloned(),
             ClientCredential::BoundAssertionProvider(_) => last_binding(),
+            ClientCredential::TlsClientAuth(certificate) => Some(certificate.clone()),
             ClientCredential::Certificate { .. }
             | ClientCredential::Secret(_)
             | ClientCredential::Assertion(_)
@@ -166,6 +172,7 @@ impl ClientCredential {
     ) -> Result<ClientAuthentication, Error> {
         Ok(match self {
             ClientCredential::Secret(secret) => ClientAuthentication::Secret(secret.clone()),
+            ClientCredential::TlsClientAuth(_) => ClientAuthentication::TlsClientCertificate,
             // PoP with a certificate: the TLS handshake authenticates; no assertion is sent.
             ClientCredential::Certificate { .. } if context.token_type == TokenType::MtlsPop => {
                 ClientAuthentication::TlsClientCertificate
@@ -252,6 +259,10 @@ impl fmt::Debug for ClientCredential {
                 .field("over_mtls", over_mtls)
                 .finish(),
             ClientCredential::BoundAssertion(b) => fmt::Debug::fmt(b, f),
+            ClientCredential::TlsClientAuth(certificate) => f
+                .debug_tuple("TlsClientAuth")
+                .field(certificate)
+                .finish(),
             other => write!(f, "{}(<redacted>)", other.kind()),
         }
     }

@@ -6,7 +6,10 @@ mod response;
 mod retry;
 
 use mtls_transport::HttpRequest;
-use oauth2_core::{ClientCertificate, ClientCredentialsRequest, Scopes, TokenResponse, TokenType};
+use oauth2_core::{
+    ClientAuthentication, ClientCertificate, ClientCredentialsRequest, GenericTokenRequest, Scopes,
+    TokenResponse, TokenType,
+};
 use telemetry::{ApiId, CurrentRequest};
 use token_cache::PartitionKey;
 use url::Url;
@@ -15,11 +18,43 @@ use crate::headers::token_request_headers;
 use crate::state::AppState;
 use crate::Error;
 
+/// The form of one token request: Entra's (with `client_info` and `token_type`), or the plain
+/// RFC 6749 §4.4 one (optional `scope`, RFC 8707 `resource`) sent to an issuer.
+#[derive(Debug)]
+pub(crate) enum TokenForm {
+    Entra(ClientCredentialsRequest),
+    Generic(GenericTokenRequest),
+}
+
+impl TokenForm {
+    /// The token type asked for (an issuer's certificate-bound tokens are Bearer tokens).
+    fn token_type(&self) -> TokenType {
+        match self {
+            TokenForm::Entra(request) => request.token_type,
+            TokenForm::Generic(_) => TokenType::Bearer,
+        }
+    }
+
+    fn authentication(&self) -> &ClientAuthentication {
+        match self {
+            TokenForm::Entra(request) => &request.authentication,
+            TokenForm::Generic(request) => &request.authentication,
+        }
+    }
+
+    fn to_form_body(&self) -> String {
+        match self {
+            TokenForm::Entra(request) => request.to_form_body(),
+            TokenForm::Generic(request) => request.to_form_body(),
+        }
+    }
+}
+
 /// One token request, ready to send.
 #[derive(Debug)]
 pub(crate) struct Exchange<'a> {
     pub(crate) endpoint: &'a Url,
-    pub(crate) request: ClientCredentialsRequest,
+    pub(crate) request: TokenForm,
     /// The certificate presented in TLS, if any.
     pub(crate) identity: Option<&'a ClientCertificate>,
     /// The throttling key.
@@ -34,7 +69,7 @@ pub(crate) async fn exchange(
     state: &AppState,
     exchange: Exchange<'_>,
 ) -> Result<TokenResponse, Error> {
-    let token_type = exchange.request.token_type;
+    let token_type = exchange.request.token_type();
     let span = tracing::debug_span!(
         "acquire_token_for_client",
         client_id = %state.config.client_id,
@@ -58,7 +93,7 @@ pub(crate) async fn exchange(
         elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         "token response"
     );
-    let redactor = response::Redactor::for_request(&exchange.request);
+    let redactor = response::Redactor::for_request(exchange.request.authentication());
     let now = state.services.clock.unix_now();
     let window = state.shared.throttle.observe(
         exchange.partition,

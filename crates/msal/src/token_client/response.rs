@@ -6,7 +6,7 @@ use std::time::Duration;
 use http::StatusCode;
 use mtls_transport::HttpResponse;
 use oauth2_core::{
-    ClientAuthentication, ClientCertificate, ClientCredentialsRequest, ErrorResponse, SecretString,
+    ClientAuthentication, ClientCertificate, ErrorResponse, SecretString,
     TokenBinding, TokenResponse, TokenType,
 };
 use url::Url;
@@ -141,8 +141,8 @@ const MIN_REDACTED_LEN: usize = 4;
 
 impl Redactor {
     /// The secrets in `request`'s client authentication.
-    pub(crate) fn for_request(request: &ClientCredentialsRequest) -> Self {
-        let secret = match &request.authentication {
+    pub(crate) fn for_request(authentication: &ClientAuthentication) -> Self {
+        let secret = match authentication {
             ClientAuthentication::Secret(secret) => Some(secret),
             ClientAuthentication::Assertion { assertion, .. } => Some(assertion),
             _ => None,

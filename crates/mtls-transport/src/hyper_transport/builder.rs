@@ -10,7 +10,8 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 
 use super::connect::OverrideResolver;
-use super::{tls, HyperTransport};
+use super::tls::{self, TlsVersion};
+use super::HyperTransport;
 use crate::Error;
 
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -34,6 +35,8 @@ pub(super) struct Settings {
     pub(super) pool_idle_timeout: Duration,
     /// Most identities with their own pool.
     pub(super) max_identities: usize,
+    /// The TLS versions offered (`min..=max`, checked at build).
+    pub(super) tls_versions: Vec<&'static rustls::SupportedProtocolVersion>,
 }
 
 impl Default for Settings {
@@ -44,6 +47,7 @@ impl Default for Settings {
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             pool_idle_timeout: DEFAULT_POOL_IDLE_TIMEOUT,
             max_identities: DEFAULT_MAX_IDENTITIES,
+            tls_versions: Vec::new(),
         }
     }
 }
@@ -54,6 +58,8 @@ pub struct HyperTransportBuilder {
     webpki_roots: bool,
     overrides: HashMap<String, SocketAddr>,
     overrides_only: bool,
+    min_tls: TlsVersion,
+    max_tls: TlsVersion,
     settings: Settings,
 }
 
@@ -64,6 +70,8 @@ impl Default for HyperTransportBuilder {
             webpki_roots: DEFAULT_WEBPKI_ROOTS,
             overrides: HashMap::new(),
             overrides_only: false,
+            min_tls: TlsVersion::Tls12,
+            max_tls: TlsVersion::Tls13,
             settings: Settings::default(),
         }
     }
@@ -75,6 +83,7 @@ impl fmt::Debug for HyperTransportBuilder {
             .field("extra_roots", &self.extra_roots.len())
             .field("webpki_roots", &self.webpki_roots)
             .field("overrides", &self.overrides)
+            .field("tls_versions", &(self.min_tls, self.max_tls))
             .field("settings", &self.settings)
             .finish()
     }
@@ -195,8 +204,31 @@ impl HyperTransportBuilder {
         self
     }
 
-    /// Builds the transport. Fails on an unusable root certificate or when no root is trusted.
-    pub fn build(self) -> Result<HyperTransport, Error> {
+    /// The lowest TLS version offered: [`TlsVersion::Tls12`] (the default) or
+    /// [`TlsVersion::Tls13`]. A minimum above the maximum fails at [`build`](Self::build).
+    ///
+    /// ```
+    /// use mtls_transport::{HyperTransport, TlsVersion};
+    ///
+    /// let builder = HyperTransport::builder().min_tls_version(TlsVersion::Tls13);
+    /// # let _ = builder;
+    /// ```
+    pub fn min_tls_version(mut self, version: TlsVersion) -> Self {
+        self.min_tls = version;
+        self
+    }
+
+    /// The highest TLS version offered: [`TlsVersion::Tls13`] (the default) or
+    /// [`TlsVersion::Tls12`] (for servers or middleboxes that need TLS 1.2).
+    pub fn max_tls_version(mut self, version: TlsVersion) -> Self {
+        self.max_tls = version;
+        self
+    }
+
+    /// Builds the transport. Fails on an unusable root certificate, when no root is trusted,
+    /// or when the minimum TLS version is above the maximum.
+    pub fn build(mut self) -> Result<HyperTransport, Error> {
+        self.settings.tls_versions = tls::protocol_versions(self.min_tls, self.max_tls)?;
         let roots = tls::root_store(self.webpki_roots, &self.extra_roots)?;
         let mut http = HttpConnector::new_with_resolver(OverrideResolver::new(
             self.overrides,
@@ -233,6 +265,21 @@ mod tests {
                 assert!(err.to_string().contains("`webpki-roots` feature"), "{err}");
             }
         }
+    }
+
+    #[test]
+    fn a_minimum_above_the_maximum_is_a_config_error() {
+        let err = HyperTransport::builder()
+            .add_root_certificate_der(Vec::new())
+            .min_tls_version(TlsVersion::Tls13)
+            .max_tls_version(TlsVersion::Tls12)
+            .build()
+            .unwrap_err();
+        assert_eq!(err.code(), "tls_config_error");
+        assert!(err.to_string().contains("minimum TLS version"), "{err}");
+        let only13 = tls::protocol_versions(TlsVersion::Tls13, TlsVersion::Tls13).unwrap();
+        assert_eq!(only13.len(), 1);
+        assert_eq!(only13[0].version, rustls::ProtocolVersion::TLSv1_3);
     }
 
     #[test]

@@ -25,6 +25,7 @@ use oauth2_core::ClientCertificate;
 use rustls::RootCertStore;
 
 pub use builder::HyperTransportBuilder;
+pub use tls::TlsVersion;
 
 use builder::Settings;
 use connect::OverrideResolver;

@@ -47,7 +47,7 @@ impl Pools {
         let plain = build_client(
             settings,
             http.clone(),
-            tls::client_config(roots.clone(), None)?,
+            tls::client_config(roots.clone(), &settings.tls_versions, None)?,
         );
         Ok(Self {
             settings: settings.clone(),
@@ -78,7 +78,11 @@ impl Pools {
         }
         // Built without holding the lock; a concurrent first use may build one too, and the
         // first inserted wins.
-        let config = tls::client_config(self.roots.clone(), Some(identity))?;
+        let config = tls::client_config(
+            self.roots.clone(),
+            &self.settings.tls_versions,
+            Some(identity),
+        )?;
         let client = build_client(&self.settings, self.http.clone(), config);
         tracing::debug!(
             identity = %key,

@@ -11,6 +11,44 @@ use rustls::{ClientConfig, RootCertStore};
 
 use crate::Error;
 
+/// A TLS protocol version, for [`HyperTransportBuilder::min_tls_version`] and
+/// [`HyperTransportBuilder::max_tls_version`](crate::HyperTransportBuilder::max_tls_version).
+///
+/// [`HyperTransportBuilder::min_tls_version`]: crate::HyperTransportBuilder::min_tls_version
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum TlsVersion {
+    /// TLS 1.2 (RFC 5246).
+    Tls12,
+    /// TLS 1.3 (RFC 8446).
+    Tls13,
+}
+
+/// The protocol versions a transport offers, `min..=max` (both TLS 1.2 and 1.3 by default).
+pub(crate) fn protocol_versions(
+    min: TlsVersion,
+    max: TlsVersion,
+) -> Result<Vec<&'static rustls::SupportedProtocolVersion>, Error> {
+    if min > max {
+        return Err(Error::TlsConfig {
+            reason: format!(
+                "the minimum TLS version ({min:?}) is above the maximum ({max:?}); lower the \
+                 minimum or raise the maximum"
+            ),
+            source: None,
+        });
+    }
+    let all = [
+        (TlsVersion::Tls12, &rustls::version::TLS12),
+        (TlsVersion::Tls13, &rustls::version::TLS13),
+    ];
+    Ok(all
+        .into_iter()
+        .filter(|(v, _)| (min..=max).contains(v))
+        .map(|(_, p)| p)
+        .collect())
+}
+
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
@@ -69,13 +107,14 @@ fn mozilla_roots(wanted: bool) -> Result<RootCertStore, Error> {
 }
 
 /// Builds a client config trusting `roots` and presenting `identity` (if any) as TLS client
-/// certificate. ALPN is left empty (hyper-rustls/HTTP/1.1 only).
+/// certificate, offering `versions`. ALPN is left empty (hyper-rustls/HTTP/1.1 only).
 pub(crate) fn client_config(
     roots: Arc<RootCertStore>,
+    versions: &[&'static rustls::SupportedProtocolVersion],
     identity: Option<&ClientCertificate>,
 ) -> Result<Arc<ClientConfig>, Error> {
     let builder = ClientConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
+        .with_protocol_versions(versions)
         .map_err(|e| Error::TlsConfig {
             reason: format!("protocol versions: {e}"),
             source: Some(e.into()),
