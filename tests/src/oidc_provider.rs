@@ -95,7 +95,11 @@ impl Default for Pki {
     }
 }
 
-fn self_signed(key_pem: &str, alg: &'static rcgen::SignatureAlgorithm, cn: &str) -> (String, String) {
+fn self_signed(
+    key_pem: &str,
+    alg: &'static rcgen::SignatureAlgorithm,
+    cn: &str,
+) -> (String, String) {
     let key = KeyPair::from_pem_and_sign_algo(key_pem, alg).expect("key");
     let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
     params.distinguished_name = common_name(cn);
@@ -166,7 +170,13 @@ fn ensure_installed() {
         return;
     }
     let status = Command::new("npm")
-        .args(["ci", "--ignore-scripts", "--omit=dev", "--no-audit", "--no-fund"])
+        .args([
+            "ci",
+            "--ignore-scripts",
+            "--omit=dev",
+            "--no-audit",
+            "--no-fund",
+        ])
         .current_dir(&dir)
         .status()
         .expect("npm runs (install node and npm: apt-get install -y nodejs npm)");

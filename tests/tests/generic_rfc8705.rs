@@ -28,7 +28,10 @@ async fn check(
         http::header::AUTHORIZATION,
         http::HeaderValue::from_str(&format!("Bearer {token}")).unwrap(),
     );
-    let response = transport.send(request, certificate).await.expect("check endpoint answers");
+    let response = transport
+        .send(request, certificate)
+        .await
+        .expect("check endpoint answers");
     let body = serde_json::from_slice(&response.body).unwrap_or_default();
     (response.status.as_u16(), body)
 }
@@ -57,7 +60,9 @@ async fn bound_token_end_to_end(
         TokenBinding::Bound(certificate.x5t_s256().to_owned()),
         "cnf.x5t#S256 is the presented certificate's thumbprint"
     );
-    let binding = first.binding_certificate().expect("bound to the TLS certificate");
+    let binding = first
+        .binding_certificate()
+        .expect("bound to the TLS certificate");
     assert_eq!(binding.x5t_s256(), certificate.x5t_s256());
     let second = acquire().await.expect("cached token");
     assert_eq!(second.token_source(), TokenSource::Cache);
@@ -68,8 +73,15 @@ async fn bound_token_end_to_end(
     let transport = app.transport();
     // call_resource presents the certificate and sends `Bearer <token>`
     let request = HttpRequest::get(url::Url::parse(&server.check_url).unwrap());
-    let response = first.call_resource(transport.as_ref(), request).await.unwrap();
-    assert_eq!(response.status.as_u16(), 200, "the bound certificate is accepted");
+    let response = first
+        .call_resource(transport.as_ref(), request)
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status.as_u16(),
+        200,
+        "the bound certificate is accepted"
+    );
     let token = first.access_token().expose_secret();
     let other = if certificate.x5t_s256() == server.pki.pki_certificate().x5t_s256() {
         server.pki.self_signed_certificate()
@@ -80,7 +92,10 @@ async fn bound_token_end_to_end(
     assert_eq!(status, 401, "another certificate is refused");
     let (status, _) = check(server, transport.as_ref(), token, None).await;
     assert_eq!(status, 401, "no certificate is refused");
-    first.token_endpoint().expect("network result names its endpoint").to_owned()
+    first
+        .token_endpoint()
+        .expect("network result names its endpoint")
+        .to_owned()
 }
 
 #[tokio::test]
@@ -89,7 +104,11 @@ async fn tls_client_auth_at_the_alias() {
     let cert = server.pki.pki_certificate();
     let app = server.app(PKI_CLIENT, cert.clone(), any_tls(&server));
     let endpoint = bound_token_end_to_end(&server, &app, &cert, &[SCOPE], &[RESOURCE]).await;
-    assert_eq!(endpoint, format!("{}/token", server.alias), "the mTLS alias is used");
+    assert_eq!(
+        endpoint,
+        format!("{}/token", server.alias),
+        "the mTLS alias is used"
+    );
 }
 
 #[tokio::test]
@@ -127,7 +146,10 @@ async fn resource_only() {
         .unwrap();
     let claims = claims(token.access_token().expose_secret());
     assert_eq!(claims["aud"], RESOURCE);
-    assert!(claims.get("scope").is_none(), "no scope asked, none granted");
+    assert!(
+        claims.get("scope").is_none(),
+        "no scope asked, none granted"
+    );
 }
 
 #[tokio::test]
@@ -154,7 +176,8 @@ async fn scope_and_resource_are_cached_apart_from_resource_only() {
         .await
         .unwrap();
     let claims_both = claims(both.access_token().expose_secret());
-    assert_eq!((&claims_both["aud"], &claims_both["scope"]), (&RESOURCE.into(), &SCOPE.into()));
+    assert_eq!(claims_both["aud"], RESOURCE);
+    assert_eq!(claims_both["scope"], SCOPE);
     // scope-only is another cache entry (the server's default audience), not this token
     let scope_only = app.acquire_token_for_client([SCOPE]).await.unwrap();
     assert_eq!(scope_only.token_source(), TokenSource::IdentityProvider);
@@ -166,24 +189,57 @@ async fn tls_case(server_tls: ServerTls, min: TlsVersion, max: TlsVersion, expec
     let transport = server.transport(min, max);
     let app = server.app(PKI_CLIENT, cert.clone(), transport.clone());
     bound_token_end_to_end(&server, &app, &cert, &[SCOPE], &[RESOURCE]).await;
-    let token = app.acquire_token_for_client([SCOPE]).with_resource(RESOURCE).await.unwrap();
-    let (status, body) =
-        check(&server, transport.as_ref(), token.access_token().expose_secret(), Some(&cert)).await;
+    let token = app
+        .acquire_token_for_client([SCOPE])
+        .with_resource(RESOURCE)
+        .await
+        .unwrap();
+    let (status, body) = check(
+        &server,
+        transport.as_ref(),
+        token.access_token().expose_secret(),
+        Some(&cert),
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(body["tls"], expected);
 }
 
 #[tokio::test]
 async fn tls_1_2() {
-    tls_case(ServerTls::Only12, TlsVersion::Tls12, TlsVersion::Tls13, "TLSv1.2").await;
+    tls_case(
+        ServerTls::Only12,
+        TlsVersion::Tls12,
+        TlsVersion::Tls13,
+        "TLSv1.2",
+    )
+    .await;
     // the client's maximum decides too
-    tls_case(ServerTls::Any, TlsVersion::Tls12, TlsVersion::Tls12, "TLSv1.2").await;
+    tls_case(
+        ServerTls::Any,
+        TlsVersion::Tls12,
+        TlsVersion::Tls12,
+        "TLSv1.2",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn tls_1_3() {
-    tls_case(ServerTls::Only13, TlsVersion::Tls13, TlsVersion::Tls13, "TLSv1.3").await;
-    tls_case(ServerTls::Any, TlsVersion::Tls12, TlsVersion::Tls13, "TLSv1.3").await;
+    tls_case(
+        ServerTls::Only13,
+        TlsVersion::Tls13,
+        TlsVersion::Tls13,
+        "TLSv1.3",
+    )
+    .await;
+    tls_case(
+        ServerTls::Any,
+        TlsVersion::Tls12,
+        TlsVersion::Tls13,
+        "TLSv1.3",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -194,7 +250,10 @@ async fn a_client_limited_to_tls_1_3_cannot_reach_a_tls_1_2_server() {
     let app = server.app(PKI_CLIENT, cert, transport);
     let err = app.acquire_token_for_client([SCOPE]).await.unwrap_err();
     assert!(matches!(err, Error::Transport(_)), "{err:?}");
-    assert!(!err.is_retryable(), "a protocol version mismatch does not heal: {err}");
+    assert!(
+        !err.is_retryable(),
+        "a protocol version mismatch does not heal: {err}"
+    );
 }
 
 /// The server's `error` of a facade failure.
@@ -243,7 +302,11 @@ async fn a_certificate_of_another_client_is_invalid_client() {
 #[tokio::test]
 async fn a_ca_issued_certificate_with_another_subject_is_invalid_client() {
     let server = OidcProvider::start();
-    let app = server.app(PKI_CLIENT, server.pki.intruder_certificate(), any_tls(&server));
+    let app = server.app(
+        PKI_CLIENT,
+        server.pki.intruder_certificate(),
+        any_tls(&server),
+    );
     let err = app.acquire_token_for_client([SCOPE]).await.unwrap_err();
     assert_eq!(service_error(&err), ("invalid_client", 401));
 }
@@ -251,7 +314,11 @@ async fn a_ca_issued_certificate_with_another_subject_is_invalid_client() {
 #[tokio::test]
 async fn an_unknown_client_id_is_invalid_client() {
     let server = OidcProvider::start();
-    let app = server.app("no-such-client", server.pki.pki_certificate(), any_tls(&server));
+    let app = server.app(
+        "no-such-client",
+        server.pki.pki_certificate(),
+        any_tls(&server),
+    );
     let err = app.acquire_token_for_client([SCOPE]).await.unwrap_err();
     assert_eq!(service_error(&err), ("invalid_client", 401));
 }
@@ -306,6 +373,8 @@ async fn oauth2_rs_gets_a_bound_token_over_the_transport() {
 fn claims(jwt: &str) -> serde_json::Value {
     use base64::Engine as _;
     let part = jwt.split('.').nth(1).expect("a JWT");
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .unwrap();
     serde_json::from_slice(&bytes).unwrap()
 }

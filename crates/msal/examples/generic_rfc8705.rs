@@ -127,7 +127,10 @@ async fn main() -> ExitCode {
     let args = match parse_args() {
         Ok(args) => args,
         Err(usage) => {
-            eprintln!("{}", serde_json::json!({"error": "usage", "message": usage}));
+            eprintln!(
+                "{}",
+                serde_json::json!({"error": "usage", "message": usage})
+            );
             return ExitCode::from(2);
         }
     };
@@ -138,7 +141,10 @@ async fn main() -> ExitCode {
         }
         Err(e) => {
             let code = e.code().to_owned();
-            eprintln!("{}", serde_json::json!({"error": code, "message": e.to_string()}));
+            eprintln!(
+                "{}",
+                serde_json::json!({"error": code, "message": e.to_string()})
+            );
             ExitCode::FAILURE
         }
     }

@@ -81,8 +81,7 @@ impl<T: Transport + ?Sized> Oauth2HttpClient<T> {
 
 impl<'c, T: Transport + ?Sized> oauth2::AsyncHttpClient<'c> for Oauth2HttpClient<T> {
     type Error = Error;
-    type Future =
-        Pin<Box<dyn Future<Output = Result<oauth2::HttpResponse, Error>> + Send + 'c>>;
+    type Future = Pin<Box<dyn Future<Output = Result<oauth2::HttpResponse, Error>> + Send + 'c>>;
 
     fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
         Box::pin(self.send(request))

@@ -96,7 +96,9 @@ impl AuthorizationServerMetadata {
     /// the document must not be used), or has an endpoint that is not an `https` URL.
     pub fn parse(body: &[u8], expected_issuer: &Url) -> Result<Self, Error> {
         if body.len() > MAX_METADATA_BYTES {
-            return Err(Error::invalid_metadata("the document is larger than 256 KiB"));
+            return Err(Error::invalid_metadata(
+                "the document is larger than 256 KiB",
+            ));
         }
         let wire: Wire = serde_json::from_slice(body).map_err(|e| {
             Error::invalid_metadata("not a JSON object with a string `issuer`").with_source(e)
@@ -151,9 +153,8 @@ fn other_issuer(published: &str, expected: &Url) -> bool {
 }
 
 fn https_url(field: &str, value: &str) -> Result<Url, Error> {
-    let url = Url::parse(value).map_err(|e| {
-        Error::invalid_metadata(format!("`{field}` is not a URL")).with_source(e)
-    })?;
+    let url = Url::parse(value)
+        .map_err(|e| Error::invalid_metadata(format!("`{field}` is not a URL")).with_source(e))?;
     if url.scheme() != "https" {
         return Err(Error::invalid_metadata(format!(
             "`{field}` is not an https URL"
@@ -174,7 +175,10 @@ mod tests {
     fn alias_absent_falls_back_to_the_token_endpoint() {
         let body = br#"{"issuer":"https://127.0.0.1:8443/","token_endpoint":"https://127.0.0.1:8443/token"}"#;
         let m = AuthorizationServerMetadata::parse(body, &issuer()).unwrap();
-        assert_eq!(m.mtls_token_endpoint().as_str(), "https://127.0.0.1:8443/token");
+        assert_eq!(
+            m.mtls_token_endpoint().as_str(),
+            "https://127.0.0.1:8443/token"
+        );
         assert!(m.supports_auth_method("tls_client_auth"));
         assert!(!m.tls_client_certificate_bound_access_tokens);
     }

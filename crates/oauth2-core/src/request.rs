@@ -220,6 +220,9 @@ mod tests {
             secret.to_form_body(),
             "grant_type=client_credentials&client_id=c&client_secret=s3"
         );
-        assert!(!format!("{secret:?}").contains("s3"), "Debug redacts the secret");
+        assert!(
+            !format!("{secret:?}").contains("s3"),
+            "Debug redacts the secret"
+        );
     }
 }

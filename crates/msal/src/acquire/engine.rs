@@ -8,7 +8,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-
 use telemetry::CacheRefreshReason;
 use token_cache::CachedAccessToken;
 
@@ -34,7 +33,7 @@ pub(crate) async fn acquire(
     state: &Arc<AppState>,
     options: Options,
 ) -> Result<AuthenticationResult, Error> {
-    let plan = Plan::decide(state, options)?;
+    let plan = Plan::decide(state, &options)?;
     if options.force_refresh {
         return network::request_token(state, &plan, &options, CacheRefreshReason::ForceRefresh)
             .await;

@@ -12,10 +12,10 @@
 use oauth2_core::AuthorityKind;
 use url::Url;
 
-use crate::{endpoints, issuer};
 use crate::region::RegionDetails;
 use crate::state::AppState;
 use crate::Error;
+use crate::{endpoints, issuer};
 
 /// The endpoint, realm and region of one request.
 #[derive(Debug)]

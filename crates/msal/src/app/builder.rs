@@ -357,20 +357,21 @@ fn authority_of(authority: Option<&str>, issuer: Option<&str>) -> Result<Authori
         (Some(authority), None) => Ok(Authority::parse(authority)?),
         (None, Some(issuer)) => Ok(Authority::issuer(issuer)?),
         (None, None) => Err(Error::MissingAuthority),
-        (Some(_), Some(_)) => Err(Error::Configuration(
-            oauth2_core::Error::InvalidAuthority {
-                url_or_reason: "and issuer both configured: call .authority(...) for Entra ID \
+        (Some(_), Some(_)) => Err(Error::Configuration(oauth2_core::Error::InvalidAuthority {
+            url_or_reason: "and issuer both configured: call .authority(...) for Entra ID \
                                 or .issuer(...) for another authorization server, not both"
-                    .to_owned(),
-                source: None,
-            },
-        )),
+                .to_owned(),
+            source: None,
+        })),
     }
 }
 
 /// An issuer takes a TLS client certificate or a secret (the credentials its plain form can
 /// carry); the TLS-only credential is for issuers (Entra ID binds with `mtls_pop`).
-fn check_credential_fits(authority: &Authority, credential: &ClientCredential) -> Result<(), Error> {
+fn check_credential_fits(
+    authority: &Authority,
+    credential: &ClientCredential,
+) -> Result<(), Error> {
     let issuer = authority.kind() == oauth2_core::AuthorityKind::Issuer;
     let fits = match credential {
         ClientCredential::TlsClientAuth(_) => issuer,

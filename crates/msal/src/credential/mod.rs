@@ -259,10 +259,9 @@ impl fmt::Debug for ClientCredential {
                 .field("over_mtls", over_mtls)
                 .finish(),
             ClientCredential::BoundAssertion(b) => fmt::Debug::fmt(b, f),
-            ClientCredential::TlsClientAuth(certificate) => f
-                .debug_tuple("TlsClientAuth")
-                .field(certificate)
-                .finish(),
+            ClientCredential::TlsClientAuth(certificate) => {
+                f.debug_tuple("TlsClientAuth").field(certificate).finish()
+            }
             other => write!(f, "{}(<redacted>)", other.kind()),
         }
     }

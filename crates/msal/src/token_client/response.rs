@@ -6,8 +6,8 @@ use std::time::Duration;
 use http::StatusCode;
 use mtls_transport::HttpResponse;
 use oauth2_core::{
-    ClientAuthentication, ClientCertificate, ErrorResponse, SecretString,
-    TokenBinding, TokenResponse, TokenType,
+    ClientAuthentication, ClientCertificate, ErrorResponse, SecretString, TokenBinding,
+    TokenResponse, TokenType,
 };
 use url::Url;
 use zeroize::Zeroizing;
