@@ -91,21 +91,7 @@ impl Authority {
     /// to its last `@` replaced by `…`, cut to 200 characters.
     pub fn parse(url: &str) -> Result<Self, Error> {
         let parsed = parse_https_url(url)?;
-        let host = parsed
-            .host_str()
-            .filter(|h| !h.is_empty())
-            .ok_or_else(|| {
-                Error::invalid_authority(format!("`{}`: the host is missing", shown(url)))
-            })?
-            .to_ascii_lowercase();
-        let port = parsed.port();
-        let base = base_url(&host, port).map_err(|e| {
-            Error::invalid_authority(format!(
-                "`{}`: the host and port do not form a URL",
-                shown(url)
-            ))
-            .with_source(e)
-        })?;
+        let (host, port, base) = host_port_base(&parsed, url)?;
         let segments: Vec<&str> = parsed
             .path_segments()
             .map(|s| s.filter(|s| !s.is_empty()).collect())
@@ -150,21 +136,7 @@ impl Authority {
                 shown(url)
             )));
         }
-        let host = parsed
-            .host_str()
-            .filter(|h| !h.is_empty())
-            .ok_or_else(|| {
-                Error::invalid_authority(format!("`{}`: the host is missing", shown(url)))
-            })?
-            .to_ascii_lowercase();
-        let port = parsed.port();
-        let base = base_url(&host, port).map_err(|e| {
-            Error::invalid_authority(format!(
-                "`{}`: the host and port do not form a URL",
-                shown(url)
-            ))
-            .with_source(e)
-        })?;
+        let (host, port, base) = host_port_base(&parsed, url)?;
         Ok(Authority {
             base,
             host,
@@ -316,6 +288,25 @@ impl fmt::Display for Authority {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.canonical_url().as_str())
     }
+}
+
+/// The lower-cased host, the non-default port and the `https://host[:port]/` base of `parsed`
+/// (whose text is `url`, quoted by error messages).
+fn host_port_base(parsed: &Url, url: &str) -> Result<(String, Option<u16>, Url), Error> {
+    let host = parsed
+        .host_str()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| Error::invalid_authority(format!("`{}`: the host is missing", shown(url))))?
+        .to_ascii_lowercase();
+    let port = parsed.port();
+    let base = base_url(&host, port).map_err(|e| {
+        Error::invalid_authority(format!(
+            "`{}`: the host and port do not form a URL",
+            shown(url)
+        ))
+        .with_source(e)
+    })?;
+    Ok((host, port, base))
 }
 
 /// Parses `url` as an `https` URL without user info.

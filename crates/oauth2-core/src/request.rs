@@ -33,6 +33,23 @@ pub enum ClientAuthentication {
     TlsClientCertificate,
 }
 
+/// `fields` followed by `extra`, without the fields whose value is empty.
+fn with_extra<'a>(
+    mut fields: Vec<(&'a str, &'a str)>,
+    extra: &'a [(String, String)],
+) -> Vec<(&'a str, &'a str)> {
+    fields.extend(extra.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    fields.retain(|(_, v)| !v.is_empty());
+    fields
+}
+
+/// `fields` as an `application/x-www-form-urlencoded` body.
+fn form_body(fields: Vec<(&str, &str)>) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish()
+}
+
 impl ClientAuthentication {
     /// Appends this authentication's form fields (nothing for TLS client authentication).
     fn push_fields<'a>(&'a self, fields: &mut Vec<(&'a str, &'a str)>) {
@@ -89,18 +106,14 @@ impl ClientCredentialsRequest {
         if let Some(token_type) = self.token_type.request_parameter() {
             fields.push(("token_type", token_type));
         }
-        fields.extend(self.extra.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        fields.retain(|(_, v)| !v.is_empty());
-        fields
+        with_extra(fields, &self.extra)
     }
 
     /// The `application/x-www-form-urlencoded` request body of [`form_fields`](Self::form_fields).
     ///
     /// Contains the secret or assertion: do not log it.
     pub fn to_form_body(&self) -> String {
-        url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(self.form_fields())
-            .finish()
+        form_body(self.form_fields())
     }
 }
 
@@ -176,18 +189,14 @@ impl GenericTokenRequest {
         }
         fields.extend(self.resources.iter().map(|r| ("resource", r.as_str())));
         self.authentication.push_fields(&mut fields);
-        fields.extend(self.extra.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        fields.retain(|(_, v)| !v.is_empty());
-        fields
+        with_extra(fields, &self.extra)
     }
 
     /// The `application/x-www-form-urlencoded` body of [`form_fields`](Self::form_fields).
     ///
     /// Contains the secret or assertion: do not log it.
     pub fn to_form_body(&self) -> String {
-        url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(self.form_fields())
-            .finish()
+        form_body(self.form_fields())
     }
 }
 
