@@ -378,3 +378,97 @@ fn claims(jwt: &str) -> serde_json::Value {
         .unwrap();
     serde_json::from_slice(&bytes).unwrap()
 }
+
+#[tokio::test]
+async fn issuer_configuration_mistakes_fail_before_anything_is_sent() {
+    let pki = Pki::new();
+    let builder = || ConfidentialClientApplication::builder(PKI_CLIENT);
+    // an issuer and an Entra authority at once
+    let err = builder()
+        .issuer("https://127.0.0.1:1")
+        .authority("https://login.microsoftonline.com/contoso.onmicrosoft.com")
+        .tls_client_certificate(pki.pki_certificate())
+        .build()
+        .unwrap_err();
+    assert_eq!(err.code(), "invalid_authority");
+    // the TLS-only credential is for issuers; an issuer takes no assertion credential
+    let err = builder()
+        .authority("https://login.microsoftonline.com/contoso.onmicrosoft.com")
+        .tls_client_certificate(pki.pki_certificate())
+        .build()
+        .unwrap_err();
+    assert_eq!(err.code(), "invalid_credential_material");
+    let err = builder()
+        .issuer("https://127.0.0.1:1")
+        .certificate(pki.pki_certificate())
+        .build()
+        .unwrap_err();
+    assert_eq!(err.code(), "invalid_credential_material");
+    // an issuer is https without query
+    for bad in ["http://127.0.0.1:1", "https://127.0.0.1:1/?x=1"] {
+        let err = builder()
+            .issuer(bad)
+            .tls_client_certificate(pki.pki_certificate())
+            .build()
+            .unwrap_err();
+        assert_eq!(err.code(), "invalid_authority", "{bad}");
+    }
+    // nothing listens on port 1: these fail in the plan, not on the network
+    let app = builder()
+        .issuer("https://127.0.0.1:1")
+        .tls_client_certificate(pki.pki_certificate())
+        .build()
+        .unwrap();
+    let err = app
+        .acquire_token_for_client([SCOPE])
+        .with_mtls_proof_of_possession()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        "invalid_authority_type",
+        "an issuer binds Bearer tokens"
+    );
+    let err = app
+        .acquire_token_for_client(Vec::<String>::new())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "invalid_scope", "neither scope nor resource");
+    // Entra takes no `resource`
+    let entra = builder()
+        .authority("https://login.microsoftonline.com/contoso.onmicrosoft.com")
+        .client_secret("not-sent-anywhere")
+        .build()
+        .unwrap();
+    let err = entra
+        .acquire_token_for_client(["https://graph.microsoft.com/.default"])
+        .with_resource(RESOURCE)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "invalid_scope");
+}
+
+#[tokio::test]
+async fn an_issuer_without_metadata_is_a_typed_error() {
+    let server = OidcProvider::start();
+    // a path under the real issuer: both well-known URLs answer 404
+    let app = ConfidentialClientApplication::builder(PKI_CLIENT)
+        .issuer(format!("{}/other", server.issuer))
+        .tls_client_certificate(server.pki.pki_certificate())
+        .transport(any_tls(&server))
+        .build()
+        .unwrap();
+    let err = app.acquire_token_for_client([SCOPE]).await.unwrap_err();
+    match &err {
+        Error::InvalidResponse {
+            endpoint, status, ..
+        } => {
+            assert_eq!(*status, 404);
+            assert!(
+                endpoint.ends_with("/other/.well-known/openid-configuration"),
+                "{endpoint}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
