@@ -472,3 +472,45 @@ async fn an_issuer_without_metadata_is_a_typed_error() {
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test]
+async fn issuer_tokens_are_shared_through_the_file_cache_under_the_key_id() {
+    let server = OidcProvider::start();
+    let dir = msal_e2e_tests::private_temp_dir("msal-issuer-file-cache");
+    let file = dir.join("cache.json");
+    let app = |certificate: ClientCertificate| {
+        ConfidentialClientApplication::builder(SELF_SIGNED_CLIENT)
+            .issuer(&server.issuer)
+            .tls_client_certificate(certificate)
+            .transport(any_tls(&server))
+            .token_cache_file(&file)
+            .build()
+            .unwrap()
+    };
+    let cert = server.pki.self_signed_certificate();
+    let first = app(cert.clone())
+        .acquire_token_for_client([SCOPE])
+        .await
+        .unwrap();
+    assert_eq!(first.token_source(), TokenSource::IdentityProvider);
+    // another application (another process, as far as the cache knows) finds it in the file
+    let second = app(cert).acquire_token_for_client([SCOPE]).await.unwrap();
+    assert_eq!(second.token_source(), TokenSource::Cache);
+    assert_eq!(
+        second.access_token().expose_secret(),
+        first.access_token().expose_secret()
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    let key_id = server.pki.self_signed_certificate().x5t_s256().to_owned();
+    assert!(
+        text.contains(&key_id),
+        "the entry is keyed by the certificate's x5t#S256"
+    );
+    // a certificate with another key id does not see the token (and is refused by the server)
+    let err = app(server.pki.pki_certificate())
+        .acquire_token_for_client([SCOPE])
+        .await
+        .unwrap_err();
+    assert_eq!(service_error(&err), ("invalid_client", 401));
+    let _ = std::fs::remove_dir_all(dir);
+}
