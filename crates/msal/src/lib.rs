@@ -26,6 +26,7 @@ mod error;
 mod federated;
 mod headers;
 mod inflight;
+mod key_vault;
 mod metrics;
 mod region;
 mod result;
