@@ -22,3 +22,6 @@ pub mod telemetry {}
 
 #[doc = include_str!("../docs/benchmarks.md")]
 pub mod benchmarks {}
+
+#[doc = include_str!("../docs/resources.md")]
+pub mod resources {}

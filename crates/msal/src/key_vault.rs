@@ -101,6 +101,43 @@ pub(crate) fn is_cnf_validation_failure(response: &HttpResponse) -> bool {
 mod tests {
     use super::*;
 
+    fn response(status: u16, body: &str, challenge: Option<&str>) -> HttpResponse {
+        let mut headers = http::HeaderMap::new();
+        if let Some(c) = challenge {
+            headers.insert(
+                http::header::WWW_AUTHENTICATE,
+                HeaderValue::from_str(c).unwrap(),
+            );
+        }
+        HttpResponse {
+            status: http::StatusCode::from_u16(status).unwrap(),
+            headers,
+            body: body.to_owned().into(),
+        }
+    }
+
+    #[test]
+    fn recognises_key_vaults_401s() {
+        let marker = "[MtlsCnfClaimRequestDataValidationFailed] cnf mismatch";
+        assert!(is_cnf_validation_failure(&response(401, marker, None)));
+        assert!(is_cnf_validation_failure(&response(
+            401,
+            "",
+            Some(&format!("Bearer error=\"{marker}\""))
+        )));
+        assert!(!is_cnf_validation_failure(&response(403, marker, None)));
+        assert!(!is_cnf_validation_failure(&response(
+            401,
+            "other",
+            Some("Bearer")
+        )));
+        let required =
+            r#"{"error":{"message":"Client certificate required for using MTLS_POP token"}}"#;
+        assert!(is_certificate_required(&response(401, required, None)));
+        assert!(!is_certificate_required(&response(200, required, None)));
+        assert!(!is_certificate_required(&response(401, marker, None)));
+    }
+
     #[test]
     fn key_vault_hosts_of_every_cloud() {
         for host in [

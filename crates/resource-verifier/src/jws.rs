@@ -59,7 +59,7 @@ impl Jws {
         Ok(Jws {
             header,
             claims,
-            signing_input: token[..h.len() + 1 + p.len()].as_bytes().to_vec(),
+            signing_input: token.as_bytes()[..h.len() + 1 + p.len()].to_vec(),
             signature,
         })
     }
