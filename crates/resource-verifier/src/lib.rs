@@ -31,6 +31,7 @@
 //! verified with ring.
 #![forbid(unsafe_code)]
 
+mod authorization;
 mod claims;
 mod fetch;
 mod jwk;

@@ -4,13 +4,14 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::authorization;
 use crate::claims::{self, Expectations, VerifiedToken};
 use crate::fetch::JwksSource;
 use crate::jws::Jws;
 use crate::keys::KeyCache;
 use crate::peer::PeerCertificate;
 use crate::rejection::Rejection;
-use crate::scheme::{self, Scheme};
+use crate::scheme::Scheme;
 
 /// Checks certificate-bound access tokens for one resource (RFC 8705 §3): signature from the
 /// issuer's JWKS, `iss`, `aud`, `exp`/`nbf` with clock skew, and `cnf.x5t#S256` against the
@@ -85,7 +86,7 @@ impl Verifier {
         authorization: Option<&[u8]>,
         peer: Option<&PeerCertificate>,
     ) -> Result<VerifiedToken, Rejection> {
-        let (scheme, token) = scheme::parse(authorization, &self.inner.schemes)?;
+        let (scheme, token) = authorization::parse(authorization, &self.inner.schemes)?;
         let jws = Jws::parse(token)?;
         let keys = self.inner.keys.keys_for(jws.header_str("kid")).await?;
         keys.verify(&jws)?;
