@@ -116,22 +116,28 @@ where
                 }
                 .into());
             }
-            let mut acquire = layer.app.acquire_token_for_client(layer.scopes.iter().cloned());
+            let mut acquire = layer
+                .app
+                .acquire_token_for_client(layer.scopes.iter().cloned());
             if layer.pop {
                 acquire = acquire.with_mtls_proof_of_possession();
             }
             let token = acquire.await?;
-            let mut value = HeaderValue::from_str(&token.authorization_header())
-                .map_err(|_| Error::InvalidResponse {
+            let mut value = HeaderValue::from_str(&token.authorization_header()).map_err(|_| {
+                Error::InvalidResponse {
                     endpoint: "token".to_owned(),
                     status: 200,
                     reason: "the access token contains characters not allowed in an HTTP header"
                         .to_owned(),
-                })?;
+                }
+            })?;
             value.set_sensitive(true);
             request.headers_mut().insert(AUTHORIZATION, value);
             let key_vault = token.token_type() == TokenType::MtlsPop
-                && request.uri().host().is_some_and(key_vault::is_key_vault_host);
+                && request
+                    .uri()
+                    .host()
+                    .is_some_and(key_vault::is_key_vault_host);
             if key_vault {
                 request
                     .headers_mut()
