@@ -9,10 +9,12 @@
 //! Run them with `cargo xtask fuzz --seconds N` (see `docs/reliability.md`).
 
 mod acquisition;
+mod resource_verifier;
 
 use std::time::{Duration, UNIX_EPOCH};
 
 pub use acquisition::acquisition;
+pub use resource_verifier::resource_verifier;
 
 use oauth2_core::{
     ClientCertificate, ErrorResponse, SecretString, SigningAlgorithm, TokenResponse,
@@ -30,6 +32,7 @@ pub const TARGETS: &[&str] = &[
     "certificate",
     "jwt_verifier",
     "acquisition",
+    "resource_verifier",
 ];
 
 /// Runs target `name` on `data`; `false` for an unknown name.
@@ -40,6 +43,7 @@ pub fn run(name: &str, data: &[u8]) -> bool {
         "certificate" => certificate(data),
         "jwt_verifier" => jwt_verifier(data),
         "acquisition" => acquisition(data),
+        "resource_verifier" => resource_verifier(data),
         _ => return false,
     }
     true

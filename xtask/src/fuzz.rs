@@ -28,6 +28,7 @@ const TARGETS: &[(&str, &str)] = &[
     ("certificate", "pem.dict"),
     ("jwt_verifier", "jwt.dict"),
     ("acquisition", "json.dict"),
+    ("resource_verifier", "verifier.dict"),
 ];
 
 /// Seconds per target when `--seconds` is not given.
@@ -53,7 +54,7 @@ const RUSTFLAGS: &[&str] = &[
 const USAGE: &str = "usage: cargo xtask fuzz [--seconds N] [--target NAME]... [--list]
   --seconds N    run each target for N seconds (default 30)
   --target NAME  run only this target (repeatable); targets: token_response, cache_file,
-                 certificate, jwt_verifier, acquisition
+                 certificate, jwt_verifier, acquisition, resource_verifier
   --list         print the target names and exit";
 
 #[derive(Debug)]

@@ -24,8 +24,8 @@ use std::time::Duration;
 ///
 /// # Hostile token answers
 /// [`WrongTokenType`](Fault::WrongTokenType), [`HostileLifetime`](Fault::HostileLifetime),
-/// [`WrongBinding`](Fault::WrongBinding), [`MissingCnf`](Fault::MissingCnf) and
-/// [`OpaqueToken`](Fault::OpaqueToken) do not replace the answer: the request is served
+/// [`WrongBinding`](Fault::WrongBinding), [`MissingCnf`](Fault::MissingCnf),
+/// [`OpaqueToken`](Fault::OpaqueToken) and [`ExpiredToken`](Fault::ExpiredToken) do not replace the answer: the request is served
 /// normally (so it must authenticate, and a request that fails gets its usual error), and only a
 /// successful `200` answer is altered. Everything not named in the variant's description stays
 /// as usual: the token is signed by the emulator, its `exp` claim is the usual one, and the
@@ -50,6 +50,8 @@ use std::time::Duration;
 /// emulator.inject_faults(Fault::MissingCnf, 1);
 /// // The next answer's `access_token` is an opaque string, not a JWT.
 /// emulator.inject_faults(Fault::OpaqueToken, 1);
+/// // The next answer's token has an `exp` claim in the past.
+/// emulator.inject_faults(Fault::ExpiredToken, 1);
 /// # }
 /// ```
 #[non_exhaustive]
@@ -127,6 +129,10 @@ pub enum Fault {
     /// base64url of 48 random bytes: 64 characters, no dots). The `token_type` is the one
     /// requested, so an `mtls_pop` request gets an opaque `mtls_pop` token.
     OpaqueToken,
+    /// A successful answer carries a token that has already expired: its `exp` claim is ten
+    /// minutes in the past (`iat` and `nbf` an hour before that), while `expires_in` keeps its
+    /// usual value, so a client caches it and a resource must refuse it.
+    ExpiredToken,
 }
 
 impl Fault {
@@ -161,6 +167,7 @@ impl Fault {
                 | Fault::WrongBinding
                 | Fault::MissingCnf
                 | Fault::OpaqueToken
+                | Fault::ExpiredToken
         )
     }
 }

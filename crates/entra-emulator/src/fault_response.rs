@@ -69,7 +69,8 @@ pub(crate) fn respond(ctx: &Ctx<'_>, fault: &Fault) -> Option<Response<ServeBody
         | Fault::HostileLifetime { .. }
         | Fault::WrongBinding
         | Fault::MissingCnf
-        | Fault::OpaqueToken => return None,
+        | Fault::OpaqueToken
+        | Fault::ExpiredToken => return None,
     };
     Some(resp.map(Either::Left))
 }

@@ -1,6 +1,8 @@
 //! The protected resource on `mtlstb.graph.microsoft.com` (the Graph test endpoint the MSAL SDKs
 //! call with mTLS PoP tokens): `GET /v1.0/applications`.
 //!
+//! The token must be one the emulator signed, unexpired, for Graph (`aud` is
+//! `https://graph.microsoft.com` or Graph's app id).
 //! A certificate-bound token (one with `cnf.x5t#S256`) is accepted only with the `mtls_pop`
 //! scheme, over a TLS connection presenting exactly that certificate. An unbound token is
 //! accepted with the `Bearer` scheme.
@@ -13,6 +15,12 @@ use crate::certs;
 use crate::jwt::{bound_thumbprint, str_claim};
 use crate::request::Ctx;
 use crate::respond::{self, entra_timestamp, now_secs, Resp};
+
+/// The `aud` values Graph accepts (its resource URI and its application id).
+const GRAPH_AUDIENCES: [&str; 2] = [
+    "https://graph.microsoft.com",
+    "00000003-0000-0000-c000-000000000000",
+];
 
 fn graph_error(ctx: &Ctx<'_>, status: u16, code: &str, message: &str) -> Resp {
     let mut resp = respond::json(
@@ -105,6 +113,9 @@ fn authorize(ctx: &Ctx<'_>) -> Result<Map<String, Value>, String> {
         .signer
         .verify(token, now_secs())
         .map_err(|reason| format!("Access token validation failure: {reason}."))?;
+    if !GRAPH_AUDIENCES.contains(&str_claim(&claims, "aud").trim_end_matches('/')) {
+        return Err("Invalid audience: the token was not issued for Microsoft Graph.".to_owned());
+    }
     check_binding(ctx, &scheme, bound_thumbprint(&claims))?;
     Ok(claims)
 }

@@ -135,6 +135,15 @@ pub enum Error {
         url: String,
     },
 
+    /// Azure Key Vault refused an `mtls_pop` token with "Client certificate required": it asks
+    /// for the client certificate by TLS renegotiation after reading the request, and rustls
+    /// (this library's TLS stack) implements no renegotiation. See docs/resources.md.
+    #[error("{host} asked for the client certificate by TLS renegotiation after the request (Azure Key Vault does this for mtls_pop tokens), and rustls does not renegotiate, so the bound token was refused (HTTP 401). Call Key Vault with a Bearer token, or through an HTTP client on a TLS stack that supports client-side renegotiation (docs/resources.md)")]
+    TlsRenegotiationRequired {
+        /// The resource host.
+        host: String,
+    },
+
     /// The client-assertion provider (or the configured assertion) was empty.
     #[error("client assertion JWT cannot be null or empty: the assertion provider must return a signed JWT")]
     InvalidClientAssertion,
@@ -163,6 +172,7 @@ impl Error {
             Error::TokenTypeMismatch { .. } => "token_type_mismatch",
             Error::TokenBindingMismatch { .. } => "token_binding_mismatch",
             Error::InsecureResourceUrl { .. } => "insecure_resource_url",
+            Error::TlsRenegotiationRequired { .. } => "tls_renegotiation_required",
         }
     }
 
@@ -194,6 +204,7 @@ impl Error {
             | Error::TokenTypeMismatch { .. }
             | Error::TokenBindingMismatch { .. }
             | Error::InsecureResourceUrl { .. }
+            | Error::TlsRenegotiationRequired { .. }
             | Error::InvalidClientAssertion => false,
         }
     }

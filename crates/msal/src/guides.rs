@@ -25,3 +25,6 @@ pub mod telemetry {}
 
 #[doc = include_str!("../docs/benchmarks.md")]
 pub mod benchmarks {}
+
+#[doc = include_str!("../docs/resources.md")]
+pub mod resources {}

@@ -20,6 +20,7 @@
 mod acquire;
 mod app;
 mod binding;
+mod bound_call;
 mod credential;
 mod endpoints;
 mod error;
@@ -27,6 +28,7 @@ mod federated;
 mod headers;
 mod inflight;
 mod issuer;
+mod key_vault;
 mod metrics;
 mod region;
 mod result;
@@ -42,6 +44,7 @@ pub use app::{
     MAX_RETRY_BACKOFF,
 };
 pub use binding::BindingCertificate;
+pub use bound_call::{BoundTokenLayer, BoundTokenService};
 pub use credential::{
     AssertionContext, BoundAssertion, BoundAssertionProvider, ClientAssertionProvider,
 };

@@ -7,7 +7,7 @@ use http::{header::AUTHORIZATION, HeaderValue};
 use mtls_transport::{HttpRequest, HttpResponse, Transport};
 use oauth2_core::{Scopes, SecretString, TokenType, UnixTime};
 
-use crate::{BindingCertificate, Error, RegionDetails};
+use crate::{key_vault, BindingCertificate, Error, RegionDetails};
 
 /// Where a token came from.
 #[non_exhaustive]
@@ -104,6 +104,11 @@ impl AuthenticationResult {
     /// Only `https://` URLs are called: anything else fails with
     /// [`Error::InsecureResourceUrl`] before the token leaves the process.
     ///
+    /// Azure Key Vault hosts (`*.vault.azure.net` and the other clouds' vault and managed-HSM
+    /// domains) get `x-ms-tokenboundauth: true` with an `mtls_pop` token, and a 401 carrying
+    /// `[MtlsCnfClaimRequestDataValidationFailed]` is retried once. Key Vault then asks for the
+    /// certificate by TLS renegotiation, which rustls does not do: see docs/resources.md.
+    ///
     /// Pass the application's transport ([`crate::ConfidentialClientApplication::transport`]) to
     /// reuse its connection pools.
     pub async fn call_resource(
@@ -150,7 +155,29 @@ impl AuthenticationResult {
             .binding_certificate
             .as_ref()
             .map(|b| b.client_identity());
-        Ok(transport.send(request, identity).await?)
+        let key_vault = self.token_type == TokenType::MtlsPop
+            && request
+                .url
+                .host_str()
+                .is_some_and(key_vault::is_key_vault_host);
+        if !key_vault {
+            return Ok(transport.send(request, identity).await?);
+        }
+        request
+            .headers
+            .insert(key_vault::TOKEN_BOUND_AUTH, key_vault::header_value());
+        let renegotiation = || Error::TlsRenegotiationRequired {
+            host: request.url.host_str().unwrap_or_default().to_owned(),
+        };
+        let mut response = key_vault::send(transport, &request, identity, renegotiation).await?;
+        if key_vault::is_cnf_validation_failure(&response) {
+            tracing::info!("Key Vault refused the token binding once; retrying the call");
+            response = key_vault::send(transport, &request, identity, renegotiation).await?;
+        }
+        if key_vault::is_certificate_required(&response) {
+            return Err(renegotiation());
+        }
+        Ok(response)
     }
 
     /// The `Authorization` header value for calling a resource: `Bearer eyJ...` for Bearer

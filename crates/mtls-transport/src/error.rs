@@ -130,6 +130,13 @@ pub enum Error {
 }
 
 impl Error {
+    /// True for an [`Error::Tls`] where the server ended the connection with a TLS alert (as a
+    /// server does when the client refuses to renegotiate), not a local verification failure.
+    pub fn is_tls_alert_from_server(&self) -> bool {
+        matches!(self, Self::Tls { source, .. }
+            if matches!(source.downcast_ref::<rustls::Error>(), Some(rustls::Error::AlertReceived(_))))
+    }
+
     /// True for [`Error::Timeout`] (connect or whole-request timeout).
     pub fn is_timeout(&self) -> bool {
         matches!(self, Self::Timeout { .. })

@@ -16,6 +16,8 @@ use crate::request::Ctx;
 const THUMBPRINT_BYTES: usize = 32;
 /// Length of the random bytes behind a [`Fault::OpaqueToken`] access token.
 const OPAQUE_TOKEN_BYTES: usize = 48;
+/// How long ago a [`Fault::ExpiredToken`] token expired (beyond any resource's clock skew).
+const EXPIRED_BY_SECS: i64 = 600;
 
 /// The base64url of `N` random bytes. If the system RNG fails the bytes are zeros: every use is
 /// an identifier or a deliberately unusable value, never a secret.
@@ -38,7 +40,8 @@ pub(super) fn binding(ctx: &Ctx<'_>, pop: bool) -> Option<String> {
 }
 
 /// The access token: `claims` signed by the emulator, or an opaque random string for
-/// [`Fault::OpaqueToken`].
+/// [`Fault::OpaqueToken`], or `claims` moved an hour and ten minutes into the past for
+/// [`Fault::ExpiredToken`].
 pub(super) fn access_token(
     ctx: &Ctx<'_>,
     signer: &TokenSigner,
@@ -46,6 +49,14 @@ pub(super) fn access_token(
 ) -> Result<String, Error> {
     match ctx.answer_fault {
         Some(Fault::OpaqueToken) => Ok(random_b64url::<OPAQUE_TOKEN_BYTES>()),
+        Some(Fault::ExpiredToken) => {
+            let mut expired = claims.clone();
+            let exp = crate::respond::now_secs() - EXPIRED_BY_SECS;
+            expired["exp"] = exp.into();
+            expired["iat"] = (exp - 3600).into();
+            expired["nbf"] = (exp - 3600).into();
+            signer.sign(&expired)
+        }
         _ => signer.sign(claims),
     }
 }

@@ -3,9 +3,11 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use hyper_util::client::legacy::connect::HttpConnector;
+use oauth2_core::ClientCertificate;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 
@@ -223,6 +225,20 @@ impl HyperTransportBuilder {
     pub fn max_tls_version(mut self, version: TlsVersion) -> Self {
         self.max_tls = version;
         self
+    }
+
+    /// The rustls client configuration (ring provider, this builder's roots and TLS versions) presenting
+    /// `identity` as TLS client certificate: the piece to give your own HTTP client
+    /// (hyper-rustls `HttpsConnectorBuilder::with_tls_config`, reqwest
+    /// `use_preconfigured_tls`) so it presents the certificate a token is bound to. ALPN is
+    /// empty (HTTP/1.1); resolver overrides and timeouts are not part of it.
+    pub fn rustls_client_config(
+        &self,
+        identity: Option<&ClientCertificate>,
+    ) -> Result<Arc<rustls::ClientConfig>, Error> {
+        let roots = tls::root_store(self.webpki_roots, &self.extra_roots)?;
+        let versions = tls::protocol_versions(self.min_tls, self.max_tls)?;
+        tls::client_config(roots, &versions, identity)
     }
 
     /// Builds the transport. Fails on an unusable root certificate, when no root is trusted,
