@@ -135,6 +135,17 @@ pub enum Error {
         url: String,
     },
 
+    /// A configuration variable read by
+    /// [`ConfidentialClientApplication::from_env`](crate::ConfidentialClientApplication::from_env)
+    /// is missing or invalid. Nothing was sent.
+    #[error("environment variable {variable}: {reason}")]
+    Environment {
+        /// The variable, e.g. `AZURE_CLIENT_ID`.
+        variable: String,
+        /// What is wrong and what to set (never contains the variable's value when it is a secret).
+        reason: String,
+    },
+
     /// The client-assertion provider (or the configured assertion) was empty.
     #[error("client assertion JWT cannot be null or empty: the assertion provider must return a signed JWT")]
     InvalidClientAssertion,
@@ -163,6 +174,7 @@ impl Error {
             Error::TokenTypeMismatch { .. } => "token_type_mismatch",
             Error::TokenBindingMismatch { .. } => "token_binding_mismatch",
             Error::InsecureResourceUrl { .. } => "insecure_resource_url",
+            Error::Environment { .. } => "invalid_environment",
         }
     }
 
@@ -194,6 +206,7 @@ impl Error {
             | Error::TokenTypeMismatch { .. }
             | Error::TokenBindingMismatch { .. }
             | Error::InsecureResourceUrl { .. }
+            | Error::Environment { .. }
             | Error::InvalidClientAssertion => false,
         }
     }
@@ -201,6 +214,13 @@ impl Error {
     /// Whether the request ran out of time (connect or whole-request timeout).
     pub fn is_timeout(&self) -> bool {
         matches!(self, Error::Transport(e) if e.is_timeout())
+    }
+
+    pub(crate) fn environment(variable: &str, reason: impl Into<String>) -> Self {
+        Error::Environment {
+            variable: variable.to_owned(),
+            reason: reason.into(),
+        }
     }
 
     pub(crate) fn assertion_provider(source: BoxError) -> Self {

@@ -22,3 +22,9 @@ pub mod telemetry {}
 
 #[doc = include_str!("../docs/benchmarks.md")]
 pub mod benchmarks {}
+
+#[doc = include_str!("../docs/environment.md")]
+pub mod environment {}
+
+#[doc = include_str!("../docs/emulator.md")]
+pub mod emulator {}

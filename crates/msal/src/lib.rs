@@ -22,6 +22,7 @@ mod app;
 mod binding;
 mod credential;
 mod endpoints;
+mod environment;
 mod error;
 mod federated;
 mod headers;
@@ -154,6 +155,6 @@ pub mod transport {
     pub use mtls_transport::{
         bytes, http, is_valid_region, mtls_token_endpoint, regional_token_endpoint, url,
         EndpointError, Error, HttpRequest, HttpResponse, HyperTransport, HyperTransportBuilder,
-        TimeoutPhase, Transport,
+        Proxy, TimeoutPhase, Transport,
     };
 }

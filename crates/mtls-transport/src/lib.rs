@@ -140,7 +140,7 @@ mod transport;
 
 pub use endpoint::{is_valid_region, mtls_token_endpoint, regional_token_endpoint, EndpointError};
 pub use error::{BoxError, Error, TimeoutPhase};
-pub use hyper_transport::{HyperTransport, HyperTransportBuilder};
+pub use hyper_transport::{HyperTransport, HyperTransportBuilder, Proxy};
 pub use message::{HttpRequest, HttpResponse};
 pub use transport::Transport;
 

@@ -10,6 +10,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 
 use super::connect::OverrideResolver;
+use super::proxy::{Proxy, ProxyConnector};
 use super::{tls, HyperTransport};
 use crate::Error;
 
@@ -55,6 +56,7 @@ pub struct HyperTransportBuilder {
     overrides: HashMap<String, SocketAddr>,
     overrides_only: bool,
     settings: Settings,
+    proxy: Option<Proxy>,
 }
 
 impl Default for HyperTransportBuilder {
@@ -65,6 +67,7 @@ impl Default for HyperTransportBuilder {
             overrides: HashMap::new(),
             overrides_only: false,
             settings: Settings::default(),
+            proxy: None,
         }
     }
 }
@@ -76,6 +79,7 @@ impl fmt::Debug for HyperTransportBuilder {
             .field("webpki_roots", &self.webpki_roots)
             .field("overrides", &self.overrides)
             .field("settings", &self.settings)
+            .field("proxy", &self.proxy)
             .finish()
     }
 }
@@ -146,6 +150,16 @@ impl HyperTransportBuilder {
         self
     }
 
+    /// Send requests through an HTTP proxy (a `CONNECT` tunnel; TLS and the client certificate
+    /// run end to end inside it, so the proxy sees only the target's name and port). Default:
+    /// no proxy; [`Proxy::from_env`] reads `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY`. A
+    /// [`resolve`](Self::resolve) override also applies through the proxy: the `CONNECT` then
+    /// names the overridden address.
+    pub fn proxy(mut self, proxy: Proxy) -> Self {
+        self.proxy = Some(proxy);
+        self
+    }
+
     /// Never ask the system resolver: a host without a [`resolve`](Self::resolve) entry fails
     /// to connect. Tests use it to guarantee that no lookup or packet leaves the machine.
     /// Default `false`.
@@ -199,12 +213,13 @@ impl HyperTransportBuilder {
     pub fn build(self) -> Result<HyperTransport, Error> {
         let roots = tls::root_store(self.webpki_roots, &self.extra_roots)?;
         let mut http = HttpConnector::new_with_resolver(OverrideResolver::new(
-            self.overrides,
+            self.overrides.clone(),
             self.overrides_only,
         ));
         http.enforce_http(false);
         http.set_nodelay(true);
-        HyperTransport::from_parts(self.settings, roots, http)
+        let connector = ProxyConnector::new(http, self.proxy, self.overrides);
+        HyperTransport::from_parts(self.settings, roots, connector)
     }
 }
 
