@@ -87,7 +87,9 @@ fn parse_env_file(path: &Path) -> HashMap<String, String> {
         .collect()
 }
 
-/// The `from_env` example of msal-client, built in this target folder on first use.
+/// The `from_env` example of msal-client, built in this target folder if it is missing or stale.
+/// `--workspace` resolves features as `cargo test --workspace` does (examples build with the
+/// dev-dependencies of every member), so after that command this build has nothing to do.
 fn from_env_example() -> PathBuf {
     // this test is <target>/<profile>/deps/env_file-<hash>
     let exe = std::env::current_exe().unwrap();

@@ -1,5 +1,6 @@
 //! Workload identity: the client assertion is a federated token projected into a file (on
-//! Kubernetes, `AZURE_FEDERATED_TOKEN_FILE`), read on each network token request so that a rotated file is used.
+//! Kubernetes, `AZURE_FEDERATED_TOKEN_FILE`), read on each network token request so that a
+//! rotated file is used.
 
 use std::fmt;
 use std::io::Read as _;

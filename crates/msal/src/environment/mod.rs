@@ -91,6 +91,8 @@ impl ConfidentialClientApplication {
         })?;
         let host = lookup(AUTHORITY_HOST).unwrap_or_else(|| DEFAULT_AUTHORITY_HOST.to_owned());
         let authority = authority_url(&host, &tenant)?;
+        // first: the development setting warns even when the rest is incomplete
+        let transport = transport(&lookup)?;
         let mut builder = ConfidentialClientApplication::builder(client_id)
             .authority(authority)
             .region_environment(Arc::clone(&env));
@@ -98,7 +100,7 @@ impl ConfidentialClientApplication {
         if let Some(region) = lookup(REGIONAL_AUTHORITY_NAME) {
             builder = builder.azure_region(region_of(&region));
         }
-        if let Some(transport) = transport(&lookup)? {
+        if let Some(transport) = transport {
             builder = builder.transport(Arc::new(transport));
         }
         Ok(builder)
