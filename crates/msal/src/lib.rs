@@ -19,6 +19,8 @@
 
 mod acquire;
 mod app;
+#[cfg(feature = "azure-core")]
+mod azure;
 mod binding;
 mod credential;
 mod endpoints;
