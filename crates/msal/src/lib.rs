@@ -27,6 +27,7 @@ mod endpoints;
 mod environment;
 mod error;
 mod federated;
+mod file_input;
 mod headers;
 mod inflight;
 mod metrics;

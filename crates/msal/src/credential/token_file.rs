@@ -3,7 +3,6 @@
 //! rotated file is used.
 
 use std::fmt;
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use oauth2_core::SecretString;
@@ -50,16 +49,7 @@ impl TokenFileAssertion {
 
 /// The file's content, trimmed, refusing files larger than [`MAX_TOKEN_FILE_BYTES`].
 fn read_token(path: &Path) -> std::io::Result<SecretString> {
-    let file = std::fs::File::open(path)?;
-    let mut bytes = zeroize::Zeroizing::new(Vec::new());
-    file.take(MAX_TOKEN_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_TOKEN_FILE_BYTES {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!("larger than {MAX_TOKEN_FILE_BYTES} bytes, not a token"),
-        ));
-    }
+    let bytes = crate::file_input::read_bounded(path, MAX_TOKEN_FILE_BYTES, "a token")?;
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8"))?;
     Ok(SecretString::new(text.trim().to_owned()))

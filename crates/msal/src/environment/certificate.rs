@@ -1,11 +1,9 @@
 //! `AZURE_CLIENT_CERTIFICATE_PATH`: a PEM file (certificate chain and private key) or a
 //! PKCS#12 (`.pfx`) file, as the Azure SDKs accept.
 
-use std::io::Read as _;
 use std::path::Path;
 
 use oauth2_core::ClientCertificate;
-use zeroize::Zeroizing;
 
 use super::CERTIFICATE_PATH;
 use crate::Error;
@@ -16,12 +14,13 @@ const MAX_CERTIFICATE_FILE_BYTES: u64 = 1024 * 1024;
 /// Loads the certificate at `path`: PEM when it holds a `-----BEGIN` line, else PKCS#12
 /// decrypted with `password` (empty when not given).
 pub(super) fn load(path: &Path, password: Option<&str>) -> Result<ClientCertificate, Error> {
-    let bytes = read_bounded(path).map_err(|e| {
-        Error::environment(
-            CERTIFICATE_PATH,
-            format!("cannot read {}: {e}", path.display()),
-        )
-    })?;
+    let bytes = crate::file_input::read_bounded(path, MAX_CERTIFICATE_FILE_BYTES, "a certificate")
+        .map_err(|e| {
+            Error::environment(
+                CERTIFICATE_PATH,
+                format!("cannot read {}: {e}", path.display()),
+            )
+        })?;
     if contains(&bytes, b"-----BEGIN") {
         return ClientCertificate::from_pem(&bytes).map_err(|e| {
             Error::environment(
@@ -71,20 +70,6 @@ fn from_pkcs12(
             path.display()
         ),
     ))
-}
-
-fn read_bounded(path: &Path) -> std::io::Result<Zeroizing<Vec<u8>>> {
-    let file = std::fs::File::open(path)?;
-    let mut bytes = Zeroizing::new(Vec::new());
-    file.take(MAX_CERTIFICATE_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_CERTIFICATE_FILE_BYTES {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!("larger than {MAX_CERTIFICATE_FILE_BYTES} bytes, not a certificate"),
-        ));
-    }
-    Ok(bytes)
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {

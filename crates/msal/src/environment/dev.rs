@@ -85,19 +85,11 @@ pub(crate) fn parse_host_map(map: &str) -> Result<Vec<(String, SocketAddr)>, Err
 }
 
 fn read_roots(path: &str) -> Result<Vec<u8>, Error> {
-    use std::io::Read as _;
-    let cannot =
-        |e: std::io::Error| Error::environment(DEV_EXTRA_ROOTS, format!("cannot read {path}: {e}"));
-    let file = std::fs::File::open(path).map_err(cannot)?;
-    let mut pem = Vec::new();
-    file.take(MAX_ROOTS_FILE_BYTES + 1)
-        .read_to_end(&mut pem)
-        .map_err(cannot)?;
-    if pem.len() as u64 > MAX_ROOTS_FILE_BYTES {
-        return Err(Error::environment(
-            DEV_EXTRA_ROOTS,
-            format!("{path} is larger than {MAX_ROOTS_FILE_BYTES} bytes"),
-        ));
-    }
-    Ok(pem)
+    crate::file_input::read_bounded(
+        std::path::Path::new(path),
+        MAX_ROOTS_FILE_BYTES,
+        "a root bundle",
+    )
+    .map(|pem| pem.to_vec())
+    .map_err(|e| Error::environment(DEV_EXTRA_ROOTS, format!("cannot read {path}: {e}")))
 }

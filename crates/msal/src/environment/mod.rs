@@ -93,9 +93,7 @@ impl ConfidentialClientApplication {
         let authority = authority_url(&host, &tenant)?;
         // first: the development setting warns even when the rest is incomplete
         let transport = transport(&lookup)?;
-        let mut builder = ConfidentialClientApplication::builder(client_id)
-            .authority(authority)
-            .region_environment(Arc::clone(&env));
+        let mut builder = ConfidentialClientApplication::builder(client_id).authority(authority);
         builder = with_credential(builder, &lookup)?;
         if let Some(region) = lookup(REGIONAL_AUTHORITY_NAME) {
             builder = builder.azure_region(region_of(&region));
@@ -103,7 +101,7 @@ impl ConfidentialClientApplication {
         if let Some(transport) = transport {
             builder = builder.transport(Arc::new(transport));
         }
-        Ok(builder)
+        Ok(builder.region_environment(env))
     }
 }
 
