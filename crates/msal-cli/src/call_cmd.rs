@@ -95,7 +95,7 @@ pub(crate) async fn run(args: CallArgs) -> Result<(), CliError> {
     if response.status.is_success() {
         Ok(())
     } else {
-        Err(format!("the resource answered HTTP {}", response.status).into())
+        Err(crate::exit::ResourceStatus(response.status.as_u16()).into())
     }
 }
 

@@ -11,6 +11,8 @@ use zeroize::Zeroizing;
 
 use crate::CliError;
 
+mod env_file;
+
 const TENANT: &str = "aaaabbbb-0000-1111-2222-333344445555";
 
 /// Arguments of `msal emulator`.
@@ -22,6 +24,10 @@ pub(crate) struct EmulatorArgs {
     /// Folder for the CA certificate and the demo apps' credentials.
     #[arg(long, default_value = "target/emulator")]
     out_dir: PathBuf,
+    /// Also write the environment an unchanged app needs to use the emulator (AZURE_* and the
+    /// MSAL_DEV_* development setting) to this file, in `KEY='value'` lines (see docs/emulator.md).
+    #[arg(long, value_name = "PATH")]
+    env_file: Option<PathBuf>,
 }
 
 /// Client ids of the demo apps.
@@ -29,7 +35,8 @@ const CERT_APP: &str = "11111111-1111-1111-1111-111111111111";
 const SECRET_APP: &str = "22222222-2222-2222-2222-222222222222";
 
 pub(crate) async fn run(args: EmulatorArgs) -> Result<(), CliError> {
-    std::fs::create_dir_all(&args.out_dir)?;
+    std::fs::create_dir_all(&args.out_dir)
+        .map_err(|e| format!("cannot create --out-dir {}: {e}", args.out_dir.display()))?;
     let ca = TestCa::new("msal emulator client CA")?;
     let cert = ca.issue(&CertRequest::new("emulator-app.contoso.example"))?;
     let secret = Zeroizing::new(uuid_like());
@@ -44,8 +51,18 @@ pub(crate) async fn run(args: EmulatorArgs) -> Result<(), CliError> {
         )
         .app(AppRegistration::new(SECRET_APP, TENANT).with_secret(&secret))
         .start()
-        .await?;
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot start the emulator on 127.0.0.1:{} ({e}); choose another --port, or --port 0 for a free one",
+                args.port
+            )
+        })?;
     let files = DemoFiles::write(&args.out_dir, &emulator, &cert, &secret)?;
+    if let Some(path) = &args.env_file {
+        env_file::write(path, &emulator, &files, TENANT, CERT_APP, SECRET_APP)?;
+        println!("Environment for an unchanged app: {}", path.display());
+    }
     print_instructions(&emulator, &files);
     println!("Press Ctrl-C to stop.");
     tokio::signal::ctrl_c().await?;
@@ -54,13 +71,13 @@ pub(crate) async fn run(args: EmulatorArgs) -> Result<(), CliError> {
 }
 
 /// The files written for clients in other languages.
-struct DemoFiles {
+pub(crate) struct DemoFiles {
     /// The emulator's CA certificate (PEM).
-    ca: PathBuf,
+    pub(crate) ca: PathBuf,
     /// The certificate chain and key of [`CERT_APP`] (PEM).
-    cert: PathBuf,
+    pub(crate) cert: PathBuf,
     /// The client secret of [`SECRET_APP`].
-    secret: PathBuf,
+    pub(crate) secret: PathBuf,
 }
 
 impl DemoFiles {
@@ -94,7 +111,7 @@ impl DemoFiles {
 /// mode 0600 on Unix (never wider, not even for a moment). An existing file is removed first,
 /// since opening it would keep its permissions; creation refuses to follow a link or reuse a
 /// file that appears in between.
-fn write_private(path: &Path, parts: &[&[u8]]) -> Result<(), CliError> {
+pub(crate) fn write_private(path: &Path, parts: &[&[u8]]) -> Result<(), CliError> {
     let cannot = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
     match std::fs::remove_file(path) {
         Ok(()) => {}
@@ -120,9 +137,17 @@ fn print_instructions(emulator: &Emulator, files: &DemoFiles) {
         files.ca.display()
     );
     println!(
-        "Map these hostnames to {}: {}",
+        "Map these hostnames to the address {} (host=IP:PORT, not a URL): {}",
         emulator.addr(),
-        Emulator::hostnames().join(", ")
+        emulator
+            .resolver_entries()
+            .into_iter()
+            .map(|(host, _)| host)
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!(
+        "Each flow needs: Bearer login.microsoftonline.com; mTLS PoP also mtlsauth.microsoft.com (regional: *.mtlsauth.microsoft.com); the test resource mtlstb.graph.microsoft.com"
     );
     println!("Tenant: {TENANT} (contoso.onmicrosoft.com)");
     println!("Apps:");
@@ -136,10 +161,10 @@ fn print_instructions(emulator: &Emulator, files: &DemoFiles) {
     );
     println!("Example:");
     println!(
-        "  msal token --authority https://login.microsoftonline.com/{TENANT} --client-id {CERT_APP} \\\n    --cert {} --send-x5c --scope https://graph.microsoft.com/.default --ca-file {} --resolve login.microsoftonline.com={}",
+        "  msal token --authority https://login.microsoftonline.com/{TENANT} --client-id {CERT_APP} \\\n    --cert {} --send-x5c --scope https://graph.microsoft.com/.default --mtls-pop --ca-file {} \\\n    --resolve login.microsoftonline.com={addr} --resolve mtlsauth.microsoft.com={addr}",
         files.cert.display(),
         files.ca.display(),
-        emulator.addr()
+        addr = emulator.addr()
     );
 }
 

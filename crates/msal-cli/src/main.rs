@@ -5,6 +5,7 @@
 mod call_cmd;
 mod demo;
 mod emulator_cmd;
+mod exit;
 mod output;
 mod secret_input;
 mod token_cmd;
@@ -64,19 +65,16 @@ fn main() -> ExitCode {
     });
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => match e.downcast_ref::<UsageError>() {
-            Some(usage) => {
-                eprintln!(
+        Err(e) => {
+            match e.downcast_ref::<UsageError>() {
+                Some(usage) => eprintln!(
                     "error: {usage} ({})\n\nFor more information, try '--help'.",
                     usage.code()
-                );
-                ExitCode::from(2)
+                ),
+                None => eprintln!("error: {e}"),
             }
-            None => {
-                eprintln!("error: {e}");
-                ExitCode::FAILURE
-            }
-        },
+            exit::Exit::of(&e).into()
+        }
     }
 }
 
@@ -88,8 +86,10 @@ fn init_logging(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    // colour only on a terminal: redirected logs carry no escape codes
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .init();
 }

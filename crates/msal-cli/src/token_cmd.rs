@@ -19,11 +19,16 @@ use crate::{output, CliError, UsageError};
 #[derive(Debug, Args)]
 pub(crate) struct TokenArgs {
     /// Authority URL, e.g. https://login.microsoftonline.com/<tenant-id>
-    #[arg(long)]
-    authority: String,
+    #[arg(long, required_unless_present = "from_env")]
+    authority: Option<String>,
     /// Application (client) id.
-    #[arg(long)]
-    client_id: String,
+    #[arg(long, required_unless_present = "from_env")]
+    client_id: Option<String>,
+    /// Take the app's configuration from the environment instead (AZURE_TENANT_ID,
+    /// AZURE_CLIENT_ID, AZURE_CLIENT_SECRET / AZURE_CLIENT_CERTIFICATE_PATH /
+    /// AZURE_FEDERATED_TOKEN_FILE, ...; see docs/environment.md).
+    #[arg(long, conflicts_with_all = ["authority", "client_id", "credential", "send_x5c"])]
+    from_env: bool,
     /// PEM file with the certificate chain and its private key.
     #[arg(long, group = "credential")]
     cert: Option<PathBuf>,
@@ -79,9 +84,15 @@ pub(crate) fn parse_resolve(s: &str) -> Result<(String, SocketAddr), String> {
 }
 
 pub(crate) async fn run(args: TokenArgs) -> Result<(), CliError> {
-    let builder =
-        ConfidentialClientApplication::builder(&args.client_id).authority(&args.authority);
-    let mut builder = with_credential(builder, &args)?;
+    let mut builder = match (&args.client_id, &args.authority) {
+        (Some(client_id), Some(authority)) if !args.from_env => with_credential(
+            ConfidentialClientApplication::builder(client_id).authority(authority),
+            &args,
+        )?,
+        _ => ConfidentialClientApplication::builder_from_env(Arc::new(|name: &str| {
+            std::env::var(name).ok()
+        }))?,
+    };
     if let Some(transport) = transport(args.ca_file.as_ref(), &args.resolve)? {
         builder = builder.transport(Arc::new(transport));
     }

@@ -144,6 +144,17 @@ pub enum Error {
         host: String,
     },
 
+    /// A configuration variable read by
+    /// [`ConfidentialClientApplication::from_env`](crate::ConfidentialClientApplication::from_env)
+    /// is missing or invalid. Nothing was sent.
+    #[error("environment variable {variable}: {reason}")]
+    Environment {
+        /// The variable, e.g. `AZURE_CLIENT_ID`.
+        variable: String,
+        /// What is wrong and what to set (never contains the variable's value when it is a secret).
+        reason: String,
+    },
+
     /// The client-assertion provider (or the configured assertion) was empty.
     #[error("client assertion JWT cannot be null or empty: the assertion provider must return a signed JWT")]
     InvalidClientAssertion,
@@ -173,6 +184,7 @@ impl Error {
             Error::TokenBindingMismatch { .. } => "token_binding_mismatch",
             Error::InsecureResourceUrl { .. } => "insecure_resource_url",
             Error::TlsRenegotiationRequired { .. } => "tls_renegotiation_required",
+            Error::Environment { .. } => "invalid_environment",
         }
     }
 
@@ -205,6 +217,7 @@ impl Error {
             | Error::TokenBindingMismatch { .. }
             | Error::InsecureResourceUrl { .. }
             | Error::TlsRenegotiationRequired { .. }
+            | Error::Environment { .. }
             | Error::InvalidClientAssertion => false,
         }
     }
@@ -212,6 +225,13 @@ impl Error {
     /// Whether the request ran out of time (connect or whole-request timeout).
     pub fn is_timeout(&self) -> bool {
         matches!(self, Error::Transport(e) if e.is_timeout())
+    }
+
+    pub(crate) fn environment(variable: &str, reason: impl Into<String>) -> Self {
+        Error::Environment {
+            variable: variable.to_owned(),
+            reason: reason.into(),
+        }
     }
 
     pub(crate) fn assertion_provider(source: BoxError) -> Self {

@@ -28,3 +28,8 @@ pub mod benchmarks {}
 
 #[doc = include_str!("../docs/resources.md")]
 pub mod resources {}
+#[doc = include_str!("../docs/environment.md")]
+pub mod environment {}
+
+#[doc = include_str!("../docs/emulator.md")]
+pub mod emulator {}

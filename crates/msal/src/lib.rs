@@ -19,12 +19,16 @@
 
 mod acquire;
 mod app;
+#[cfg(feature = "azure-core")]
+mod azure;
 mod binding;
 mod bound_call;
 mod credential;
 mod endpoints;
+mod environment;
 mod error;
 mod federated;
+mod file_input;
 mod headers;
 mod inflight;
 mod issuer;
@@ -158,6 +162,6 @@ pub mod transport {
     pub use mtls_transport::{
         bytes, http, is_valid_region, mtls_token_endpoint, regional_token_endpoint, url,
         EndpointError, Error, HttpRequest, HttpResponse, HyperTransport, HyperTransportBuilder,
-        TimeoutPhase, TlsVersion, Transport,
+        Proxy, TimeoutPhase, TlsVersion, Transport,
     };
 }

@@ -127,6 +127,14 @@ pub enum Error {
         /// The TLS library's error, when it reported one.
         source: Option<BoxError>,
     },
+
+    /// A proxy URL (given to [`Proxy::new`](crate::Proxy::new) or in `HTTPS_PROXY` /
+    /// `HTTP_PROXY`) cannot be used.
+    #[error("invalid proxy: {reason}")]
+    InvalidProxy {
+        /// What is wrong and what to give instead.
+        reason: String,
+    },
 }
 
 impl Error {
@@ -186,6 +194,7 @@ impl Error {
             | Self::ClientCertificate { .. }
             | Self::ClientIdentityNotSupported { .. }
             | Self::InvalidRootCertificate { .. }
+            | Self::InvalidProxy { .. }
             | Self::TlsConfig { .. } => false,
         }
     }
@@ -203,6 +212,7 @@ impl Error {
             Self::ClientIdentityNotSupported { .. } => "client_identity_not_supported",
             Self::InvalidRootCertificate { .. } => "invalid_root_certificate",
             Self::TlsConfig { .. } => "tls_config_error",
+            Self::InvalidProxy { .. } => "invalid_proxy",
         }
     }
 

@@ -146,7 +146,7 @@ mod transport;
 
 pub use endpoint::{is_valid_region, mtls_token_endpoint, regional_token_endpoint, EndpointError};
 pub use error::{BoxError, Error, TimeoutPhase};
-pub use hyper_transport::{HyperTransport, HyperTransportBuilder, TlsVersion};
+pub use hyper_transport::{HyperTransport, HyperTransportBuilder, Proxy, TlsVersion};
 pub use message::{HttpRequest, HttpResponse};
 #[cfg(feature = "oauth2")]
 pub use oauth2_adapter::Oauth2HttpClient;

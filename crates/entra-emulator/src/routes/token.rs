@@ -35,9 +35,35 @@ fn resource_of(scope: &str) -> Result<String, StsError> {
         return Err(invalid());
     };
     match only.strip_suffix("/.default") {
-        Some(resource) if !resource.is_empty() => Ok(resource.to_owned()),
+        Some(resource) if !resource.is_empty() => known_resource(resource),
         _ => Err(invalid()),
     }
+}
+
+/// Microsoft resources the emulator knows by URL; any `api://` app id URI is accepted as an app
+/// of the tenant. Another `https://` resource is not found, as Entra answers (AADSTS500011).
+const KNOWN_RESOURCES: &[&str] = &[
+    "https://graph.microsoft.com",
+    "https://graph.microsoft.us",
+    "https://microsoftgraph.chinacloudapi.cn",
+    "https://mtlstb.graph.microsoft.com",
+    "https://management.azure.com",
+    "https://management.core.windows.net",
+    "https://vault.azure.net",
+    "https://storage.azure.com",
+    "https://database.windows.net",
+];
+
+fn known_resource(resource: &str) -> Result<String, StsError> {
+    let trimmed = resource.trim_end_matches('/');
+    if resource.starts_with("api://") || KNOWN_RESOURCES.contains(&trimmed) {
+        return Ok(resource.to_owned());
+    }
+    Err(StsError::invalid_request(
+        500011,
+        format!("The resource principal named {resource} was not found in the tenant. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant."),
+    )
+    .with_error("invalid_resource"))
 }
 
 impl StsError {
@@ -290,5 +316,13 @@ mod tests {
             let e = resource_of(bad).unwrap_err();
             assert_eq!((e.code, e.error), (1002012, "invalid_scope"), "{bad}");
         }
+        let e = resource_of("https://nonexistent.example/.default").unwrap_err();
+        assert_eq!((e.code, e.error), (500011, "invalid_resource"));
+        assert!(
+            e.message.contains("https://nonexistent.example"),
+            "{}",
+            e.message
+        );
+        assert!(resource_of("https://vault.azure.net/.default").is_ok());
     }
 }

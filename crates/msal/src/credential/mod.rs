@@ -2,6 +2,7 @@
 //! them: can they bind a token, which certificate goes into TLS, and what goes into the form.
 
 mod provider;
+mod token_file;
 
 use std::fmt;
 use std::sync::Arc;
@@ -15,6 +16,7 @@ pub use provider::{
     AssertionContext, BoundAssertion, BoundAssertionProvider, ClientAssertionProvider,
 };
 pub(crate) use provider::{FnAssertionProvider, FnBoundAssertionProvider};
+pub(crate) use token_file::TokenFileAssertion;
 
 use crate::Error;
 

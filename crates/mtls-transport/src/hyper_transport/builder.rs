@@ -12,6 +12,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 
 use super::connect::OverrideResolver;
+use super::proxy::{Proxy, ProxyConnector};
 use super::tls::{self, TlsVersion};
 use super::HyperTransport;
 use crate::Error;
@@ -63,6 +64,7 @@ pub struct HyperTransportBuilder {
     min_tls: TlsVersion,
     max_tls: TlsVersion,
     settings: Settings,
+    proxy: Option<Proxy>,
 }
 
 impl Default for HyperTransportBuilder {
@@ -75,6 +77,7 @@ impl Default for HyperTransportBuilder {
             min_tls: TlsVersion::Tls12,
             max_tls: TlsVersion::Tls13,
             settings: Settings::default(),
+            proxy: None,
         }
     }
 }
@@ -87,6 +90,7 @@ impl fmt::Debug for HyperTransportBuilder {
             .field("overrides", &self.overrides)
             .field("tls_versions", &(self.min_tls, self.max_tls))
             .field("settings", &self.settings)
+            .field("proxy", &self.proxy)
             .finish()
     }
 }
@@ -154,6 +158,16 @@ impl HyperTransportBuilder {
     pub fn resolve(mut self, host: &str, addr: SocketAddr) -> Self {
         let host = host.trim_end_matches('.').to_ascii_lowercase();
         self.overrides.insert(host, addr);
+        self
+    }
+
+    /// Send requests through an HTTP proxy (a `CONNECT` tunnel; TLS and the client certificate
+    /// run end to end inside it, so the proxy sees only the target's name and port). Default:
+    /// no proxy; [`Proxy::from_env`] reads `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY`. A
+    /// [`resolve`](Self::resolve) override also applies through the proxy: the `CONNECT` then
+    /// names the overridden address.
+    pub fn proxy(mut self, proxy: Proxy) -> Self {
+        self.proxy = Some(proxy);
         self
     }
 
@@ -247,12 +261,13 @@ impl HyperTransportBuilder {
         self.settings.tls_versions = tls::protocol_versions(self.min_tls, self.max_tls)?;
         let roots = tls::root_store(self.webpki_roots, &self.extra_roots)?;
         let mut http = HttpConnector::new_with_resolver(OverrideResolver::new(
-            self.overrides,
+            self.overrides.clone(),
             self.overrides_only,
         ));
         http.enforce_http(false);
         http.set_nodelay(true);
-        HyperTransport::from_parts(self.settings, roots, http)
+        let connector = ProxyConnector::new(http, self.proxy, self.overrides);
+        HyperTransport::from_parts(self.settings, roots, connector)
     }
 }
 

@@ -41,19 +41,27 @@ impl OverrideResolver {
     }
 
     fn lookup(&self, host: &str) -> Option<SocketAddr> {
-        if let Some(addr) = self.overrides.get(host) {
+        lookup_override(&self.overrides, host)
+    }
+}
+
+/// The override of lower-case `host`: an exact entry, else the nearest `*.` wildcard.
+pub(crate) fn lookup_override(
+    overrides: &HashMap<String, SocketAddr>,
+    host: &str,
+) -> Option<SocketAddr> {
+    if let Some(addr) = overrides.get(host) {
+        return Some(*addr);
+    }
+    // Wildcards: try each parent domain, nearest first (`a.b.c` → `*.b.c`, `*.c`).
+    let mut rest = host;
+    while let Some((_, parent)) = rest.split_once('.') {
+        if let Some(addr) = overrides.get(&format!("*.{parent}")) {
             return Some(*addr);
         }
-        // Wildcards: try each parent domain, nearest first (`a.b.c` → `*.b.c`, `*.c`).
-        let mut rest = host;
-        while let Some((_, parent)) = rest.split_once('.') {
-            if let Some(addr) = self.overrides.get(&format!("*.{parent}")) {
-                return Some(*addr);
-            }
-            rest = parent;
-        }
-        None
+        rest = parent;
     }
+    None
 }
 
 impl fmt::Debug for OverrideResolver {

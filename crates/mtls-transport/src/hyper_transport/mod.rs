@@ -13,6 +13,7 @@ mod connect;
 mod error_map;
 mod exchange;
 mod pools;
+mod proxy;
 mod request;
 mod tls;
 
@@ -20,16 +21,16 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Instant;
 
-use hyper_util::client::legacy::connect::HttpConnector;
 use oauth2_core::ClientCertificate;
 use rustls::RootCertStore;
 
 pub use builder::HyperTransportBuilder;
 pub use tls::TlsVersion;
+pub use proxy::Proxy;
 
 use builder::Settings;
-use connect::OverrideResolver;
 use pools::Pools;
+use proxy::ProxyConnector;
 
 use crate::{Error, HttpRequest, HttpResponse, Transport};
 
@@ -81,7 +82,7 @@ impl HyperTransport {
     fn from_parts(
         settings: Settings,
         roots: Arc<RootCertStore>,
-        http: HttpConnector<OverrideResolver>,
+        http: ProxyConnector,
     ) -> Result<Self, Error> {
         let pools = Pools::new(&settings, roots, http)?;
         Ok(Self {

@@ -12,18 +12,18 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use oauth2_core::ClientCertificate;
 use rustls::RootCertStore;
 
 use super::builder::Settings;
-use super::connect::{OverrideResolver, TimeoutConnector};
+use super::connect::TimeoutConnector;
+use super::proxy::ProxyConnector;
 use super::tls;
 use crate::Error;
 
-type Connector = TimeoutConnector<HttpsConnector<HttpConnector<OverrideResolver>>>;
+type Connector = TimeoutConnector<HttpsConnector<ProxyConnector>>;
 
 /// A hyper-util client with its own connection pool and rustls configuration.
 pub(super) type PooledClient = Client<Connector, Full<Bytes>>;
@@ -32,7 +32,7 @@ pub(super) type PooledClient = Client<Connector, Full<Bytes>>;
 pub(super) struct Pools {
     settings: Settings,
     roots: Arc<RootCertStore>,
-    http: HttpConnector<OverrideResolver>,
+    http: ProxyConnector,
     plain: PooledClient,
     identities: Mutex<IdentityPools>,
 }
@@ -42,7 +42,7 @@ impl Pools {
     pub(super) fn new(
         settings: &Settings,
         roots: Arc<RootCertStore>,
-        http: HttpConnector<OverrideResolver>,
+        http: ProxyConnector,
     ) -> Result<Self, Error> {
         let plain = build_client(
             settings,
@@ -153,7 +153,7 @@ impl IdentityPools {
 
 fn build_client(
     settings: &Settings,
-    http: HttpConnector<OverrideResolver>,
+    http: ProxyConnector,
     config: Arc<rustls::ClientConfig>,
 ) -> PooledClient {
     // From<(H, C)> gives an https-or-http connector with empty ALPN (HTTP/1.1).

@@ -1,0 +1,249 @@
+//! Acceptance: an app configured only by the environment that `msal emulator --env-file` wrote
+//! gets a Bearer and an mTLS PoP token and calls the resource with each, with no code that
+//! mentions the emulator (the `from_env` example of msal-client, run as a real process), and
+//! `msal token --from-env` does the same from the command line.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// `msal emulator --port 0 --env-file …`, killed (by its own handle) when dropped.
+struct RunningEmulator {
+    child: Child,
+    dir: PathBuf,
+    env: HashMap<String, String>,
+}
+
+impl Drop for RunningEmulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl RunningEmulator {
+    fn start() -> Self {
+        let dir = std::env::temp_dir().join(format!("msal-env-file-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let env_file = dir.join("emulator.env");
+        let child = Command::new(env!("CARGO_BIN_EXE_msal"))
+            .args(["emulator", "--port", "0", "--out-dir"])
+            .arg(&dir)
+            .arg("--env-file")
+            .arg(&env_file)
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut running = RunningEmulator {
+            child,
+            dir,
+            env: HashMap::new(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !env_file.exists() {
+            assert!(Instant::now() < deadline, "no env file after 60 s");
+            if let Some(status) = running.child.try_wait().unwrap() {
+                panic!("msal emulator exited early: {status}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        running.env = parse_env_file(&env_file);
+        running
+    }
+
+    /// `command` with a clean environment: only `PATH` and the env file's variables.
+    fn configure<'a>(&self, command: &'a mut Command) -> &'a mut Command {
+        command
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .envs(&self.env)
+    }
+}
+
+/// `KEY='value'` lines, `#` comments, as the shell reads them.
+fn parse_env_file(path: &Path) -> HashMap<String, String> {
+    let text = std::fs::read_to_string(path).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "the env file is private");
+    }
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|line| {
+            let (key, value) = line.split_once('=').expect("KEY=value");
+            let value = value
+                .strip_prefix('\'')
+                .and_then(|v| v.strip_suffix('\''))
+                .expect("single-quoted value");
+            (key.to_owned(), value.to_owned())
+        })
+        .collect()
+}
+
+/// The `from_env` example of msal-client, built in this target folder if it is missing or stale.
+/// `--workspace` resolves features as `cargo test --workspace` does (examples build with the
+/// dev-dependencies of every member), so after that command this build has nothing to do.
+fn from_env_example() -> PathBuf {
+    // this test is <target>/<profile>/deps/env_file-<hash>
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
+    let example = profile_dir
+        .join("examples")
+        .join(format!("from_env{}", std::env::consts::EXE_SUFFIX));
+    let release = profile_dir.file_name().is_some_and(|n| n == "release");
+    let mut build = Command::new(env!("CARGO"));
+    build.args([
+        "build",
+        "--quiet",
+        "-p",
+        "msal-client",
+        "--example",
+        "from_env",
+    ]);
+    if release {
+        build.arg("--release");
+    }
+    let target_dir = profile_dir.parent().unwrap();
+    let status = build
+        .env("CARGO_TARGET_DIR", target_dir)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .unwrap();
+    assert!(status.success(), "building the from_env example failed");
+    assert!(example.exists(), "{} missing", example.display());
+    example
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+#[test]
+fn an_unchanged_app_uses_the_emulator_through_the_env_file() {
+    let example = from_env_example();
+    let emulator = RunningEmulator::start();
+    for key in [
+        "AZURE_TENANT_ID",
+        "AZURE_CLIENT_ID",
+        "AZURE_CLIENT_CERTIFICATE_PATH",
+        "AZURE_AUTHORITY_HOST",
+        "MSAL_DEV_MODE",
+        "MSAL_DEV_HOST_MAP",
+        "MSAL_DEV_EXTRA_ROOTS",
+    ] {
+        assert!(emulator.env.contains_key(key), "{key} missing");
+    }
+    let map = &emulator.env["MSAL_DEV_HOST_MAP"];
+    for host in [
+        "login.microsoftonline.com=",
+        "mtlsauth.microsoft.com=",
+        "*.mtlsauth.microsoft.com=",
+        "mtlstb.graph.microsoft.com=",
+    ] {
+        assert!(map.contains(host), "{host} not mapped in {map}");
+    }
+    let output = emulator
+        .configure(&mut Command::new(&example))
+        .output()
+        .unwrap();
+    let out = text(&output);
+    assert!(output.status.success(), "{out}");
+    assert!(
+        out.contains("Bearer token from https://login.microsoftonline.com/"),
+        "{out}"
+    );
+    assert!(
+        out.contains("mtls_pop token from https://mtlsauth.microsoft.com/"),
+        "{out}"
+    );
+    assert_eq!(
+        out.matches("resource answered HTTP 200").count(),
+        2,
+        "{out}"
+    );
+    // the development setting is never silent
+    assert!(out.contains("MSAL_DEV_MODE is on"), "{out}");
+
+    // the CLI from the same environment
+    let output = emulator
+        .configure(&mut Command::new(env!("CARGO_BIN_EXE_msal")))
+        .args([
+            "token",
+            "--from-env",
+            "--mtls-pop",
+            "--scope",
+            "https://graph.microsoft.com/.default",
+        ])
+        .output()
+        .unwrap();
+    let out = text(&output);
+    assert!(output.status.success(), "{out}");
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["token_type"], "mtls_pop", "{out}");
+    let refused = emulator
+        .configure(&mut Command::new(env!("CARGO_BIN_EXE_msal")))
+        .args(["token", "--from-env", "--client-id", "x", "--scope", "s"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
+
+    // exit code 4: the service refuses the credential, or the resource (AADSTS500011)
+    let rejected = emulator
+        .configure(&mut Command::new(env!("CARGO_BIN_EXE_msal")))
+        .env("AZURE_CLIENT_ID", "22222222-2222-2222-2222-222222222222")
+        .env("AZURE_CLIENT_SECRET", "wrong-secret")
+        .args([
+            "token",
+            "--from-env",
+            "--scope",
+            "https://graph.microsoft.com/.default",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(rejected.status.code(), Some(4), "{}", text(&rejected));
+    assert!(
+        text(&rejected).contains("invalid_client"),
+        "{}",
+        text(&rejected)
+    );
+    let unknown = emulator
+        .configure(&mut Command::new(env!("CARGO_BIN_EXE_msal")))
+        .args([
+            "token",
+            "--from-env",
+            "--scope",
+            "https://nonexistent.example/.default",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(unknown.status.code(), Some(4), "{}", text(&unknown));
+    assert!(
+        text(&unknown).contains("AADSTS500011"),
+        "{}",
+        text(&unknown)
+    );
+
+    // the same environment without MSAL_DEV_MODE: the setting is ignored (and says so), so the
+    // app would use the real DNS; nothing is sent here because the certificate path is removed
+    let mut off = Command::new(&example);
+    emulator
+        .configure(&mut off)
+        .env_remove("MSAL_DEV_MODE")
+        .env_remove("AZURE_CLIENT_CERTIFICATE_PATH");
+    let output = off.output().unwrap();
+    let out = text(&output);
+    assert!(!output.status.success(), "{out}");
+    assert!(out.contains("are set but ignored"), "{out}");
+    assert!(out.contains("no credential in the environment"), "{out}");
+}
