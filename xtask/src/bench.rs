@@ -16,14 +16,15 @@ use std::path::{Path, PathBuf};
 /// Criterion's settings for every bench run here.
 const CRITERION: &[&str] = &["--warm-up-time", "1", "--measurement-time", "3"];
 
-/// (cargo bench arguments, criterion filter, bench ids to report)
+/// (cargo bench arguments, criterion filter, bench ids to report). An id is criterion's folder
+/// under `target/criterion`: the group name with `/` turned into `_`, the function, the input.
 const BENCHES: &[(&[&str], &str, &[&str])] = &[
     (
         &["-p", "token-cache", "--bench", "cache"],
         "memory_hit/one_partition",
         &[
-            "memory_hit/one_partition/trait_find_shared/1000",
-            "memory_hit/one_partition/find_shared/1000",
+            "memory_hit_one_partition/trait_find_shared/1000",
+            "memory_hit_one_partition/find_shared/1000",
         ],
     ),
     (
