@@ -27,6 +27,7 @@ mod federated;
 mod headers;
 mod inflight;
 mod metrics;
+mod partitions;
 mod region;
 mod result;
 mod state;

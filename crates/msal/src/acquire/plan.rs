@@ -74,17 +74,21 @@ impl Plan {
 
 /// The cache partition: the configured authority (host and tenant, even when the token comes
 /// from a regional or mTLS host, as MSAL does), the client, the token type and the key id.
+/// Built once per (token type, key id) and shared afterwards.
 fn partition_for(
     state: &AppState,
     token_type: TokenType,
     identity: Option<&ClientCertificate>,
 ) -> PartitionKey {
-    let authority = &state.config.authority;
-    PartitionKey::new(PartitionParts {
-        environment: authority.host(),
-        client_id: &state.config.client_id,
-        tenant: authority.tenant(),
-        token_type,
-        key_id: identity.map(ClientCertificate::x5t_s256),
+    let key_id = identity.map(ClientCertificate::x5t_s256);
+    state.shared.partitions.get(token_type, key_id, || {
+        let authority = &state.config.authority;
+        PartitionKey::new(PartitionParts {
+            environment: authority.host(),
+            client_id: &state.config.client_id,
+            tenant: authority.tenant(),
+            token_type,
+            key_id,
+        })
     })
 }
