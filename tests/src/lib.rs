@@ -11,6 +11,8 @@ struct RepositoryReadme;
 
 pub mod oidc_provider;
 
+mod redis_server;
+
 use std::sync::Arc;
 
 use entra_emulator::pki::{CertRequest, IssuedCertificate, TestCa};
@@ -19,6 +21,7 @@ use msal::transport::HyperTransport;
 use msal::{
     ClientCertificate, ConfidentialClientApplication, ConfidentialClientApplicationBuilder,
 };
+pub use redis_server::RedisServer;
 
 /// The test tenant.
 pub const TENANT: &str = "aaaabbbb-0000-1111-2222-333344445555";
@@ -110,13 +113,22 @@ impl TestEnv {
 /// hostname and its subdomains (regional hosts such as `eastus.mtlsauth.microsoft.com`) to its
 /// loopback address, and never asks the system resolver: no test can reach another address.
 pub fn transport_for(emulator: &Emulator) -> msal::transport::HyperTransportBuilder {
+    transport_from_parts(&emulator.ca_certificate_pem(), &emulator.resolver_entries())
+}
+
+/// [`transport_for`] from the emulator's CA (PEM) and resolver entries, for a child process
+/// that was handed them.
+pub fn transport_from_parts(
+    ca_pem: &str,
+    resolver_entries: &[(String, std::net::SocketAddr)],
+) -> msal::transport::HyperTransportBuilder {
     let mut builder = HyperTransport::builder()
         .webpki_roots(false)
         .resolve_overrides_only(true)
-        .add_root_certificates_pem(emulator.ca_certificate_pem().as_bytes())
+        .add_root_certificates_pem(ca_pem.as_bytes())
         .expect("emulator CA parses");
-    for (host, addr) in emulator.resolver_entries() {
-        builder = builder.resolve(&host, addr);
+    for (host, addr) in resolver_entries {
+        builder = builder.resolve(host, *addr);
     }
     builder
 }

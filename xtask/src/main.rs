@@ -20,6 +20,7 @@
 //!   and `docs/releasing.md`).
 #![forbid(unsafe_code)]
 
+mod bench;
 mod fuzz;
 mod release;
 mod structure;
@@ -48,6 +49,10 @@ const TASKS: &[(&str, &str)] = &[
     (
         "fuzz",
         "every fuzz target for N seconds (--seconds N, --help)",
+    ),
+    (
+        "bench",
+        "benchmarks side by side, one table (--fleet P T, --fleet-only)",
     ),
     (
         "structure",
@@ -80,6 +85,16 @@ fn main() -> ExitCode {
         "fuzz" => fuzz::run(rest),
         "structure" => structure::run(rest, &workspace_root()),
         "release" => release::run(rest, &workspace_root()),
+        "bench" => {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+            match bench::run(rest, &workspace_root(), &cargo) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("xtask bench: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         "ci" | "lint" | "test" | "interop" => simple_task(task, rest),
         other => {
             eprintln!("xtask: unknown task '{other}'\n{}", usage());

@@ -56,6 +56,11 @@ pub(crate) async fn run(
 }
 
 async fn serve_connection(tcp: TcpStream, id: u64, acceptor: TlsAcceptor, state: Arc<State>) {
+    // No Nagle: a response written in two segments must not wait ~40 ms for the client's
+    // delayed ACK (Entra's front ends do not delay either).
+    if let Err(e) = tcp.set_nodelay(true) {
+        tracing::debug!(connection_id = id, error = %e, "could not set TCP_NODELAY");
+    }
     let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
         Ok(Ok(tls)) => tls,
         Ok(Err(e)) => {

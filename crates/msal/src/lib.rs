@@ -34,6 +34,7 @@ mod inflight;
 mod issuer;
 mod key_vault;
 mod metrics;
+mod partitions;
 mod region;
 mod result;
 mod state;
@@ -112,13 +113,17 @@ pub use oauth2_core::{
 pub mod cache {
     #[doc(inline)]
     pub use token_cache::{
-        CacheDocument, CachedAccessToken, Error, MemoryTokenCache, PartitionKey, PartitionParts,
-        TokenCache,
+        CacheDocument, CachedAccessToken, Error, Fill, FillLease, MemoryTokenCache, PartitionKey,
+        PartitionParts, TokenCache,
     };
     // the file cache: the `file-cache` feature (on by default)
     #[doc(inline)]
     #[cfg(feature = "file-cache")]
     pub use token_cache::{FileTokenCache, FileTokenCacheBuilder};
+    // the Redis cache with fleet-wide single flight: the `redis-cache` feature
+    #[doc(inline)]
+    #[cfg(feature = "redis-cache")]
+    pub use token_cache::{RedisTokenCache, RedisTokenCacheBuilder};
 }
 
 /// Sending requests: the [`Transport`](transport::Transport) trait, the default rustls + hyper

@@ -64,6 +64,8 @@ pub(crate) struct Shared {
     pub(crate) authority_validated: OnceCell<()>,
     pub(crate) last_requests: Mutex<telemetry::LastRequests>,
     pub(crate) inflight: Arc<InFlight>,
+    /// The cache partition keys, built once per (token type, key id).
+    pub(crate) partitions: crate::partitions::Partitions,
     /// The binding certificate a bound-assertion provider returned last (cache lookups use it).
     pub(crate) last_binding: Mutex<Option<ClientCertificate>>,
     pub(crate) throttle: Throttle,

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use oauth2_core::Scopes;
 
-use crate::{CachedAccessToken, Error, PartitionKey};
+use crate::{CachedAccessToken, Error, Fill, FillLease, PartitionKey};
 
 /// A store of access tokens.
 ///
@@ -45,6 +45,16 @@ pub trait TokenCache: Send + Sync + std::fmt::Debug {
 
     /// Remove the entry with exactly this partition and scope set; `true` if one was removed.
     async fn remove(&self, partition: &PartitionKey, scopes: &Scopes) -> Result<bool, Error>;
+
+    /// Called after a miss, before the caller requests a token for `partition` and `scopes`:
+    /// a backend shared by several processes takes a fleet-wide lease for the token (the
+    /// caller requests it and releases the lease after storing it) or waits until another
+    /// instance has stored it ([`Fill::Stored`]). The default answers
+    /// `Fill::Request(FillLease::local())`: no fleet, the caller's own single flight only.
+    async fn begin_fill(&self, partition: &PartitionKey, scopes: &Scopes) -> Result<Fill, Error> {
+        let _ = (partition, scopes);
+        Ok(Fill::Request(FillLease::local()))
+    }
 }
 
 #[async_trait::async_trait]
@@ -75,5 +85,9 @@ impl<T: TokenCache + ?Sized> TokenCache for Arc<T> {
 
     async fn remove(&self, partition: &PartitionKey, scopes: &Scopes) -> Result<bool, Error> {
         (**self).remove(partition, scopes).await
+    }
+
+    async fn begin_fill(&self, partition: &PartitionKey, scopes: &Scopes) -> Result<Fill, Error> {
+        (**self).begin_fill(partition, scopes).await
     }
 }

@@ -22,8 +22,10 @@
 //! * [`FileTokenCache`]: one JSON file in MSAL's unified cache format ([`CacheDocument`]),
 //!   shared safely by several processes (a lock around read-merge-write, atomic replace), and
 //!   readable by MSAL Python for Bearer tokens.
+//! * [`RedisTokenCache`] (feature `redis`): L1 in process memory in front of Redis, shared by
+//!   every instance of a service, with fleet-wide single flight ([`TokenCache::begin_fill`]).
 //!
-//! To keep tokens elsewhere (Redis, a database), implement [`TokenCache`]; [`CacheDocument`]
+//! To keep tokens elsewhere (a database), implement [`TokenCache`]; [`CacheDocument`]
 //! reads and writes MSAL's format if the store should hold it.
 //!
 //! # Features
@@ -31,6 +33,7 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `file` | on | [`FileTokenCache`] and [`FileTokenCacheBuilder`]; brings in Tokio (`rt`, for `spawn_blocking`) and, on Unix, rustix (the ownership and mode checks) |
+//! | `redis` | off | [`RedisTokenCache`] and [`RedisTokenCacheBuilder`]; brings in the `redis` crate (Tokio, no TLS) and Tokio (`rt`, `time`) |
 //!
 //! The trait and the memory cache are async but need no particular runtime. With
 //! `default-features = false` the crate has no Tokio, no rustls and no X.509 parser in its tree:
@@ -98,6 +101,11 @@
     doc = "[`FileTokenCache`]: #features
 [`FileTokenCacheBuilder`]: #features"
 )]
+#![cfg_attr(
+    not(feature = "redis"),
+    doc = "[`RedisTokenCache`]: #features
+[`RedisTokenCacheBuilder`]: #features"
+)]
 #![forbid(unsafe_code)]
 
 // The README (the crates.io page) is not the front page; its examples run as doctests here.
@@ -110,9 +118,12 @@ mod entry;
 mod error;
 #[cfg(feature = "file")]
 mod file;
+mod fill;
 mod json;
 mod memory;
 mod partition;
+#[cfg(feature = "redis")]
+mod redis;
 mod serialization;
 
 pub use cache::TokenCache;
@@ -120,9 +131,12 @@ pub use entry::CachedAccessToken;
 pub use error::Error;
 #[cfg(feature = "file")]
 pub use file::{FileTokenCache, FileTokenCacheBuilder};
+pub use fill::{Fill, FillLease};
 pub use memory::MemoryTokenCache;
 pub use oauth2_core::{Clock, Scopes, SecretString, TokenType, UnixTime};
 pub use partition::{PartitionKey, PartitionParts};
+#[cfg(feature = "redis")]
+pub use redis::{RedisTokenCache, RedisTokenCacheBuilder};
 pub use serialization::CacheDocument;
 #[doc(hidden)]
 pub use serialization::{access_token_key, ext_cache_key};

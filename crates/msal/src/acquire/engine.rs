@@ -4,12 +4,15 @@
 //!   past its `refresh_on` it is still returned, and one background request replaces it.
 //! * Concurrent misses for the same token take tickets on one gate ([`crate::inflight`]): the
 //!   first sends the request, the others find its token in the cache when their turn comes.
+//! * The gate holder then asks the cache to begin a fill ([`token_cache::TokenCache::begin_fill`]): a cache
+//!   shared by several processes (Redis) lets one instance of the fleet request the token and
+//!   the others wait until it is stored.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use telemetry::CacheRefreshReason;
-use token_cache::CachedAccessToken;
+use token_cache::{CachedAccessToken, Fill, FillLease};
 
 use super::network;
 use super::plan::Plan;
@@ -44,10 +47,20 @@ pub(crate) async fn acquire(
     };
     let ticket = state.shared.inflight.ticket(&plan.partition, &plan.scopes);
     let _turn = ticket.turn().await;
-    match lookup(state, &plan, &options).await? {
-        Lookup::Hit(result) => Ok(*result),
-        Lookup::Miss(_) => network::request_token(state, &plan, &options, reason).await,
+    if let Lookup::Hit(result) = lookup(state, &plan, &options).await? {
+        return Ok(*result);
     }
+    let cache = &state.services.cache;
+    let lease = match cache.begin_fill(&plan.partition, &plan.scopes).await? {
+        Fill::Stored => match lookup(state, &plan, &options).await? {
+            Lookup::Hit(result) => return Ok(*result),
+            Lookup::Miss(_) => FillLease::local(),
+        },
+        Fill::Request(lease) => lease,
+    };
+    let result = network::request_token(state, &plan, &options, reason).await;
+    lease.release().await;
+    result
 }
 
 /// Looks in the cache: a usable token (possibly starting a proactive refresh), or why not.

@@ -122,11 +122,28 @@ fn scopes_of(issuer: bool, options: &Options) -> Result<(Scopes, Option<Scopes>)
 /// from a regional or mTLS host, as MSAL does), the client, the token type and the key id. For
 /// an issuer, the environment keeps the port and the realm carries the `resource` values
 /// (`{path}#resource={r1} {r2}`), so a token for one audience never answers a request for
-/// another or for the server's default one.
+/// another or for the server's default one. Without `resource` values the key is built once per
+/// (token type, key id) and shared afterwards (no allocation on a cache hit).
 fn partition_for(
     state: &AppState,
     token_type: TokenType,
     identity: Option<&ClientCertificate>,
+    resources: &[String],
+) -> PartitionKey {
+    let key_id = identity.map(ClientCertificate::x5t_s256);
+    if resources.is_empty() {
+        return state
+            .shared
+            .partitions
+            .get(token_type, key_id, || build_partition(state, token_type, key_id, resources));
+    }
+    build_partition(state, token_type, key_id, resources)
+}
+
+fn build_partition(
+    state: &AppState,
+    token_type: TokenType,
+    key_id: Option<&str>,
     resources: &[String],
 ) -> PartitionKey {
     let authority = &state.config.authority;
@@ -144,6 +161,6 @@ fn partition_for(
         client_id: &state.config.client_id,
         tenant: &tenant,
         token_type,
-        key_id: identity.map(ClientCertificate::x5t_s256),
+        key_id,
     })
 }

@@ -367,3 +367,31 @@ impl CacheDocument {
         }
     }
 }
+
+/// One `AccessToken` entry in MSAL's schema, as the bytes a shared store keeps for it (the
+/// Redis backend's value). Zeroized when dropped.
+#[cfg(feature = "redis")]
+pub(crate) fn entry_bytes(token: &CachedAccessToken) -> zeroize::Zeroizing<Vec<u8>> {
+    json::write_python_style(&write::access_token_entry(token))
+}
+
+/// Reads one entry written by [`entry_bytes`] (or by another MSAL): `None`, with a
+/// `tracing::warn!` naming the problem (never a value), for bytes that are not an entry this
+/// crate serves.
+#[cfg(feature = "redis")]
+pub(crate) fn entry_from_bytes(bytes: &[u8]) -> Option<CachedAccessToken> {
+    let value = match json::parse(bytes) {
+        Ok(value) => value,
+        Err(e) => {
+            tracing::warn!(problem = %e, "ignoring a shared cache entry that is not JSON");
+            return None;
+        }
+    };
+    match read::parse_access_token(&value) {
+        Ok(token) => token,
+        Err(Problem::Unusable(problem) | Problem::ImpossibleTime(problem)) => {
+            tracing::warn!(problem = %problem, "ignoring a shared cache entry this library cannot read");
+            None
+        }
+    }
+}

@@ -1,0 +1,222 @@
+//! `cargo xtask bench`: runs the benchmarks of this build side by side in one run and prints
+//! one table (figure, median, the command that measured it).
+//!
+//! * the fleet figures: P processes × T tasks on a cold Redis-backed cache → token requests at
+//!   the emulator, and a Redis restart during a fleet run (errors surfaced, requests);
+//! * criterion benches: the memory cache hit (`token-cache` `cache`), the facade's cache hit
+//!   (`msal-e2e-tests` `acquire_hit`), and a pooled PoP request against a raw hyper POST with
+//!   the same rustls configuration (`pop_requests`); their medians are read from criterion's
+//!   `estimates.json`.
+//!
+//! Peers measured outside this workspace (azure_identity, MSAL Python) are not part of this
+//! task yet: `docs/benchmarks.md` says which figures have no peer measurement.
+
+use std::path::{Path, PathBuf};
+
+/// Criterion's settings for every bench run here.
+const CRITERION: &[&str] = &["--warm-up-time", "1", "--measurement-time", "3"];
+
+/// (cargo bench arguments, criterion filter, bench ids to report). An id is criterion's folder
+/// under `target/criterion`: the group name with `/` turned into `_`, the function, the input.
+const BENCHES: &[(&[&str], &str, &[&str])] = &[
+    (
+        &["-p", "token-cache", "--bench", "cache"],
+        "memory_hit/one_partition",
+        &[
+            "memory_hit_one_partition/trait_find_shared/1000",
+            "memory_hit_one_partition/find_shared/1000",
+        ],
+    ),
+    (
+        &["-p", "msal-e2e-tests", "--bench", "acquire_hit"],
+        "acquire_token_for_client_cache_hit",
+        &["acquire_token_for_client_cache_hit/1000"],
+    ),
+    (
+        &["-p", "msal-e2e-tests", "--bench", "pop_requests"],
+        "pooled",
+        &["pop/pooled_second_request", "raw_hyper/pooled_post"],
+    ),
+];
+
+/// One row of the table.
+struct Row {
+    figure: String,
+    value: String,
+    command: String,
+}
+
+/// Runs the task; `args`: `--fleet P T` (default 8 100), `--fleet-only`.
+pub(crate) fn run(args: &[String], root: &Path, cargo: &str) -> Result<(), String> {
+    let mut fleet = (8usize, 100usize);
+    let mut fleet_only = false;
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "--fleet" => {
+                let mut number = || rest.next().and_then(|v| v.parse().ok());
+                fleet = (
+                    number().ok_or("--fleet P T: two numbers")?,
+                    number().ok_or("--fleet P T: two numbers")?,
+                );
+            }
+            "--fleet-only" => fleet_only = true,
+            other => return Err(format!("unexpected argument `{other}`")),
+        }
+    }
+    let mut rows = fleet_rows(cargo, fleet)?;
+    if !fleet_only {
+        for (bench, filter, ids) in BENCHES {
+            rows.extend(criterion_rows(root, cargo, bench, filter, ids)?);
+        }
+        rows.extend(ratio_row(&rows));
+    }
+    println!("\n| figure | this build | command |\n|---|---:|---|");
+    for row in &rows {
+        println!("| {} | {} | `{}` |", row.figure, row.value, row.command);
+    }
+    Ok(())
+}
+
+/// The fleet figures, from the `FIGURE` lines of `tests/tests/redis_fleet.rs`.
+fn fleet_rows(cargo: &str, (processes, tasks): (usize, usize)) -> Result<Vec<Row>, String> {
+    let args = [
+        "test",
+        "-p",
+        "msal-e2e-tests",
+        "--test",
+        "redis_fleet",
+        "--",
+        "--nocapture",
+        "--test-threads=1",
+    ];
+    let command = format!(
+        "FLEET_PROCESSES={processes} FLEET_TASKS={tasks} cargo {}",
+        args.join(" ")
+    );
+    eprintln!("==> xtask bench: {command}");
+    let output = crate::cargo_command(cargo)
+        .args(args)
+        .env("FLEET_PROCESSES", processes.to_string())
+        .env("FLEET_TASKS", tasks.to_string())
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        return Err(format!("the fleet run failed:\n{stdout}"));
+    }
+    Ok(stdout
+        .lines()
+        .filter_map(|l| l.find("FIGURE ").map(|at| &l[at + 7..]))
+        .map(|figure| {
+            let (name, fields) = figure.split_once(' ').unwrap_or((figure, ""));
+            Row {
+                figure: name.to_owned(),
+                value: fields.replace(' ', ", "),
+                command: command.clone(),
+            }
+        })
+        .collect())
+}
+
+/// Runs one criterion bench and reads the medians of `ids`.
+fn criterion_rows(
+    root: &Path,
+    cargo: &str,
+    bench: &[&str],
+    filter: &str,
+    ids: &[&str],
+) -> Result<Vec<Row>, String> {
+    let mut args = vec!["bench"];
+    args.extend(bench);
+    args.push("--");
+    args.push(filter);
+    args.extend(CRITERION);
+    let command = format!("cargo {}", args.join(" "));
+    eprintln!("==> xtask bench: {command}");
+    let status = crate::cargo_command(cargo)
+        .args(&args)
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !status.success() {
+        return Err(format!("`{command}` failed"));
+    }
+    let dir = target_dir(root).join("criterion");
+    ids.iter()
+        .map(|id| {
+            let ns = median_ns(&dir.join(id).join("new/estimates.json"))?;
+            Ok(Row {
+                figure: (*id).to_owned(),
+                value: format_ns(ns),
+                command: command.clone(),
+            })
+        })
+        .collect()
+}
+
+/// The pooled PoP request over the raw hyper POST, when both were measured.
+fn ratio_row(rows: &[Row]) -> Option<Row> {
+    let find = |id: &str| rows.iter().find(|r| r.figure == id);
+    let (pop, raw) = (
+        find("pop/pooled_second_request")?,
+        find("raw_hyper/pooled_post")?,
+    );
+    let ratio = parse_ns(&pop.value)? / parse_ns(&raw.value)?;
+    Some(Row {
+        figure: "pooled PoP request / raw hyper POST (goal ≤ 1.15)".to_owned(),
+        value: format!("{ratio:.2}×"),
+        command: pop.command.clone(),
+    })
+}
+
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from)
+}
+
+/// Criterion's median point estimate, in nanoseconds.
+fn median_ns(path: &Path) -> Result<f64, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let json: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    json["median"]["point_estimate"]
+        .as_f64()
+        .ok_or_else(|| format!("{}: no median", path.display()))
+}
+
+fn format_ns(ns: f64) -> String {
+    if ns >= 1_000_000.0 {
+        format!("{:.2} ms", ns / 1_000_000.0)
+    } else if ns >= 1_000.0 {
+        format!("{:.2} µs", ns / 1_000.0)
+    } else {
+        format!("{ns:.0} ns")
+    }
+}
+
+fn parse_ns(value: &str) -> Option<f64> {
+    let (number, unit) = value.split_once(' ')?;
+    let number: f64 = number.parse().ok()?;
+    let scale = match unit {
+        "ms" => 1_000_000.0,
+        "µs" => 1_000.0,
+        "ns" => 1.0,
+        _ => return None,
+    };
+    Some(number * scale)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_round_trip_through_the_table() {
+        for ns in [87.0, 1_234.0, 2_500_000.0] {
+            let shown = format_ns(ns);
+            let back = parse_ns(&shown).unwrap();
+            assert!((back - ns).abs() / ns < 0.01, "{ns} → {shown} → {back}");
+        }
+        assert_eq!(parse_ns("12 parsecs"), None);
+    }
+}
