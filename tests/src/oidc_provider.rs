@@ -230,10 +230,14 @@ impl OidcProvider {
             .expect("node runs (install it: apt-get install -y nodejs)");
         let stdout = child.stdout.take().expect("stdout piped");
         let (tx, rx) = std::sync::mpsc::channel();
+        // The first line says the server is up; what follows (oidc-provider's notices) is
+        // drained until the process ends, so node never writes into a closed pipe.
         std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
             let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = reader.read_line(&mut line);
             let _ = tx.send(line);
+            let _ = std::io::copy(&mut reader, &mut std::io::sink());
         });
         let line = rx.recv_timeout(Duration::from_secs(60)).unwrap_or_default();
         let ready: serde_json::Value = match serde_json::from_str(&line) {

@@ -11,10 +11,15 @@
 //! * Credentials: a client secret, a [`ClientCertificate`], an assertion, a
 //!   [`ClientAssertionProvider`], or a [`BoundAssertion`] / [`BoundAssertionProvider`]
 //!   ([`FederatedLeg1`] for a federated two-leg exchange).
+//! * Any RFC 8705 authorization server besides Entra ID:
+//!   [`ConfidentialClientApplicationBuilder::issuer`] with
+//!   [`ConfidentialClientApplicationBuilder::tls_client_certificate`], and
+//!   [`AcquireTokenForClient::with_resource`] ([`guides::generic_rfc8705`]).
 //! * [`cache`]: everything needed to keep tokens elsewhere (implement [`cache::TokenCache`]).
 //! * [`transport`]: everything needed to send requests another way (implement
 //!   [`transport::Transport`]).
-//! * [`guides`]: the design notes (mTLS PoP, cache, reliability, telemetry, architecture).
+//! * [`guides`]: the design notes (mTLS PoP, generic RFC 8705 servers, cache, reliability,
+//!   telemetry, architecture).
 #![forbid(unsafe_code)]
 
 mod acquire;

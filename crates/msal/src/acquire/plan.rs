@@ -109,6 +109,13 @@ fn scopes_of(issuer: bool, options: &Options) -> Result<(Scopes, Option<Scopes>)
         }
         return Ok((Scopes::new(&options.scopes)?, None));
     }
+    if options.scopes.is_empty() && options.resources.is_empty() {
+        return Err(Error::Configuration(oauth2_core::Error::InvalidScope {
+            reason: "neither a scope nor a resource: ask an issuer for at least one scope \
+                     (`acquire_token_for_client([\"read\"])`) or resource (`.with_resource(...)`)"
+                .to_owned(),
+        }));
+    }
     let cached = Scopes::new(options.scopes.iter().chain(&options.resources))?;
     let sent = if options.scopes.is_empty() {
         None
