@@ -13,13 +13,11 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use http::header::AUTHORIZATION;
-use http::{HeaderValue, Request};
-use oauth2_core::TokenType;
+use http::Request;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::{key_vault, BoxError, ConfidentialClientApplication, Error};
+use crate::{BoxError, ConfidentialClientApplication, Error};
 
 /// Adds the app's token to each request of the wrapped client.
 ///
@@ -123,26 +121,8 @@ where
                 acquire = acquire.with_mtls_proof_of_possession();
             }
             let token = acquire.await?;
-            let mut value = HeaderValue::from_str(&token.authorization_header()).map_err(|_| {
-                Error::InvalidResponse {
-                    endpoint: "token".to_owned(),
-                    status: 200,
-                    reason: "the access token contains characters not allowed in an HTTP header"
-                        .to_owned(),
-                }
-            })?;
-            value.set_sensitive(true);
-            request.headers_mut().insert(AUTHORIZATION, value);
-            let key_vault = token.token_type() == TokenType::MtlsPop
-                && request
-                    .uri()
-                    .host()
-                    .is_some_and(key_vault::is_key_vault_host);
-            if key_vault {
-                request
-                    .headers_mut()
-                    .insert(key_vault::TOKEN_BOUND_AUTH, key_vault::header_value());
-            }
+            let host = request.uri().host().map(str::to_owned);
+            token.add_resource_headers(request.headers_mut(), host.as_deref())?;
             inner.call(request).await.map_err(Into::into)
         })
     }

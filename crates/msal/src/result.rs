@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::SystemTime;
 
-use http::{header::AUTHORIZATION, HeaderValue};
+use http::{header::AUTHORIZATION, HeaderMap, HeaderValue};
 use mtls_transport::{HttpRequest, HttpResponse, Transport};
 use oauth2_core::{Scopes, SecretString, TokenType, UnixTime};
 
@@ -136,11 +136,14 @@ impl AuthenticationResult {
         self.send_with_token(transport, request).await
     }
 
-    async fn send_with_token(
+    /// Puts the token on a resource request to `host`: `Authorization` (marked sensitive) and,
+    /// for an `mtls_pop` token to a Key Vault host, `x-ms-tokenboundauth`. Returns whether the
+    /// host is Key Vault.
+    pub(crate) fn add_resource_headers(
         &self,
-        transport: &dyn Transport,
-        mut request: HttpRequest,
-    ) -> Result<HttpResponse, Error> {
+        headers: &mut HeaderMap,
+        host: Option<&str>,
+    ) -> Result<bool, Error> {
         let mut value = HeaderValue::from_str(&self.authorization_header()).map_err(|_| {
             Error::InvalidResponse {
                 endpoint: "token".to_owned(),
@@ -150,22 +153,28 @@ impl AuthenticationResult {
             }
         })?;
         value.set_sensitive(true);
-        request.headers.insert(AUTHORIZATION, value);
+        headers.insert(AUTHORIZATION, value);
+        let key_vault =
+            self.token_type == TokenType::MtlsPop && host.is_some_and(key_vault::is_key_vault_host);
+        if key_vault {
+            headers.insert(key_vault::TOKEN_BOUND_AUTH, key_vault::header_value());
+        }
+        Ok(key_vault)
+    }
+
+    async fn send_with_token(
+        &self,
+        transport: &dyn Transport,
+        mut request: HttpRequest,
+    ) -> Result<HttpResponse, Error> {
+        let key_vault = self.add_resource_headers(&mut request.headers, request.url.host_str())?;
         let identity = self
             .binding_certificate
             .as_ref()
             .map(|b| b.client_identity());
-        let key_vault = self.token_type == TokenType::MtlsPop
-            && request
-                .url
-                .host_str()
-                .is_some_and(key_vault::is_key_vault_host);
         if !key_vault {
             return Ok(transport.send(request, identity).await?);
         }
-        request
-            .headers
-            .insert(key_vault::TOKEN_BOUND_AUTH, key_vault::header_value());
         let renegotiation = || Error::TlsRenegotiationRequired {
             host: request.url.host_str().unwrap_or_default().to_owned(),
         };
