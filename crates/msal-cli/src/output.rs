@@ -25,10 +25,23 @@ fn unix(t: std::time::SystemTime) -> u64 {
         .unwrap_or(0)
 }
 
+/// The version of the JSON `msal token` prints: raised when a field changes meaning or goes
+/// away (new fields keep it).
+pub(crate) const SCHEMA_VERSION: u32 = 1;
+
 /// A JSON view of a result; the token only when `show_token`.
 pub(crate) fn result_json(result: &AuthenticationResult, show_token: bool) -> Value {
     let token = result.access_token().expose_secret();
+    let binding = result.binding_certificate().map(|b| {
+        json!({
+            "x5t#S256": b.x5t_s256(),
+            "thumbprint_sha256": b.thumbprint_sha256(),
+            "subject": b.client_identity().subject(),
+        })
+    });
+    let region = result.region_details();
     json!({
+        "schema_version": SCHEMA_VERSION,
         "token_type": result.token_type().as_str(),
         "access_token": if show_token { token.to_owned() } else { redact(token) },
         "expires_on": unix(result.expires_on()),
@@ -39,6 +52,12 @@ pub(crate) fn result_json(result: &AuthenticationResult, show_token: bool) -> Va
         "tenant_id": result.tenant_id(),
         "token_endpoint": result.token_endpoint(),
         "correlation_id": result.correlation_id(),
+        "binding_certificate": binding,
+        "region": {
+            "used": region.region_used(),
+            "source": region.source().map(|s| format!("{s:?}")),
+            "outcome": region.outcome().map(|o| format!("{o:?}")),
+        },
         "claims": jwt_claims(token),
     })
 }

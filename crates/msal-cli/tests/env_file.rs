@@ -99,14 +99,7 @@ fn from_env_example() -> PathBuf {
         .join(format!("from_env{}", std::env::consts::EXE_SUFFIX));
     let release = profile_dir.file_name().is_some_and(|n| n == "release");
     let mut build = Command::new(env!("CARGO"));
-    build.args([
-        "build",
-        "--quiet",
-        "-p",
-        "msal-client",
-        "--example",
-        "from_env",
-    ]);
+    build.args(["build", "--quiet", "--workspace", "--example", "from_env"]);
     if release {
         build.arg("--release");
     }
@@ -191,6 +184,15 @@ fn an_unchanged_app_uses_the_emulator_through_the_env_file() {
     assert!(output.status.success(), "{out}");
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(json["token_type"], "mtls_pop", "{out}");
+    assert_eq!(json["schema_version"], 1, "{out}");
+    assert_eq!(
+        json["binding_certificate"]["x5t#S256"]
+            .as_str()
+            .map(str::len),
+        Some(43),
+        "{out}"
+    );
+    assert!(json["region"]["used"].is_null(), "{out}");
     let refused = emulator
         .configure(&mut Command::new(env!("CARGO_BIN_EXE_msal")))
         .args(["token", "--from-env", "--client-id", "x", "--scope", "s"])
