@@ -69,6 +69,14 @@ impl Link {
         if self.resting() {
             return None;
         }
+        if tokio::runtime::Handle::try_current().is_err() {
+            // The connection and the timeouts run on Tokio; elsewhere Redis is out of reach.
+            self.failed(
+                op,
+                &"not called on a Tokio runtime (with IO and time enabled)",
+            );
+            return None;
+        }
         let mut connection = self.manager()?;
         match tokio::time::timeout(self.op_timeout, cmd.query_async::<T>(&mut connection)).await {
             Ok(Ok(value)) => {

@@ -36,6 +36,9 @@ use link::Link;
 ///   requests the token; the others poll L2 until the token is there, or take the lease over
 ///   when it expires or is released without a token.
 ///
+/// Redis is reached on the caller's Tokio runtime (IO and time enabled); called elsewhere,
+/// the cache works from L1 alone, with a warning.
+///
 /// `docs/cache.md` in the repository describes the consistency model and when to use which
 /// backend.
 ///
@@ -160,5 +163,51 @@ impl TokenCache for RedisTokenCache {
 
     async fn begin_fill(&self, partition: &PartitionKey, scopes: &Scopes) -> Result<Fill, Error> {
         lease::begin_fill(self, partition, scopes).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::PartitionParts;
+    use oauth2_core::{SecretString, TokenType, UnixTime};
+
+    /// Polls `future` once: it must be done without waiting.
+    fn ready<T>(future: impl std::future::Future<Output = T>) -> T {
+        let mut future = std::pin::pin!(future);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        match future.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(value) => value,
+            std::task::Poll::Pending => panic!("must not wait without Redis"),
+        }
+    }
+
+    #[test]
+    fn without_a_tokio_runtime_the_cache_works_from_l1() {
+        // Nothing listens on port 1; no runtime at all: no panic, no error.
+        let cache = RedisTokenCache::builder("redis://127.0.0.1:1/")
+            .build()
+            .unwrap();
+        let partition = PartitionKey::new(PartitionParts {
+            environment: "login.microsoftonline.com",
+            client_id: "c",
+            tenant: "t",
+            token_type: TokenType::Bearer,
+            key_id: None,
+        });
+        let scopes = Scopes::new(["s"]).unwrap();
+        let token = CachedAccessToken {
+            partition: partition.clone(),
+            scopes: scopes.clone(),
+            secret: SecretString::new("x"),
+            cached_at: UnixTime::EPOCH,
+            expires_on: UnixTime::MAX,
+            extended_expires_on: UnixTime::MAX,
+            refresh_on: None,
+        };
+        ready(cache.store(token)).unwrap();
+        let found = ready(cache.find_shared(&partition, &scopes)).unwrap();
+        assert_eq!(found.unwrap().secret.expose_secret(), "x");
+        assert!(RedisTokenCache::builder("not a url").build().is_err());
     }
 }
