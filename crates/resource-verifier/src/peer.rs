@@ -118,6 +118,9 @@ pub fn client_certificate_verifier() -> Arc<dyn ClientCertVerifier> {
     })
 }
 
+// The emulator's TLS server has a verifier of the same shape (crates/entra-emulator/src/tls.rs).
+// Kept apart on purpose: this crate depends on nothing of the emulator whose tokens it checks,
+// and the rustls trait leaves little room for the two to differ.
 #[derive(Debug)]
 struct AnyClientCertificate {
     algorithms: WebPkiSupportedAlgorithms,
