@@ -81,7 +81,11 @@ pub(crate) async fn run(args: CallArgs) -> Result<(), CliError> {
         }
         None => None,
     };
-    let transport = match transport(args.ca_file.as_ref(), &args.resolve)? {
+    let transport = match transport(
+        args.ca_file.as_ref(),
+        &args.resolve,
+        crate::token_cmd::Timeouts::default(),
+    )? {
         Some(t) => t,
         None => HyperTransport::new()?,
     };

@@ -71,11 +71,22 @@ fn main() -> ExitCode {
                     "error: {usage} ({})\n\nFor more information, try '--help'.",
                     usage.code()
                 ),
+                None if is_timeout(&e) => eprintln!(
+                    "error: {e}\n(msal token: --connect-timeout SECS and --timeout SECS set the limits)"
+                ),
                 None => eprintln!("error: {e}"),
             }
             exit::Exit::of(&e).into()
         }
     }
+}
+
+/// Whether the command ran out of time (library or transport timeout).
+fn is_timeout(e: &CliError) -> bool {
+    e.downcast_ref::<msal::Error>()
+        .is_some_and(msal::Error::is_timeout)
+        || e.downcast_ref::<msal::transport::Error>()
+            .is_some_and(msal::transport::Error::is_timeout)
 }
 
 fn init_logging(verbose: u8) {

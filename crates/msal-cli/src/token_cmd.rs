@@ -71,6 +71,19 @@ pub(crate) struct TokenArgs {
     /// the emulator through the real Entra hostnames.
     #[arg(long = "resolve", value_parser = parse_resolve)]
     resolve: Vec<(String, SocketAddr)>,
+    /// Seconds allowed for DNS + TCP connect + TLS handshake of each connection (default 10).
+    #[arg(long, value_name = "SECS")]
+    connect_timeout: Option<u64>,
+    /// Seconds allowed for each HTTP request as a whole (default 30).
+    #[arg(long, value_name = "SECS")]
+    timeout: Option<u64>,
+}
+
+/// The `--connect-timeout` / `--timeout` values, in seconds.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Timeouts {
+    pub(crate) connect: Option<u64>,
+    pub(crate) request: Option<u64>,
 }
 
 pub(crate) fn parse_resolve(s: &str) -> Result<(String, SocketAddr), String> {
@@ -93,7 +106,11 @@ pub(crate) async fn run(args: TokenArgs) -> Result<(), CliError> {
             std::env::var(name).ok()
         }))?,
     };
-    if let Some(transport) = transport(args.ca_file.as_ref(), &args.resolve)? {
+    let timeouts = Timeouts {
+        connect: args.connect_timeout,
+        request: args.timeout,
+    };
+    if let Some(transport) = transport(args.ca_file.as_ref(), &args.resolve, timeouts)? {
         builder = builder.transport(Arc::new(transport));
     }
     match args.region.as_deref() {
@@ -148,15 +165,27 @@ fn with_credential(
     Ok(builder.certificate(certificate).send_x5c(args.send_x5c))
 }
 
-/// A transport with extra roots and host overrides, or None for the default transport.
+/// A transport with extra roots, host overrides and timeouts, or None for the default
+/// transport (with `--from-env`: the one the environment configures).
 pub(crate) fn transport(
     ca_file: Option<&PathBuf>,
     resolve: &[(String, SocketAddr)],
+    timeouts: Timeouts,
 ) -> Result<Option<HyperTransport>, CliError> {
-    if ca_file.is_none() && resolve.is_empty() {
+    if ca_file.is_none()
+        && resolve.is_empty()
+        && timeouts.connect.is_none()
+        && timeouts.request.is_none()
+    {
         return Ok(None);
     }
     let mut transport = HyperTransport::builder();
+    if let Some(secs) = timeouts.connect {
+        transport = transport.connect_timeout(std::time::Duration::from_secs(secs));
+    }
+    if let Some(secs) = timeouts.request {
+        transport = transport.request_timeout(std::time::Duration::from_secs(secs));
+    }
     if let Some(ca) = ca_file {
         transport = transport.add_root_certificates_pem(&read(ca)?)?;
     }

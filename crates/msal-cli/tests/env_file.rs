@@ -87,9 +87,26 @@ fn parse_env_file(path: &Path) -> HashMap<String, String> {
         .collect()
 }
 
-/// The `from_env` example of msal-client, built in this target folder if it is missing or stale.
-/// `--workspace` resolves features as `cargo test --workspace` does (examples build with the
-/// dev-dependencies of every member), so after that command this build has nothing to do.
+/// The newest modification time of the files below `dir`.
+fn newest_below(dir: &Path) -> std::time::SystemTime {
+    let mut newest = std::time::UNIX_EPOCH;
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        let time = if path.is_dir() {
+            newest_below(&path)
+        } else {
+            entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .unwrap_or(newest)
+        };
+        newest = newest.max(time);
+    }
+    newest
+}
+
+/// The `from_env` example of msal-client: the one `cargo test --workspace` built, unless a
+/// library source is newer than it (then it is built here).
 fn from_env_example() -> PathBuf {
     // this test is <target>/<profile>/deps/env_file-<hash>
     let exe = std::env::current_exe().unwrap();
@@ -97,15 +114,36 @@ fn from_env_example() -> PathBuf {
     let example = profile_dir
         .join("examples")
         .join(format!("from_env{}", std::env::consts::EXE_SUFFIX));
-    let release = profile_dir.file_name().is_some_and(|n| n == "release");
+    let crates = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let sources = [
+        "msal",
+        "mtls-transport",
+        "oauth2-core",
+        "token-cache",
+        "telemetry",
+    ]
+    .iter()
+    .map(|c| newest_below(&crates.join(c)))
+    .max()
+    .unwrap();
+    let built = std::fs::metadata(&example).and_then(|m| m.modified()).ok();
+    if built.is_some_and(|b| b > sources) {
+        return example;
+    }
     let mut build = Command::new(env!("CARGO"));
-    build.args(["build", "--quiet", "--workspace", "--example", "from_env"]);
-    if release {
+    build.args([
+        "build",
+        "--quiet",
+        "-p",
+        "msal-client",
+        "--example",
+        "from_env",
+    ]);
+    if profile_dir.file_name().is_some_and(|n| n == "release") {
         build.arg("--release");
     }
-    let target_dir = profile_dir.parent().unwrap();
     let status = build
-        .env("CARGO_TARGET_DIR", target_dir)
+        .env("CARGO_TARGET_DIR", profile_dir.parent().unwrap())
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .status()
         .unwrap();

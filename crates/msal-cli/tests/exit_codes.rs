@@ -84,3 +84,39 @@ fn transient_is_5() {
     ]);
     assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
 }
+
+#[test]
+fn a_stalled_server_times_out_after_the_connect_timeout_as_transient() {
+    // a loopback listener that never accepts: TCP connects (backlog), TLS never answers
+    let stalled = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = stalled.local_addr().unwrap();
+    let started = std::time::Instant::now();
+    let output = msal(&[
+        "token",
+        "--authority",
+        "https://login.microsoftonline.com/aaaabbbb-0000-1111-2222-333344445555",
+        "--client-id",
+        "c",
+        "--secret-env",
+        "MSAL_EXIT_TEST_SECRET",
+        "--scope",
+        "https://graph.microsoft.com/.default",
+        "--connect-timeout",
+        "1",
+        "--resolve",
+        &format!("login.microsoftonline.com={addr}"),
+    ]);
+    assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("--connect-timeout"),
+        "{}",
+        stderr(&output)
+    );
+    // one attempt, no retry after a timeout: about a second, far below the 10 s default
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+    drop(stalled);
+}
