@@ -139,10 +139,9 @@ fn partition_for(
 ) -> PartitionKey {
     let key_id = identity.map(ClientCertificate::x5t_s256);
     if resources.is_empty() {
-        return state
-            .shared
-            .partitions
-            .get(token_type, key_id, || build_partition(state, token_type, key_id, resources));
+        return state.shared.partitions.get(token_type, key_id, || {
+            build_partition(state, token_type, key_id, resources)
+        });
     }
     build_partition(state, token_type, key_id, resources)
 }

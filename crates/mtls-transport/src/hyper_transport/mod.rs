@@ -25,8 +25,8 @@ use oauth2_core::ClientCertificate;
 use rustls::RootCertStore;
 
 pub use builder::HyperTransportBuilder;
-pub use tls::TlsVersion;
 pub use proxy::Proxy;
+pub use tls::TlsVersion;
 
 use builder::Settings;
 use pools::Pools;
