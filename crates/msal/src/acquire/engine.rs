@@ -34,7 +34,8 @@ pub(crate) async fn acquire(
     state: &Arc<AppState>,
     options: Options,
 ) -> Result<AuthenticationResult, Error> {
-    let plan = Plan::decide(state, options.token_type, Scopes::new(&options.scopes)?)?;
+    let scopes = Scopes::new(&options.scopes)?;
+    let plan = Plan::decide(state, options.token_type, scopes, options.tenant.as_deref())?;
     if options.force_refresh {
         return network::request_token(state, &plan, &options, CacheRefreshReason::ForceRefresh)
             .await;

@@ -11,6 +11,7 @@ mod engine;
 mod network;
 mod plan;
 mod route;
+mod tenant;
 
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
@@ -29,6 +30,7 @@ pub(crate) struct Options {
     pub(crate) token_type: TokenType,
     pub(crate) force_refresh: bool,
     pub(crate) correlation_id: Option<String>,
+    pub(crate) tenant: Option<String>,
 }
 
 /// A pending `acquire_token_for_client` call. Configure it, then `.await` it.
@@ -59,6 +61,7 @@ impl<'a> AcquireTokenForClient<'a> {
                 token_type: TokenType::Bearer,
                 force_refresh: false,
                 correlation_id: None,
+                tenant: None,
             },
         }
     }
@@ -72,6 +75,32 @@ impl<'a> AcquireTokenForClient<'a> {
     /// Use this correlation id (`client-request-id`) instead of a random one.
     pub fn correlation_id(mut self, id: impl Into<String>) -> Self {
         self.options.correlation_id = Some(id.into());
+        self
+    }
+
+    /// Request the token from another tenant than the application's authority names (MSAL's
+    /// `WithTenantId`), for this call only: a tenant GUID or a domain such as
+    /// `fabrikam.onmicrosoft.com`. The tenant goes into the token endpoint path (also on the
+    /// `mtlsauth` and regional hosts), the cache key (each tenant's tokens are cached apart) and
+    /// the result's [`tenant_id`](AuthenticationResult::tenant_id).
+    ///
+    /// The same guards as for the configured authority apply, before the cache is consulted
+    /// and before anything is sent: only Microsoft Entra ID authorities take a per-request
+    /// tenant, anything but a GUID, a domain or `common` / `organizations` / `consumers` is
+    /// [`Error::InvalidTenant`], and `common` / `organizations` with mTLS Proof-of-Possession
+    /// is [`Error::UnsupportedAuthority`].
+    ///
+    /// ```no_run
+    /// # async fn run(app: msal::ConfidentialClientApplication) -> Result<(), msal::Error> {
+    /// let result = app
+    ///     .acquire_token_for_client(["https://graph.microsoft.com/.default"])
+    ///     .tenant("fabrikam.onmicrosoft.com")
+    ///     .await?;
+    /// assert_eq!(result.tenant_id(), "fabrikam.onmicrosoft.com");
+    /// # Ok(()) }
+    /// ```
+    pub fn tenant(mut self, tenant: impl Into<String>) -> Self {
+        self.options.tenant = Some(tenant.into());
         self
     }
 
@@ -123,6 +152,7 @@ fn report(
         Ok(r) => tracing::debug!(
             client_id = %client_id,
             token_type = r.token_type().as_str(),
+            tenant_id = r.tenant_id(),
             source = ?r.token_source(),
             elapsed_us,
             "token acquired"

@@ -3,7 +3,7 @@
 //! (PoP without a certificate, an authority that cannot bind tokens) fail here, before anything
 //! leaves the process.
 
-use oauth2_core::{ClientCertificate, Scopes, TokenType};
+use oauth2_core::{Authority, ClientCertificate, Scopes, TokenType};
 use token_cache::{PartitionKey, PartitionParts};
 
 use crate::state::AppState;
@@ -18,6 +18,8 @@ pub(crate) struct Plan {
     /// as it is known before a provider is called; its `x5t#S256` is the cache key id.
     pub(crate) identity: Option<ClientCertificate>,
     pub(crate) partition: PartitionKey,
+    /// The application's authority with the call's tenant ([`super::tenant`]), if one was given.
+    pub(crate) tenant_authority: Option<Authority>,
 }
 
 impl Plan {
@@ -26,9 +28,14 @@ impl Plan {
         state: &AppState,
         token_type: TokenType,
         scopes: Scopes,
+        tenant: Option<&str>,
     ) -> Result<Plan, Error> {
         let config = &state.config;
         let credential = &config.credential;
+        let tenant_authority = tenant
+            .map(|t| super::tenant::override_tenant(&config.authority, t))
+            .transpose()?;
+        let authority = tenant_authority.as_ref().unwrap_or(&config.authority);
         if token_type == TokenType::MtlsPop && !credential.can_bind() {
             return Err(Error::MtlsCertificateNotProvided);
         }
@@ -37,17 +44,24 @@ impl Plan {
             // Authority guards (tenanted, a cloud with an mTLS endpoint, a kind that can bind)
             // run before the cache and before any certificate leaves the process; the region
             // is applied later.
-            let guard = state.shared.mtls_guard.get_or_init(|| {
-                mtls_transport::mtls_token_endpoint(&config.authority, None).map(drop)
-            });
-            guard.clone()?;
+            match &tenant_authority {
+                Some(a) => mtls_transport::mtls_token_endpoint(a, None).map(drop)?,
+                None => state
+                    .shared
+                    .mtls_guard
+                    .get_or_init(|| {
+                        mtls_transport::mtls_token_endpoint(&config.authority, None).map(drop)
+                    })
+                    .clone()?,
+            }
         }
-        let partition = partition_for(state, token_type, identity.as_ref());
+        let partition = partition_for(state, authority, token_type, identity.as_ref());
         Ok(Plan {
             token_type,
             scopes,
             identity,
             partition,
+            tenant_authority,
         })
     }
 
@@ -60,10 +74,17 @@ impl Plan {
         certificate: Option<&ClientCertificate>,
     ) -> Plan {
         Plan {
-            partition: partition_for(state, self.token_type, certificate),
+            partition: partition_for(state, self.authority(state), self.token_type, certificate),
             identity: certificate.cloned(),
             ..self.clone()
         }
+    }
+
+    /// The authority of this call: the application's, or the one with the call's tenant.
+    pub(crate) fn authority<'s>(&'s self, state: &'s AppState) -> &'s Authority {
+        self.tenant_authority
+            .as_ref()
+            .unwrap_or(&state.config.authority)
     }
 
     /// Whether the request goes over mTLS (a certificate is presented in TLS).
@@ -72,14 +93,14 @@ impl Plan {
     }
 }
 
-/// The cache partition: the configured authority (host and tenant, even when the token comes
+/// The cache partition: the call's authority (host and tenant, even when the token comes
 /// from a regional or mTLS host, as MSAL does), the client, the token type and the key id.
 fn partition_for(
     state: &AppState,
+    authority: &Authority,
     token_type: TokenType,
     identity: Option<&ClientCertificate>,
 ) -> PartitionKey {
-    let authority = &state.config.authority;
     PartitionKey::new(PartitionParts {
         environment: authority.host(),
         client_id: &state.config.client_id,
