@@ -182,3 +182,109 @@ async fn dev_setting_reaches_the_emulator_with_no_transport_in_code() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `SSL_CERT_FILE` / `SSL_CERT_DIR` read by `from_env`: a real bundle file (the OS bundle, when
+/// there is one, plus the emulator's CA) or a directory holding the CA is what makes the
+/// emulator's server certificate trusted; without them the handshake fails.
+#[tokio::test]
+async fn ssl_cert_file_and_dir_trust_the_emulator_ca() {
+    let env = TestEnv::start().await;
+    let dir = private_temp_dir("msal-ssl-cert");
+    let vars: Vec<(&str, String)> = dev_vars(&env, &dir)
+        .into_iter()
+        .filter(|(k, _)| *k != "MSAL_DEV_EXTRA_ROOTS")
+        .chain([("MSAL_DEV_MODE", "true".to_owned())])
+        .collect();
+    let os_bundle =
+        std::fs::read_to_string("/etc/ssl/certs/ca-certificates.crt").unwrap_or_default();
+    let bundle = dir.join("bundle.pem");
+    std::fs::write(
+        &bundle,
+        format!("{os_bundle}\n{}", env.emulator.ca_certificate_pem()),
+    )
+    .unwrap();
+    let ca_dir = dir.join("certs");
+    std::fs::create_dir(&ca_dir).unwrap();
+    std::fs::write(
+        ca_dir.join("emulator.pem"),
+        env.emulator.ca_certificate_pem(),
+    )
+    .unwrap();
+    std::fs::write(ca_dir.join("README"), "not a certificate").unwrap();
+
+    let app_with = |extra: Option<(&'static str, String)>| {
+        let mut vars = vars.clone();
+        vars.extend(extra);
+        ConfidentialClientApplication::builder_from_env(env_map(vars)).and_then(|b| b.build())
+    };
+    let untrusted = app_with(None).unwrap();
+    let err = untrusted
+        .acquire_token_for_client([SCOPE])
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().to_lowercase().contains("certificate"),
+        "{err}"
+    );
+    assert!(env.emulator.token_requests().is_empty());
+
+    for extra in [
+        ("SSL_CERT_FILE", bundle.display().to_string()),
+        ("SSL_CERT_DIR", ca_dir.display().to_string()),
+    ] {
+        let name = extra.0;
+        let app = app_with(Some(extra)).unwrap();
+        let result = app.acquire_token_for_client([SCOPE]).await.unwrap();
+        assert_eq!(result.token_type(), "Bearer", "{name}");
+    }
+    assert_eq!(env.emulator.token_requests().len(), 2);
+
+    let err = app_with(Some((
+        "SSL_CERT_FILE",
+        "/nonexistent/bundle.pem".to_owned(),
+    )))
+    .unwrap_err();
+    assert_eq!(err.code(), "invalid_environment");
+    assert!(err.to_string().contains("/nonexistent/bundle.pem"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The OS store is read from the distribution's bundle (skipped where there is none): with the
+/// Mozilla roots off it is enough to build a transport, and it does not trust the emulator
+/// until the emulator's CA file is added.
+#[tokio::test]
+async fn os_roots_and_a_root_file() {
+    if !std::path::Path::new("/etc/ssl/certs/ca-certificates.crt").is_file() {
+        eprintln!("no OS bundle on this machine: skipped");
+        return;
+    }
+    let env = TestEnv::start().await;
+    let dir = private_temp_dir("msal-os-roots");
+    let ca = dir.join("emulator-ca.pem");
+    std::fs::write(&ca, env.emulator.ca_certificate_pem()).unwrap();
+    let transport = |with_ca: bool| {
+        let mut b = msal::transport::HyperTransport::builder()
+            .webpki_roots(false)
+            .resolve_overrides_only(true)
+            .os_roots()
+            .expect("OS bundle");
+        if with_ca {
+            b = b.add_root_certificates_file(&ca).unwrap();
+        }
+        for (host, addr) in env.emulator.resolver_entries() {
+            b = b.resolve(&host, addr);
+        }
+        Arc::new(b.build().expect("OS roots are enough to build"))
+    };
+    let app = |with_ca| {
+        ConfidentialClientApplication::builder(SECRET_APP)
+            .authority(AUTHORITY)
+            .client_secret(SECRET)
+            .transport(transport(with_ca))
+            .build()
+            .unwrap()
+    };
+    assert!(app(false).acquire_token_for_client([SCOPE]).await.is_err());
+    assert!(app(true).acquire_token_for_client([SCOPE]).await.is_ok());
+    let _ = std::fs::remove_dir_all(&dir);
+}

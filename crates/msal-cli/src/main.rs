@@ -7,6 +7,7 @@ mod demo;
 mod emulator_cmd;
 mod exit;
 mod output;
+mod progress;
 mod secret_input;
 mod token_cmd;
 

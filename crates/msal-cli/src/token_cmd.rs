@@ -13,7 +13,7 @@ use msal::{
 use zeroize::Zeroizing;
 
 use crate::secret_input::{env_secret, read_secret_file, EnvName};
-use crate::{output, CliError, UsageError};
+use crate::{output, progress, CliError, UsageError};
 
 /// Arguments of `msal token`.
 #[derive(Debug, Args)]
@@ -39,7 +39,7 @@ pub(crate) struct TokenArgs {
     #[arg(long, group = "credential")]
     pfx: Option<PathBuf>,
     /// Name of the environment variable holding the PKCS#12 password (not the password).
-    #[arg(long, requires = "pfx", allow_hyphen_values = true, value_name = "VAR")]
+    #[arg(long, allow_hyphen_values = true, value_name = "VAR")]
     password_env: Option<EnvName>,
     /// Name of the environment variable holding the client secret (not the secret).
     #[arg(
@@ -122,9 +122,13 @@ pub(crate) async fn run(args: TokenArgs) -> Result<(), CliError> {
     let app = builder.build()?;
     let request = app.acquire_token_for_client(args.scopes.clone());
     let result = if args.mtls_pop {
-        request.with_mtls_proof_of_possession().await?
+        progress::reported(
+            "mTLS PoP token request",
+            request.with_mtls_proof_of_possession(),
+        )
+        .await?
     } else {
-        request.await?
+        progress::reported("token request", request).await?
     };
     println!(
         "{}",
@@ -139,6 +143,7 @@ fn with_credential(
     builder: ConfidentialClientApplicationBuilder,
     args: &TokenArgs,
 ) -> Result<ConfidentialClientApplicationBuilder, CliError> {
+    refuse_inapplicable_flags(args)?;
     let certificate = if let Some(path) = &args.cert {
         let certs = read_secret_file(path)?;
         match &args.key {
@@ -150,7 +155,17 @@ fn with_credential(
             Some(var) => env_secret("--password-env", var)?,
             None => Zeroizing::new(String::new()),
         };
-        ClientCertificate::from_pkcs12(&read_secret_file(path)?, &password)?
+        ClientCertificate::from_pkcs12(&read_secret_file(path)?, &password).map_err(|e| {
+            match args.password_env {
+                Some(_) => CliError::from(e),
+                None => format!(
+                    "{} cannot be read without a password ({}): pass --password-env VAR, naming the environment variable that holds its password",
+                    path.display(),
+                    e.code()
+                )
+                .into(),
+            }
+        })?
     } else if let Some(var) = &args.secret_env {
         let mut secret = env_secret("--secret-env", var)?;
         // Moves the String into the library's zeroizing SecretString; nothing is copied.
@@ -163,6 +178,25 @@ fn with_credential(
         .into());
     };
     Ok(builder.certificate(certificate).send_x5c(args.send_x5c))
+}
+
+/// Flags that would be ignored with the chosen credential are a usage error naming them.
+fn refuse_inapplicable_flags(args: &TokenArgs) -> Result<(), CliError> {
+    if args.password_env.is_some() && args.pfx.is_none() {
+        return Err(UsageError::new(
+            "flag_not_applicable",
+            "--password-env names the password of a --pfx file; it does not apply without --pfx",
+        )
+        .into());
+    }
+    if args.send_x5c && args.secret_env.is_some() {
+        return Err(UsageError::new(
+            "flag_not_applicable",
+            "--send-x5c sends a certificate chain and needs --cert or --pfx; it does not apply to --secret-env",
+        )
+        .into());
+    }
+    Ok(())
 }
 
 /// A transport with extra roots, host overrides and timeouts, or None for the default

@@ -3,6 +3,8 @@
 //! mentions the emulator (the `from_env` example of msal-client, run as a real process), and
 //! `msal token --from-env` does the same from the command line.
 
+mod support;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -87,71 +89,6 @@ fn parse_env_file(path: &Path) -> HashMap<String, String> {
         .collect()
 }
 
-/// The newest modification time of the files below `dir`.
-fn newest_below(dir: &Path) -> std::time::SystemTime {
-    let mut newest = std::time::UNIX_EPOCH;
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        let time = if path.is_dir() {
-            newest_below(&path)
-        } else {
-            entry
-                .metadata()
-                .and_then(|m| m.modified())
-                .unwrap_or(newest)
-        };
-        newest = newest.max(time);
-    }
-    newest
-}
-
-/// The `from_env` example of msal-client: the one `cargo test --workspace` built, unless a
-/// library source is newer than it (then it is built here).
-fn from_env_example() -> PathBuf {
-    // this test is <target>/<profile>/deps/env_file-<hash>
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
-    let example = profile_dir
-        .join("examples")
-        .join(format!("from_env{}", std::env::consts::EXE_SUFFIX));
-    let crates = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let sources = [
-        "msal",
-        "mtls-transport",
-        "oauth2-core",
-        "token-cache",
-        "telemetry",
-    ]
-    .iter()
-    .map(|c| newest_below(&crates.join(c)))
-    .max()
-    .unwrap();
-    let built = std::fs::metadata(&example).and_then(|m| m.modified()).ok();
-    if built.is_some_and(|b| b > sources) {
-        return example;
-    }
-    let mut build = Command::new(env!("CARGO"));
-    build.args([
-        "build",
-        "--quiet",
-        "-p",
-        "msal-client",
-        "--example",
-        "from_env",
-    ]);
-    if profile_dir.file_name().is_some_and(|n| n == "release") {
-        build.arg("--release");
-    }
-    let status = build
-        .env("CARGO_TARGET_DIR", profile_dir.parent().unwrap())
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .unwrap();
-    assert!(status.success(), "building the from_env example failed");
-    assert!(example.exists(), "{} missing", example.display());
-    example
-}
-
 fn text(output: &Output) -> String {
     format!(
         "{}\n{}",
@@ -162,7 +99,7 @@ fn text(output: &Output) -> String {
 
 #[test]
 fn an_unchanged_app_uses_the_emulator_through_the_env_file() {
-    let example = from_env_example();
+    let example = support::example("from_env", &[]);
     let emulator = RunningEmulator::start();
     for key in [
         "AZURE_TENANT_ID",

@@ -155,6 +155,19 @@ pub enum Error {
         reason: String,
     },
 
+    /// The tenant given to a request ([`AcquireTokenForClient::tenant`]) cannot be used: it is
+    /// not a tenant GUID or domain, or the application's authority is not a Microsoft Entra ID
+    /// authority. Fix the call; a retry never helps. Nothing was sent.
+    ///
+    /// [`AcquireTokenForClient::tenant`]: crate::AcquireTokenForClient::tenant
+    #[error("invalid tenant `{tenant}` for this request: {reason}")]
+    InvalidTenant {
+        /// The tenant given (cut to 100 characters).
+        tenant: String,
+        /// What is wrong and what to pass instead.
+        reason: String,
+    },
+
     /// The client-assertion provider (or the configured assertion) was empty.
     #[error("client assertion JWT cannot be null or empty: the assertion provider must return a signed JWT")]
     InvalidClientAssertion,
@@ -185,6 +198,7 @@ impl Error {
             Error::InsecureResourceUrl { .. } => "insecure_resource_url",
             Error::TlsRenegotiationRequired { .. } => "tls_renegotiation_required",
             Error::Environment { .. } => "invalid_environment",
+            Error::InvalidTenant { .. } => "invalid_tenant",
         }
     }
 
@@ -218,6 +232,7 @@ impl Error {
             | Error::InsecureResourceUrl { .. }
             | Error::TlsRenegotiationRequired { .. }
             | Error::Environment { .. }
+            | Error::InvalidTenant { .. }
             | Error::InvalidClientAssertion => false,
         }
     }

@@ -1,4 +1,4 @@
-//! Reading configuration files (certificates, token files, root bundles) with a size bound, into
+//! Reading configuration files (certificates, token files) with a size bound, into
 //! a buffer that is zeroized when dropped.
 
 use std::io::Read as _;

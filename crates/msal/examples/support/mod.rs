@@ -39,3 +39,28 @@ pub(crate) fn emulator_transport(emulator: &Emulator) -> Result<Arc<HyperTranspo
     }
     Ok(Arc::new(transport.build()?))
 }
+
+/// A fresh directory for the example's files, readable by this user only.
+#[allow(dead_code)] // not every example writes files
+pub(crate) fn private_dir(example: &str) -> Result<std::path::PathBuf, BoxError> {
+    let dir = std::env::temp_dir().join(format!("msal-example-{example}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(dir)
+}
+
+/// Writes `content` (a private key, say) to `path`, readable by this user only.
+#[allow(dead_code)] // not every example writes files
+pub(crate) fn write_private(path: &std::path::Path, content: &str) -> Result<(), BoxError> {
+    std::fs::write(path, content)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}

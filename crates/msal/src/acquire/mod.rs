@@ -11,6 +11,7 @@ mod engine;
 mod network;
 mod plan;
 mod route;
+mod tenant;
 
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
@@ -31,6 +32,7 @@ pub(crate) struct Options {
     pub(crate) token_type: TokenType,
     pub(crate) force_refresh: bool,
     pub(crate) correlation_id: Option<String>,
+    pub(crate) tenant: Option<String>,
 }
 
 /// A pending `acquire_token_for_client` call. Configure it, then `.await` it.
@@ -62,6 +64,7 @@ impl<'a> AcquireTokenForClient<'a> {
                 token_type: TokenType::Bearer,
                 force_refresh: false,
                 correlation_id: None,
+                tenant: None,
             },
         }
     }
@@ -85,6 +88,32 @@ impl<'a> AcquireTokenForClient<'a> {
     /// in the scope (`https://resource/.default`).
     pub fn with_resource(mut self, resource: impl Into<String>) -> Self {
         self.options.resources.push(resource.into());
+        self
+    }
+
+    /// Request the token from another tenant than the application's authority names (MSAL's
+    /// `WithTenantId`), for this call only: a tenant GUID or a domain such as
+    /// `fabrikam.onmicrosoft.com`. The tenant goes into the token endpoint path (also on the
+    /// `mtlsauth` and regional hosts), the cache key (each tenant's tokens are cached apart) and
+    /// the result's [`tenant_id`](AuthenticationResult::tenant_id).
+    ///
+    /// The same guards as for the configured authority apply, before the cache is consulted
+    /// and before anything is sent: only Microsoft Entra ID authorities take a per-request
+    /// tenant, anything but a GUID, a domain or `common` / `organizations` / `consumers` is
+    /// [`Error::InvalidTenant`], and `common` / `organizations` with mTLS Proof-of-Possession
+    /// is [`Error::UnsupportedAuthority`].
+    ///
+    /// ```no_run
+    /// # async fn run(app: msal::ConfidentialClientApplication) -> Result<(), msal::Error> {
+    /// let result = app
+    ///     .acquire_token_for_client(["https://graph.microsoft.com/.default"])
+    ///     .tenant("fabrikam.onmicrosoft.com")
+    ///     .await?;
+    /// assert_eq!(result.tenant_id(), "fabrikam.onmicrosoft.com");
+    /// # Ok(()) }
+    /// ```
+    pub fn tenant(mut self, tenant: impl Into<String>) -> Self {
+        self.options.tenant = Some(tenant.into());
         self
     }
 
@@ -136,6 +165,7 @@ fn report(
         Ok(r) => tracing::debug!(
             client_id = %client_id,
             token_type = r.token_type().as_str(),
+            tenant_id = r.tenant_id(),
             source = ?r.token_source(),
             elapsed_us,
             "token acquired"

@@ -30,7 +30,7 @@ pub(crate) async fn request_token(
         return Err(Error::MtlsCertificateNotProvided);
     }
     let plan = plan.presenting(state, identity.certificate.as_ref());
-    let route = route(state, plan.over_mtls()).await?;
+    let route = route(state, plan.authority(state), plan.over_mtls()).await?;
     let correlation_id = options
         .correlation_id
         .clone()
@@ -93,7 +93,7 @@ async fn request_identity(state: &AppState, plan: &Plan) -> Result<RequestIdenti
     let config = &state.config;
     let context = AssertionContext {
         client_id: config.client_id.clone(),
-        token_endpoint: config.authority.token_endpoint().to_string(),
+        token_endpoint: plan.authority(state).token_endpoint().to_string(),
     };
     let identity = config
         .credential

@@ -3,7 +3,7 @@
 //! (PoP without a certificate, an authority that cannot bind tokens) fail here, before anything
 //! leaves the process.
 
-use oauth2_core::{AuthorityKind, ClientCertificate, Scopes, TokenType};
+use oauth2_core::{Authority, AuthorityKind, ClientCertificate, Scopes, TokenType};
 use token_cache::{PartitionKey, PartitionParts};
 
 use super::Options;
@@ -28,8 +28,10 @@ pub(crate) struct Plan {
     pub(crate) request_scopes: Option<Scopes>,
     /// Issuer only: the `resource` values sent (RFC 8707).
     pub(crate) resources: Vec<String>,
-    /// The realm results report (the authority's tenant; an issuer's path).
+    /// The realm results report (the call's tenant; an issuer's path).
     pub(crate) realm: String,
+    /// The application's authority with the call's tenant ([`super::tenant`]), if one was given.
+    pub(crate) tenant_authority: Option<Authority>,
 }
 
 impl Plan {
@@ -39,6 +41,12 @@ impl Plan {
         let token_type = options.token_type;
         let credential = &config.credential;
         let issuer = config.authority.kind() == AuthorityKind::Issuer;
+        let tenant_authority = options
+            .tenant
+            .as_deref()
+            .map(|t| super::tenant::override_tenant(&config.authority, t))
+            .transpose()?;
+        let authority = tenant_authority.as_ref().unwrap_or(&config.authority);
         if token_type == TokenType::MtlsPop && !credential.can_bind() {
             return Err(Error::MtlsCertificateNotProvided);
         }
@@ -48,21 +56,35 @@ impl Plan {
             // run before the cache and before any certificate leaves the process; the region
             // is applied later. An issuer has no `mtls_pop` (it binds Bearer tokens), so
             // asking it for PoP fails here as unsupported.
-            let guard = state.shared.mtls_guard.get_or_init(|| {
-                mtls_transport::mtls_token_endpoint(&config.authority, None).map(drop)
-            });
-            guard.clone()?;
+            match &tenant_authority {
+                Some(a) => mtls_transport::mtls_token_endpoint(a, None).map(drop)?,
+                None => state
+                    .shared
+                    .mtls_guard
+                    .get_or_init(|| {
+                        mtls_transport::mtls_token_endpoint(&config.authority, None).map(drop)
+                    })
+                    .clone()?,
+            }
         }
         let (scopes, request_scopes) = scopes_of(issuer, options)?;
+        let partition = partition_for(
+            state,
+            tenant_authority.as_ref(),
+            token_type,
+            identity.as_ref(),
+            &options.resources,
+        );
         Ok(Plan {
             token_type,
             scopes,
-            partition: partition_for(state, token_type, identity.as_ref(), &options.resources),
+            partition,
             identity,
             issuer,
             request_scopes,
             resources: options.resources.clone(),
-            realm: config.authority.tenant().to_owned(),
+            realm: authority.tenant().to_owned(),
+            tenant_authority,
         })
     }
 
@@ -75,10 +97,23 @@ impl Plan {
         certificate: Option<&ClientCertificate>,
     ) -> Plan {
         Plan {
-            partition: partition_for(state, self.token_type, certificate, &self.resources),
+            partition: partition_for(
+                state,
+                self.tenant_authority.as_ref(),
+                self.token_type,
+                certificate,
+                &self.resources,
+            ),
             identity: certificate.cloned(),
             ..self.clone()
         }
+    }
+
+    /// The authority of this call: the application's, or the one with the call's tenant.
+    pub(crate) fn authority<'s>(&'s self, state: &'s AppState) -> &'s Authority {
+        self.tenant_authority
+            .as_ref()
+            .unwrap_or(&state.config.authority)
     }
 
     /// Whether the request goes over mTLS (a certificate is presented in TLS).
@@ -125,34 +160,50 @@ fn scopes_of(issuer: bool, options: &Options) -> Result<(Scopes, Option<Scopes>)
     Ok((cached, sent))
 }
 
-/// The cache partition: the configured authority (host and tenant, even when the token comes
-/// from a regional or mTLS host, as MSAL does), the client, the token type and the key id. For
+/// The cache partition: the call's authority (the application's, or the one with the call's
+/// tenant: host and tenant, even when the token comes from a regional or mTLS host, as MSAL
+/// does), the client, the token type and the key id. For
 /// an issuer, the environment keeps the port and the realm carries the `resource` values
 /// (`{path}#resource={r1} {r2}`), so a token for one audience never answers a request for
-/// another or for the server's default one. Without `resource` values the key is built once per
-/// (token type, key id) and shared afterwards (no allocation on a cache hit).
+/// another or for the server's default one. With the application's authority and without
+/// `resource` values the key is built once per (token type, key id) and shared afterwards (no
+/// allocation on a cache hit).
 fn partition_for(
     state: &AppState,
+    tenant_authority: Option<&Authority>,
     token_type: TokenType,
     identity: Option<&ClientCertificate>,
     resources: &[String],
 ) -> PartitionKey {
     let key_id = identity.map(ClientCertificate::x5t_s256);
-    if resources.is_empty() {
-        return state.shared.partitions.get(token_type, key_id, || {
-            build_partition(state, token_type, key_id, resources)
-        });
+    match tenant_authority {
+        None if resources.is_empty() => state.shared.partitions.get(token_type, key_id, || {
+            build_partition(
+                state,
+                &state.config.authority,
+                token_type,
+                key_id,
+                resources,
+            )
+        }),
+        None => build_partition(
+            state,
+            &state.config.authority,
+            token_type,
+            key_id,
+            resources,
+        ),
+        Some(authority) => build_partition(state, authority, token_type, key_id, resources),
     }
-    build_partition(state, token_type, key_id, resources)
 }
 
 fn build_partition(
     state: &AppState,
+    authority: &Authority,
     token_type: TokenType,
     key_id: Option<&str>,
     resources: &[String],
 ) -> PartitionKey {
-    let authority = &state.config.authority;
     let (environment, tenant) = if authority.kind() == AuthorityKind::Issuer {
         let mut tenant = authority.tenant().to_owned();
         if !resources.is_empty() {

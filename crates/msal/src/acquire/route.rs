@@ -8,8 +8,11 @@
 //!   authorities when a region is in use.
 //! * An issuer (`.issuer(...)`): the `token_endpoint` of its discovered metadata, or over mTLS
 //!   its `mtls_endpoint_aliases.token_endpoint` when it has one (RFC 8705 §5).
+//!
+//! A per-request tenant ([`super::tenant`]) replaces the tenant segment of each: the host and
+//! its validation stay the application's.
 
-use oauth2_core::AuthorityKind;
+use oauth2_core::{Authority, AuthorityKind};
 use url::Url;
 
 use crate::region::RegionDetails;
@@ -25,16 +28,22 @@ pub(crate) struct Route {
     pub(crate) region: RegionDetails,
 }
 
-/// The route of a request, `over_mtls` or not.
-pub(crate) async fn route(state: &AppState, over_mtls: bool) -> Result<Route, Error> {
+/// The route of a request, `over_mtls` or not, with the call's tenant `authority` (see
+/// [`super::plan::Plan::authority`]).
+pub(crate) async fn route(
+    state: &AppState,
+    authority: &Authority,
+    over_mtls: bool,
+) -> Result<Route, Error> {
     let config = &state.config;
     let transport = state.services.transport.as_ref();
-    let authority = &config.authority;
-    if authority.kind() == AuthorityKind::Issuer {
+    if config.authority.kind() == AuthorityKind::Issuer {
+        // An issuer takes no per-request tenant (refused in the plan).
+        let issuer_authority = &config.authority;
         let metadata = state
             .shared
             .metadata
-            .get_or_try_init(|| issuer::discover(authority, transport))
+            .get_or_try_init(|| issuer::discover(issuer_authority, transport))
             .await?;
         let endpoint = if over_mtls {
             metadata.mtls_token_endpoint()
@@ -43,7 +52,7 @@ pub(crate) async fn route(state: &AppState, over_mtls: bool) -> Result<Route, Er
         };
         return Ok(Route {
             endpoint: endpoint.clone(),
-            tenant: authority.tenant().to_owned(),
+            tenant: issuer_authority.tenant().to_owned(),
             region: RegionDetails::NONE,
         });
     }
@@ -55,7 +64,7 @@ pub(crate) async fn route(state: &AppState, over_mtls: bool) -> Result<Route, Er
             .shared
             .authority_validated
             .get_or_try_init(|| {
-                endpoints::validate(authority, config.validate_authority, transport)
+                endpoints::validate(&config.authority, config.validate_authority, transport)
             })
             .await?;
         let endpoint = mtls_transport::mtls_token_endpoint(authority, region.region_used())?;
@@ -69,17 +78,39 @@ pub(crate) async fn route(state: &AppState, over_mtls: bool) -> Result<Route, Er
     let resolved = state
         .shared
         .endpoints
-        .get_or_try_init(|| endpoints::resolve(authority, config.validate_authority, transport))
+        .get_or_try_init(|| {
+            endpoints::resolve(&config.authority, config.validate_authority, transport)
+        })
         .await?;
+    let overridden = authority != &config.authority;
     let endpoint = match region.region_used() {
         Some(r) if authority.kind() == AuthorityKind::Aad => {
             mtls_transport::regional_token_endpoint(authority, Some(r))
         }
+        _ if overridden => with_tenant(&resolved.token_endpoint, authority.tenant()),
         _ => resolved.token_endpoint.clone(),
+    };
+    let tenant = match overridden {
+        true => authority.tenant().to_owned(),
+        false => resolved.tenant.clone(),
     };
     Ok(Route {
         endpoint,
-        tenant: resolved.tenant.clone(),
+        tenant,
         region,
     })
+}
+
+/// A resolved Entra token endpoint (`https://host/{tenant}/oauth2/v2.0/token`) with another
+/// tenant segment; the host, as discovered, stays.
+fn with_tenant(endpoint: &Url, tenant: &str) -> Url {
+    let mut url = endpoint.clone();
+    let rest: Vec<String> = endpoint
+        .path_segments()
+        .map(|s| s.skip(1).map(str::to_owned).collect())
+        .unwrap_or_default();
+    if let Ok(mut segments) = url.path_segments_mut() {
+        segments.clear().push(tenant).extend(rest);
+    }
+    url
 }

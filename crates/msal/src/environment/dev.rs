@@ -15,9 +15,6 @@ pub(crate) const DEV_MODE: &str = "MSAL_DEV_MODE";
 pub(crate) const DEV_HOST_MAP: &str = "MSAL_DEV_HOST_MAP";
 pub(crate) const DEV_EXTRA_ROOTS: &str = "MSAL_DEV_EXTRA_ROOTS";
 
-/// The largest root bundle read.
-const MAX_ROOTS_FILE_BYTES: u64 = 4 * 1024 * 1024;
-
 /// The transport builder of the development setting, or `None` when it is off.
 pub(super) fn builder(
     lookup: &dyn Fn(&str) -> Option<String>,
@@ -50,10 +47,9 @@ pub(super) fn builder(
         builder = builder.resolve(host, *addr);
     }
     if let Some(path) = &roots {
-        let pem = read_roots(path)?;
         builder = builder
-            .add_root_certificates_pem(&pem)
-            .map_err(|e| Error::environment(DEV_EXTRA_ROOTS, format!("{path}: {e}")))?;
+            .add_root_certificates_file(path)
+            .map_err(|e| Error::environment(DEV_EXTRA_ROOTS, e.to_string()))?;
     }
     Ok(Some(builder))
 }
@@ -82,14 +78,4 @@ pub(crate) fn parse_host_map(map: &str) -> Result<Vec<(String, SocketAddr)>, Err
             Ok((host.to_owned(), addr))
         })
         .collect()
-}
-
-fn read_roots(path: &str) -> Result<Vec<u8>, Error> {
-    crate::file_input::read_bounded(
-        std::path::Path::new(path),
-        MAX_ROOTS_FILE_BYTES,
-        "a root bundle",
-    )
-    .map(|pem| pem.to_vec())
-    .map_err(|e| Error::environment(DEV_EXTRA_ROOTS, format!("cannot read {path}: {e}")))
 }

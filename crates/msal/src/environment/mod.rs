@@ -105,21 +105,31 @@ impl ConfidentialClientApplication {
     }
 }
 
-/// The transport the environment asks for: a proxy (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`)
-/// and the development setting; `None` for the default transport.
+/// The transport the environment asks for: a proxy (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`),
+/// extra roots (`SSL_CERT_FILE`, `SSL_CERT_DIR`) and the development setting; `None` for the
+/// default transport.
 fn transport(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Option<HyperTransport>, Error> {
     let proxy = Proxy::from_env(lookup)
         .map_err(|e| Error::environment("HTTPS_PROXY / HTTP_PROXY", e.to_string()))?;
     let dev = dev::builder(lookup)?;
-    if proxy.is_none() && dev.is_none() {
+    let ssl_cert = SSL_CERT_VARIABLES
+        .iter()
+        .any(|v| lookup(v).is_some_and(|v| !v.is_empty()));
+    if proxy.is_none() && dev.is_none() && !ssl_cert {
         return Ok(None);
     }
     let mut builder = dev.unwrap_or_else(HyperTransport::builder);
     if let Some(proxy) = proxy {
         builder = builder.proxy(proxy);
     }
+    builder = builder
+        .ssl_cert_env(lookup)
+        .map_err(|e| Error::environment("SSL_CERT_FILE / SSL_CERT_DIR", e.to_string()))?;
     Ok(Some(builder.build()?))
 }
+
+/// The OpenSSL variables naming extra root certificates.
+const SSL_CERT_VARIABLES: [&str; 2] = ["SSL_CERT_FILE", "SSL_CERT_DIR"];
 
 /// `AZURE_AUTHORITY_HOST` + `/` + `AZURE_TENANT_ID`; the host must be an `https://` URL without
 /// a path.

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,7 +15,7 @@ use rustls::pki_types::CertificateDer;
 use super::connect::OverrideResolver;
 use super::proxy::{Proxy, ProxyConnector};
 use super::tls::{self, TlsVersion};
-use super::HyperTransport;
+use super::{roots, HyperTransport};
 use crate::Error;
 
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -58,6 +59,9 @@ impl Default for Settings {
 /// Builder for [`HyperTransport`].
 pub struct HyperTransportBuilder {
     extra_roots: Vec<CertificateDer<'static>>,
+    /// Roots read from files (bundles, directories, the OS store): certificates rustls cannot
+    /// use are skipped there, as OpenSSL skips them, instead of failing the build.
+    file_roots: Vec<CertificateDer<'static>>,
     webpki_roots: bool,
     overrides: HashMap<String, SocketAddr>,
     overrides_only: bool,
@@ -71,6 +75,7 @@ impl Default for HyperTransportBuilder {
     fn default() -> Self {
         Self {
             extra_roots: Vec::new(),
+            file_roots: Vec::new(),
             webpki_roots: DEFAULT_WEBPKI_ROOTS,
             overrides: HashMap::new(),
             overrides_only: false,
@@ -86,6 +91,7 @@ impl fmt::Debug for HyperTransportBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HyperTransportBuilder")
             .field("extra_roots", &self.extra_roots.len())
+            .field("file_roots", &self.file_roots.len())
             .field("webpki_roots", &self.webpki_roots)
             .field("overrides", &self.overrides)
             .field("tls_versions", &(self.min_tls, self.max_tls))
@@ -135,6 +141,48 @@ impl HyperTransportBuilder {
             });
         }
         self.extra_roots.extend(certs);
+        Ok(self)
+    }
+
+    /// Trusts every certificate of the PEM bundle file at `path` (read now, at most 8 MiB).
+    /// Fails, naming the path, when it cannot be read or holds no certificate.
+    pub fn add_root_certificates_file(mut self, path: impl AsRef<Path>) -> Result<Self, Error> {
+        self.file_roots.extend(roots::from_file(path.as_ref())?);
+        Ok(self)
+    }
+
+    /// Trusts every certificate in the PEM files directly in `dir` (OpenSSL's hashed
+    /// directories work; other files are skipped; at most 4096 entries, 8 MiB each). Fails,
+    /// naming the directory, when it cannot be read or has no certificate.
+    pub fn add_root_certificates_dir(mut self, dir: impl AsRef<Path>) -> Result<Self, Error> {
+        self.file_roots.extend(roots::from_dir(dir.as_ref())?);
+        Ok(self)
+    }
+
+    /// Trusts the bundle named by `SSL_CERT_FILE` and the directories (separated by `:`) named
+    /// by `SSL_CERT_DIR`, as OpenSSL-based tools do, when `lookup` (usually
+    /// `|name| std::env::var(name).ok()`) returns them; unset or empty variables add nothing.
+    /// The roots are added to the others (the Mozilla roots stay unless turned off). An
+    /// unreadable path is an error naming the variable and the path.
+    ///
+    /// ```
+    /// let builder = mtls_transport::HyperTransport::builder()
+    ///     .ssl_cert_env(&|name| std::env::var(name).ok())?;
+    /// # Ok::<(), mtls_transport::Error>(())
+    /// ```
+    pub fn ssl_cert_env(mut self, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        self.file_roots.extend(roots::from_ssl_cert_env(lookup)?);
+        Ok(self)
+    }
+
+    /// Trusts the operating system's roots, read from the distribution's bundle file
+    /// (`/etc/ssl/certs/ca-certificates.crt`, `/etc/pki/tls/certs/ca-bundle.crt`, ... — the
+    /// first that exists) or else `/etc/ssl/certs`. Unix only in practice: on macOS and Windows,
+    /// whose stores are not files, export a bundle and use [`ssl_cert_env`](Self::ssl_cert_env)
+    /// or [`add_root_certificates_file`](Self::add_root_certificates_file). Fails with
+    /// [`Error::TlsConfig`] when no bundle is found.
+    pub fn os_roots(mut self) -> Result<Self, Error> {
+        self.file_roots.extend(roots::os_store()?);
         Ok(self)
     }
 
@@ -250,7 +298,7 @@ impl HyperTransportBuilder {
         &self,
         identity: Option<&ClientCertificate>,
     ) -> Result<Arc<rustls::ClientConfig>, Error> {
-        let roots = tls::root_store(self.webpki_roots, &self.extra_roots)?;
+        let roots = tls::root_store(self.webpki_roots, &self.extra_roots, &self.file_roots)?;
         let versions = tls::protocol_versions(self.min_tls, self.max_tls)?;
         tls::client_config(roots, &versions, identity)
     }
@@ -259,7 +307,7 @@ impl HyperTransportBuilder {
     /// or when the minimum TLS version is above the maximum.
     pub fn build(mut self) -> Result<HyperTransport, Error> {
         self.settings.tls_versions = tls::protocol_versions(self.min_tls, self.max_tls)?;
-        let roots = tls::root_store(self.webpki_roots, &self.extra_roots)?;
+        let roots = tls::root_store(self.webpki_roots, &self.extra_roots, &self.file_roots)?;
         let mut http = HttpConnector::new_with_resolver(OverrideResolver::new(
             self.overrides.clone(),
             self.overrides_only,

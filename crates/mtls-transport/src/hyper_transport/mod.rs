@@ -15,6 +15,7 @@ mod exchange;
 mod pools;
 mod proxy;
 mod request;
+mod roots;
 mod tls;
 
 use std::fmt;

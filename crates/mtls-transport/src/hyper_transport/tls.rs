@@ -57,8 +57,10 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 pub(crate) fn root_store(
     webpki: bool,
     extra: &[CertificateDer<'static>],
+    from_files: &[CertificateDer<'static>],
 ) -> Result<Arc<RootCertStore>, Error> {
     let mut roots = mozilla_roots(webpki)?;
+    roots.add_parsable_certificates(from_files.iter().cloned());
     for (i, der) in extra.iter().enumerate() {
         roots
             .add(der.clone())
@@ -72,7 +74,8 @@ pub(crate) fn root_store(
             reason:
                 "no trusted root certificates: the Mozilla roots are off (`webpki_roots(false)` \
                      or no `webpki-roots` feature) and no root certificate was added; add one \
-                     with add_root_certificate_der/pem"
+                     with add_root_certificate_der/pem, add_root_certificates_file, \
+                     ssl_cert_env or os_roots"
                     .to_owned(),
             source: None,
         });
