@@ -30,6 +30,8 @@ mod inflight;
 mod key_vault;
 mod metrics;
 mod region;
+#[cfg(feature = "reqwest")]
+mod reqwest_client;
 mod result;
 mod state;
 mod throttle;
