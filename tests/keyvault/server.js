@@ -4,7 +4,12 @@
 // (`socket.renegotiate({requestCert: true})`), as Key Vault does. Answers 200 with the
 // certificate's SHA-256 when the renegotiation delivers one, else 401 like Key Vault.
 //
-// usage: node server.js <cert.pem> <key.pem>
+// usage: node server.js <cert.pem> <key.pem> [cnf-fail-once | cnf-fail-always]
+// With a mode, the server instead asks for the client certificate in the first handshake (the
+// certificate is there when the request arrives, no renegotiation) and answers the
+// binding-validation 401 carrying `[MtlsCnfClaimRequestDataValidationFailed]`: to the first
+// request only (cnf-fail-once, then 200), or to every request (cnf-fail-always); for the
+// client's one-retry rule.
 // Prints one JSON line per event on stdout: listening {port}, request {headers},
 // renegotiate, renegotiated {x5t_s256} | renegotiation_failed {error}, response {status}.
 'use strict';
@@ -12,7 +17,11 @@ const tls = require('tls');
 const fs = require('fs');
 const crypto = require('crypto');
 
-const [certFile, keyFile] = process.argv.slice(2);
+const [certFile, keyFile, mode] = process.argv.slice(2);
+if (mode !== undefined && mode !== 'cnf-fail-once' && mode !== 'cnf-fail-always') {
+  throw new Error(`unknown mode ${mode}`);
+}
+let requests = 0;
 const log = (event, extra) => console.log(JSON.stringify(Object.assign({ event }, extra)));
 
 function respond(socket, status, body) {
@@ -38,6 +47,7 @@ function handle(socket, head) {
   if (!/^mtls_pop /i.test(auth) || headers['x-ms-tokenboundauth'] !== 'true') {
     return unauthorized(socket, 'Client certificate required for using MTLS_POP token');
   }
+  if (mode) return cnfMode(socket);
   log('renegotiate');
   let done = false;
   const finish = (err) => {
@@ -62,12 +72,29 @@ function handle(socket, head) {
   if (!ok) finish(new Error('renegotiation could not start'));
 }
 
+// The certificate came in the handshake; the binding-validation 401 per `mode`.
+function cnfMode(socket) {
+  requests += 1;
+  const peer = socket.getPeerCertificate();
+  if (!peer || !peer.raw) {
+    return unauthorized(socket, 'Client certificate required for using MTLS_POP token');
+  }
+  if (mode === 'cnf-fail-always' || requests === 1) {
+    return unauthorized(socket,
+      '[MtlsCnfClaimRequestDataValidationFailed] the token binding could not be validated');
+  }
+  const x5t = crypto.createHash('sha256').update(peer.raw).digest('base64url');
+  respond(socket, 200, { value: 'secret-value', x5t_s256: x5t });
+}
+
 const server = tls.createServer({
   cert: fs.readFileSync(certFile),
   key: fs.readFileSync(keyFile),
   minVersion: 'TLSv1.2',
   maxVersion: 'TLSv1.2',
-  requestCert: false,
+  // (any certificate: the test checks its thumbprint in the answer)
+  requestCert: mode !== undefined,
+  rejectUnauthorized: false,
 }, (socket) => {
   socket.on('error', (e) => log('socket_error', { error: String(e.message) }));
   let buffer = '';

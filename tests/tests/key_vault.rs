@@ -26,6 +26,12 @@ struct KeyVault {
 
 impl KeyVault {
     fn start() -> Self {
+        Self::start_in(None)
+    }
+
+    /// The server in `mode` (`cnf-fail-once`, `cnf-fail-always`: the certificate in the first
+    /// handshake, the binding-validation 401; see server.js), or Key Vault's renegotiation.
+    fn start_in(mode: Option<&str>) -> Self {
         let key = rcgen::KeyPair::generate().unwrap();
         let cert = rcgen::CertificateParams::new(vec![VAULT.to_owned()])
             .unwrap()
@@ -39,6 +45,7 @@ impl KeyVault {
             .arg(script)
             .arg(dir.join("cert.pem"))
             .arg(dir.join("key.pem"))
+            .args(mode)
             .stdout(Stdio::piped())
             .spawn()
             .expect("node is installed (apt-get install nodejs)");
@@ -156,4 +163,79 @@ async fn bearer_tokens_to_key_vault_get_no_header() {
     let request = events.iter().find(|e| e["event"] == "request").unwrap();
     assert!(request["headers"].get("x-ms-tokenboundauth").is_none());
     assert!(!names(&events).contains(&"renegotiate"));
+}
+
+/// The requests the server saw, each with its answer's status, until `n` answers came.
+fn answered_requests(vault: &KeyVault, n: usize) -> Vec<(Value, u64)> {
+    let mut seen = Vec::new();
+    while seen.len() < n {
+        let events = vault.request_events();
+        let request = events.iter().find(|e| e["event"] == "request").cloned();
+        let status = events.iter().find_map(|e| e["status"].as_u64());
+        match (request, status) {
+            (Some(request), Some(status)) => seen.push((request, status)),
+            _ => break,
+        }
+    }
+    seen
+}
+
+/// The one-retry rule, end to end: the first answer is the binding-validation 401 carrying
+/// `[MtlsCnfClaimRequestDataValidationFailed]`; the call is sent again (same header, same
+/// certificate) and its 200 reaches the caller.
+#[tokio::test]
+async fn a_binding_validation_401_is_retried_once_and_the_retry_succeeds() {
+    let env = TestEnv::start().await;
+    let vault = KeyVault::start_in(Some("cnf-fail-once"));
+    let transport = vault.transport(&env);
+    let app = env.sni_app().build().unwrap();
+    let token = pop(&app).await;
+    let url = Url::parse(&format!("https://{VAULT}/secrets/db-password")).unwrap();
+
+    let response = token
+        .call_resource(&transport, HttpRequest::get(url))
+        .await
+        .unwrap();
+    assert_eq!(response.status, 200);
+    let body: Value = serde_json::from_slice(&response.body).unwrap();
+    assert_eq!(body["x5t_s256"], env.sni_cert.x5t_s256());
+    let requests = answered_requests(&vault, 2);
+    assert_eq!(
+        requests.iter().map(|r| r.1).collect::<Vec<_>>(),
+        [401, 200],
+        "{requests:?}"
+    );
+    for (request, _) in &requests {
+        assert_eq!(request["headers"]["x-ms-tokenboundauth"], "true");
+        assert_eq!(request["headers"]["authorization"], "mtls_pop");
+    }
+}
+
+/// Only one retry: when every answer is the binding-validation 401, the second one is what the
+/// caller gets, and no third request is sent.
+#[tokio::test]
+async fn a_persistent_binding_validation_401_is_retried_only_once() {
+    let env = TestEnv::start().await;
+    let vault = KeyVault::start_in(Some("cnf-fail-always"));
+    let transport = vault.transport(&env);
+    let app = env.sni_app().build().unwrap();
+    let token = pop(&app).await;
+    let url = Url::parse(&format!("https://{VAULT}/secrets/db-password")).unwrap();
+
+    let response = token
+        .call_resource(&transport, HttpRequest::get(url))
+        .await
+        .unwrap();
+    assert_eq!(response.status, 401);
+    let body = String::from_utf8_lossy(&response.body);
+    assert!(
+        body.contains("[MtlsCnfClaimRequestDataValidationFailed]"),
+        "{body}"
+    );
+    let requests = answered_requests(&vault, 3);
+    assert_eq!(
+        requests.iter().map(|r| r.1).collect::<Vec<_>>(),
+        [401, 401],
+        "{requests:?}"
+    );
 }

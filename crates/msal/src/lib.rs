@@ -41,6 +41,8 @@ mod key_vault;
 mod metrics;
 mod partitions;
 mod region;
+#[cfg(feature = "reqwest")]
+mod reqwest_client;
 mod result;
 mod state;
 mod throttle;
