@@ -331,5 +331,8 @@ async fn a_redis_outage_mid_run_surfaces_no_error_and_l1_keeps_serving() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(landed >= 1, "no token reached the restarted Redis within 5 s");
+    assert!(
+        landed >= 1,
+        "no token reached the restarted Redis within 5 s"
+    );
 }
