@@ -28,6 +28,14 @@ pub trait Transport: Send + Sync + std::fmt::Debug {
         request: HttpRequest,
         identity: Option<&ClientCertificate>,
     ) -> Result<HttpResponse, Error>;
+
+    /// `identity` will not be presented again (its certificate was rotated out): drop what is
+    /// kept for it, e.g. its connection pool. Requests already under way finish; a later request
+    /// that presents it anyway starts afresh. The default does nothing (a transport that keeps
+    /// no per-identity state).
+    fn retire_identity(&self, identity: &ClientCertificate) {
+        let _ = identity;
+    }
 }
 
 #[async_trait::async_trait]
@@ -38,5 +46,9 @@ impl<T: Transport + ?Sized> Transport for Arc<T> {
         identity: Option<&ClientCertificate>,
     ) -> Result<HttpResponse, Error> {
         (**self).send(request, identity).await
+    }
+
+    fn retire_identity(&self, identity: &ClientCertificate) {
+        (**self).retire_identity(identity);
     }
 }

@@ -312,6 +312,26 @@ async fn identity_pools_are_bounded_lru() {
 }
 
 #[tokio::test]
+async fn a_retired_identity_loses_its_pool_at_once() {
+    let s = setup(ClientAuth::Optional).await;
+    let (old, new) = (s.ca.client_cert("old"), s.ca.client_cert("new"));
+    send_n(&s.transport, Some(&old), 1).await;
+    send_n(&s.transport, Some(&new), 1).await;
+    assert_eq!(s.transport.pooled_identities(), 2);
+    s.transport.retire_identity(&old);
+    assert_eq!(s.transport.pooled_identities(), 1, "the old pool is dropped");
+    s.transport.retire_identity(&old); // a second retirement is harmless
+    send_n(&s.transport, Some(&new), 1).await;
+    assert_eq!(s.server.handshakes(), 2, "the new identity keeps its pool");
+    send_n(&s.transport, Some(&old), 1).await;
+    assert_eq!(
+        s.server.handshakes(),
+        3,
+        "a retired identity presented anyway starts a new connection"
+    );
+}
+
+#[tokio::test]
 async fn response_body_is_capped() {
     let (ca, server) = start_login(ClientAuth::Optional).await;
     let transport = builder_for(&ca, server.addr)

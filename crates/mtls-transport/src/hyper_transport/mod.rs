@@ -135,4 +135,8 @@ impl Transport for HyperTransport {
         }
         result
     }
+
+    fn retire_identity(&self, identity: &ClientCertificate) {
+        self.inner.pools.retire(identity);
+    }
 }

@@ -1,6 +1,10 @@
 //! Which pooled client serves a request: one for requests without a client identity, one per
 //! identity, at most `max_identities` of them, the least recently used dropped first.
 //!
+//! A caller that rotates its certificate retires the old identity
+//! ([`crate::Transport::retire_identity`]), which drops its pool at once; the bound only limits
+//! how many identities that are still in use keep a pool.
+//!
 //! An identity is the chain a handshake presents (`ClientCertificate::chain_id`), not the leaf
 //! alone: the rustls config of a pooled client is fixed, so a client keyed by the leaf would go
 //! on presenting the first chain it was built with, a wrong intermediate included, after the
@@ -91,6 +95,14 @@ impl Pools {
             "new identity pool"
         );
         Ok(self.lock_identities().insert(key, client))
+    }
+
+    /// Drops the pool of `identity` (its certificate was rotated out), if it has one.
+    pub(super) fn retire(&self, identity: &ClientCertificate) {
+        let key = identity.chain_id();
+        if self.lock_identities().clients.remove(key).is_some() {
+            tracing::debug!(identity = %key, "retired identity pool dropped");
+        }
     }
 
     fn lock_identities(&self) -> MutexGuard<'_, IdentityPools> {
