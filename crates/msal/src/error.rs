@@ -168,6 +168,35 @@ pub enum Error {
         reason: String,
     },
 
+    /// The certificate provider failed and there is no earlier certificate to keep using (the
+    /// provider's error is the [`source`]).
+    ///
+    /// [`source`]: std::error::Error::source
+    #[error("the certificate provider failed and no earlier certificate is available: {source}. Fix the provider (its error is above); nothing was sent")]
+    CertificateProvider {
+        /// The provider's own error.
+        source: BoxError,
+    },
+
+    /// A certificate or key file could not be read.
+    #[error("cannot read the certificate file {path}: {source}. Check the path and the process's permission to read it")]
+    CertificateFile {
+        /// The file.
+        path: String,
+        /// Why it could not be read.
+        source: std::io::Error,
+    },
+
+    /// The certificate in use has expired, and its source gave no valid replacement. An
+    /// expired certificate is never presented or used to sign. Nothing was sent.
+    #[error("the client certificate (x5t#S256 {x5t_s256}) expired on {not_after} and no valid replacement is available: renew it (a file source picks the new files up within its check interval; a provider must return the new certificate)")]
+    CertificateExpired {
+        /// `x5t#S256` of the expired certificate.
+        x5t_s256: String,
+        /// When it expired (HTTP date, UTC).
+        not_after: String,
+    },
+
     /// The client-assertion provider (or the configured assertion) was empty.
     #[error("client assertion JWT cannot be null or empty: the assertion provider must return a signed JWT")]
     InvalidClientAssertion,
@@ -199,6 +228,9 @@ impl Error {
             Error::TlsRenegotiationRequired { .. } => "tls_renegotiation_required",
             Error::Environment { .. } => "invalid_environment",
             Error::InvalidTenant { .. } => "invalid_tenant",
+            Error::CertificateProvider { .. } => "certificate_provider_failed",
+            Error::CertificateFile { .. } => "certificate_file_unreadable",
+            Error::CertificateExpired { .. } => "certificate_expired",
         }
     }
 
@@ -233,6 +265,9 @@ impl Error {
             | Error::TlsRenegotiationRequired { .. }
             | Error::Environment { .. }
             | Error::InvalidTenant { .. }
+            | Error::CertificateProvider { .. }
+            | Error::CertificateFile { .. }
+            | Error::CertificateExpired { .. }
             | Error::InvalidClientAssertion => false,
         }
     }

@@ -28,6 +28,7 @@ mod app;
 mod azure;
 mod binding;
 mod bound_call;
+mod certificate_source;
 mod credential;
 mod endpoints;
 mod environment;
@@ -57,13 +58,17 @@ pub use app::{
 };
 pub use binding::BindingCertificate;
 pub use bound_call::{BoundTokenLayer, BoundTokenService};
+pub use certificate_source::{
+    CertificateContext, CertificateProvider, FileCertificateSource,
+    DEFAULT_CERTIFICATE_CHECK_INTERVAL, DEFAULT_CERTIFICATE_EXPIRY_WARNING,
+};
 pub use credential::{
     AssertionContext, BoundAssertion, BoundAssertionProvider, ClientAssertionProvider,
 };
 pub use error::{BoxError, Error, ServiceError};
 pub use federated::{FederatedLeg1, TOKEN_EXCHANGE_SCOPE};
 pub use headers::{CLIENT_SKU, CLIENT_VERSION};
-pub use metrics::{AcquisitionEvent, AcquisitionObserver};
+pub use metrics::{AcquisitionEvent, AcquisitionObserver, CertificateEvent, CertificateEventKind};
 pub use region::{
     AzureRegion, EnvLookup, RegionDetails, RegionOutcome, RegionSource, DEFAULT_IMDS_BASE,
 };

@@ -10,12 +10,14 @@ use oauth2_core::{AssertionCache, Authority, ClientCertificate, Clock};
 use token_cache::TokenCache;
 use tokio::sync::OnceCell;
 
+use crate::certificate_source::{CertificateSlot, SourceEnv};
 use crate::credential::ClientCredential;
 use crate::endpoints::Endpoints;
 use crate::inflight::InFlight;
 use crate::metrics::AcquisitionObserver;
 use crate::region::RegionConfig;
 use crate::throttle::Throttle;
+use crate::Error;
 
 /// Everything an application is made of; shared by its clones and its requests.
 #[derive(Debug)]
@@ -37,6 +39,8 @@ pub(crate) struct Config {
     pub(crate) retry_backoff: Duration,
     /// Whether tokens are kept outside this process (telemetry reports it).
     pub(crate) cache_serialized: bool,
+    /// Warn when the certificate in use expires within this window.
+    pub(crate) certificate_expiry_warning: Duration,
 }
 
 /// What the application talks to.
@@ -69,6 +73,31 @@ pub(crate) struct Shared {
     /// The binding certificate a bound-assertion provider returned last (cache lookups use it).
     pub(crate) last_binding: Mutex<Option<ClientCertificate>>,
     pub(crate) throttle: Throttle,
+    /// The certificate credential's current certificate (rotations, last good, expiry).
+    pub(crate) certificate: CertificateSlot,
+}
+
+impl AppState {
+    /// The certificate credential's certificate for this acquisition (`None`: the credential
+    /// has no certificate source): the static one or its source's current one, never an
+    /// expired one.
+    pub(crate) async fn current_certificate(&self) -> Result<Option<ClientCertificate>, Error> {
+        let Some(source) = self.config.credential.certificate_source() else {
+            return Ok(None);
+        };
+        let env = SourceEnv {
+            client_id: &self.config.client_id,
+            clock: self.services.clock.as_ref(),
+            transport: self.services.transport.as_ref(),
+            observer: self.services.observer.as_deref(),
+            expiry_warning: self.config.certificate_expiry_warning,
+        };
+        self.shared
+            .certificate
+            .resolve(source, &env)
+            .await
+            .map(Some)
+    }
 }
 
 impl Shared {

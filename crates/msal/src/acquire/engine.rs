@@ -36,7 +36,8 @@ pub(crate) async fn acquire(
     state: &Arc<AppState>,
     options: Options,
 ) -> Result<AuthenticationResult, Error> {
-    let plan = Plan::decide(state, &options)?;
+    let certificate = state.current_certificate().await?;
+    let plan = Plan::decide(state, &options, certificate)?;
     if options.force_refresh {
         return network::request_token(state, &plan, &options, CacheRefreshReason::ForceRefresh)
             .await;

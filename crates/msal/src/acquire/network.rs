@@ -119,6 +119,7 @@ async fn form(
         authority_kind: config.authority.kind(),
         token_type: plan.token_type,
         over_mtls: plan.over_mtls(),
+        certificate: plan.certificate.as_ref(),
         assertions: &state.shared.assertions,
         now: state.services.clock.now(),
     };

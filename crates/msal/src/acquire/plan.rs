@@ -20,6 +20,9 @@ pub(crate) struct Plan {
     /// The certificate presented in TLS (mTLS PoP, Bearer over mTLS, bound assertions), as far
     /// as it is known before a provider is called; its `x5t#S256` is the cache key id.
     pub(crate) identity: Option<ClientCertificate>,
+    /// The certificate credential's certificate for this call (from its source, decided once
+    /// per call): it is the TLS identity (PoP, Bearer over mTLS) and signs the assertion.
+    pub(crate) certificate: Option<ClientCertificate>,
     pub(crate) partition: PartitionKey,
     /// The authority is an RFC 8414 issuer (not Entra ID): plain form, discovered endpoints,
     /// Bearer tokens bound to the certificate in TLS.
@@ -35,8 +38,13 @@ pub(crate) struct Plan {
 }
 
 impl Plan {
-    /// Decides the plan of a call.
-    pub(crate) fn decide(state: &AppState, options: &Options) -> Result<Plan, Error> {
+    /// Decides the plan of a call; `certificate` is the certificate credential's current
+    /// certificate ([`AppState::current_certificate`]).
+    pub(crate) fn decide(
+        state: &AppState,
+        options: &Options,
+        certificate: Option<ClientCertificate>,
+    ) -> Result<Plan, Error> {
         let config = &state.config;
         let token_type = options.token_type;
         let credential = &config.credential;
@@ -50,7 +58,9 @@ impl Plan {
         if token_type == TokenType::MtlsPop && !credential.can_bind() {
             return Err(Error::MtlsCertificateNotProvided);
         }
-        let identity = credential.planned_identity(token_type, || state.shared.last_binding());
+        let identity = credential.planned_identity(token_type, certificate.as_ref(), || {
+            state.shared.last_binding()
+        });
         if token_type == TokenType::MtlsPop || (identity.is_some() && !issuer) {
             // Authority guards (tenanted, a cloud with an mTLS endpoint, a kind that can bind)
             // run before the cache and before any certificate leaves the process; the region
@@ -80,6 +90,7 @@ impl Plan {
             scopes,
             partition,
             identity,
+            certificate,
             issuer,
             request_scopes,
             resources: options.resources.clone(),

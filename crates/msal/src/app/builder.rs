@@ -12,6 +12,7 @@ use token_cache::FileTokenCache;
 use token_cache::{MemoryTokenCache, TokenCache};
 
 use super::ConfidentialClientApplication;
+use crate::certificate_source::{CertificateSource, DEFAULT_CERTIFICATE_EXPIRY_WARNING};
 use crate::credential::{
     AssertionContext, BoundAssertion, BoundAssertionProvider, ClientAssertionProvider,
     ClientCredential, FnAssertionProvider, FnBoundAssertionProvider,
@@ -36,7 +37,8 @@ pub struct ConfidentialClientApplicationBuilder {
     client_id: String,
     authority: Option<String>,
     issuer: Option<String>,
-    credential: Option<ClientCredential>,
+    pub(super) credential: Option<ClientCredential>,
+    pub(super) certificate_expiry_warning: Duration,
     send_x5c: bool,
     transport: Option<Arc<dyn Transport>>,
     cache: Option<Arc<dyn TokenCache>>,
@@ -59,6 +61,7 @@ impl ConfidentialClientApplicationBuilder {
             authority: None,
             issuer: None,
             credential: None,
+            certificate_expiry_warning: DEFAULT_CERTIFICATE_EXPIRY_WARNING,
             send_x5c: false,
             transport: None,
             cache: None,
@@ -116,7 +119,9 @@ impl ConfidentialClientApplicationBuilder {
     /// certificate and cached under its `x5t#S256`. For an [`issuer`](Self::issuer) only; with
     /// Entra ID use [`certificate`](Self::certificate) and mTLS proof of possession.
     pub fn tls_client_certificate(mut self, certificate: ClientCertificate) -> Self {
-        self.credential = Some(ClientCredential::TlsClientAuth(certificate));
+        self.credential = Some(ClientCredential::TlsClientAuth(CertificateSource::Static(
+            certificate,
+        )));
         self
     }
 
@@ -127,10 +132,12 @@ impl ConfidentialClientApplicationBuilder {
     }
 
     /// Authenticate with a certificate: each request carries a client assertion signed with
-    /// its key (PS256 with `x5t#S256` for Entra ID).
+    /// its key (PS256 with `x5t#S256` for Entra ID). The certificate is fixed for the
+    /// application's life; for one that rotates use
+    /// [`certificate_provider`](Self::certificate_provider).
     pub fn certificate(mut self, certificate: ClientCertificate) -> Self {
         self.credential = Some(ClientCredential::Certificate {
-            certificate,
+            certificate: CertificateSource::Static(certificate),
             send_x5c: false,
             over_mtls: false,
         });
@@ -339,6 +346,7 @@ impl ConfidentialClientApplicationBuilder {
                 region,
                 retry_backoff: self.retry_backoff,
                 cache_serialized,
+                certificate_expiry_warning: self.certificate_expiry_warning,
             },
             services: Services {
                 transport,

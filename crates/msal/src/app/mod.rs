@@ -1,6 +1,7 @@
 //! The confidential client application: a cheap handle on the shared [`AppState`].
 
 mod builder;
+mod certificate_options;
 
 use std::fmt;
 use std::sync::Arc;

@@ -18,6 +18,7 @@ pub use provider::{
 pub(crate) use provider::{FnAssertionProvider, FnBoundAssertionProvider};
 pub(crate) use token_file::TokenFileAssertion;
 
+use crate::certificate_source::CertificateSource;
 use crate::Error;
 
 /// The credential an application authenticates with.
@@ -25,7 +26,7 @@ use crate::Error;
 pub(crate) enum ClientCredential {
     Secret(SecretString),
     Certificate {
-        certificate: ClientCertificate,
+        certificate: CertificateSource,
         send_x5c: bool,
         /// Bearer over mTLS: present the certificate in TLS and send the assertion to the
         /// mTLS host.
@@ -38,7 +39,7 @@ pub(crate) enum ClientCredential {
     /// RFC 8705 mutual-TLS client authentication (`tls_client_auth` or
     /// `self_signed_tls_client_auth`): the certificate in TLS, `client_id` in the body, nothing
     /// else; every request presents it, so every token is bound to it.
-    TlsClientAuth(ClientCertificate),
+    TlsClientAuth(CertificateSource),
 }
 
 /// The certificate a request presents in TLS and, for bound assertions, the assertion that
@@ -57,6 +58,8 @@ pub(crate) struct AuthenticationContext<'a> {
     pub(crate) authority_kind: AuthorityKind,
     pub(crate) token_type: TokenType,
     pub(crate) over_mtls: bool,
+    /// The certificate credential's current certificate (it signs the assertion).
+    pub(crate) certificate: Option<&'a ClientCertificate>,
     pub(crate) assertions: &'a AssertionCache,
     pub(crate) now: std::time::SystemTime,
 }
@@ -98,6 +101,16 @@ impl ClientCredential {
         }
     }
 
+    /// Where a certificate credential's certificate comes from (`None`: not a certificate
+    /// credential).
+    pub(crate) fn certificate_source(&self) -> Option<&CertificateSource> {
+        match self {
+            ClientCredential::Certificate { certificate, .. }
+            | ClientCredential::TlsClientAuth(certificate) => Some(certificate),
+            _ => None,
+        }
+    }
+
     /// Whether a provider supplies the binding certificate (known only after calling it).
     pub(crate) fn has_bound_assertion_provider(&self) -> bool {
         matches!(self, ClientCredential::BoundAssertionProvider(_))
@@ -117,22 +130,25 @@ impl ClientCredential {
     }
 
     /// The certificate presented in TLS for a `token_type` request, as far as it is known
-    /// before a provider is called; its `x5t#S256` is the cache key id. For a bound-assertion
-    /// provider it is the certificate the provider returned last (`last_binding`).
+    /// before a provider is called; its `x5t#S256` is the cache key id. `current` is a
+    /// certificate credential's certificate for this call (from its source). For a
+    /// bound-assertion provider it is the certificate the provider returned last
+    /// (`last_binding`).
     pub(crate) fn planned_identity(
         &self,
         token_type: TokenType,
+        current: Option<&ClientCertificate>,
         last_binding: impl FnOnce() -> Option<ClientCertificate>,
     ) -> Option<ClientCertificate> {
         match self {
-            ClientCredential::Certificate {
-                certificate,
-                over_mtls,
-                ..
-            } if token_type == TokenType::MtlsPop || *over_mtls => Some(certificate.clone()),
+            ClientCredential::Certificate { over_mtls, .. }
+                if token_type == TokenType::MtlsPop || *over_mtls =>
+            {
+                current.cloned()
+            }
             ClientCredential::BoundAssertion(bound) => bound.binding_certificate().cloned(),
             ClientCredential::BoundAssertionProvider(_) => last_binding(),
-            ClientCredential::TlsClientAuth(certificate) => Some(certificate.clone()),
+            ClientCredential::TlsClientAuth(_) => current.cloned(),
             ClientCredential::Certificate { .. }
             | ClientCredential::Secret(_)
             | ClientCredential::Assertion(_)
@@ -179,11 +195,10 @@ impl ClientCredential {
             ClientCredential::Certificate { .. } if context.token_type == TokenType::MtlsPop => {
                 ClientAuthentication::TlsClientCertificate
             }
-            ClientCredential::Certificate {
-                certificate,
-                send_x5c,
-                ..
-            } => signed_assertion(certificate, *send_x5c, context)?,
+            ClientCredential::Certificate { send_x5c, .. } => {
+                let certificate = context.certificate.ok_or(Error::NoCredential)?;
+                signed_assertion(certificate, *send_x5c, context)?
+            }
             ClientCredential::Assertion(assertion) => jwt_bearer(assertion.clone()),
             ClientCredential::AssertionProvider(provider) => {
                 let assertion_context = AssertionContext {
