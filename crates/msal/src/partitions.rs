@@ -7,8 +7,9 @@ use std::sync::RwLock;
 use oauth2_core::TokenType;
 use token_cache::PartitionKey;
 
-/// At most this many keys are kept (each certificate rotation adds one); beyond that a key is
-/// built per call, as it would be without this table.
+/// At most this many keys are kept (each certificate rotation adds one); beyond that the
+/// oldest key goes, so the table follows the certificates in use after any number of
+/// rotations.
 const MAX_KEYS: usize = 16;
 
 /// The keys built so far. The environment, client id and tenant are the application's own, so
@@ -32,7 +33,10 @@ impl Partitions {
         }
         let key = build();
         let mut keys = self.keys.write().unwrap_or_else(|p| p.into_inner());
-        if keys.len() < MAX_KEYS && !keys.iter().any(matches) {
+        if !keys.iter().any(matches) {
+            if keys.len() >= MAX_KEYS {
+                keys.remove(0);
+            }
             keys.push(key.clone());
         }
         key
@@ -97,5 +101,19 @@ mod tests {
             assert_eq!(got.key_id(), Some(id.as_str()));
         }
         assert_eq!(table.read().len(), MAX_KEYS);
+        // the newest keys stay (the certificate in use after many rotations), the oldest went
+        let kept: Vec<_> = table
+            .read()
+            .iter()
+            .map(|k| k.key_id().map(str::to_owned))
+            .collect();
+        assert_eq!(kept.last(), Some(&Some(ids[MAX_KEYS + 3].clone())));
+        assert!(!kept.contains(&Some(ids[0].clone())));
+        let built = std::cell::Cell::new(false);
+        table.get(TokenType::MtlsPop, Some(&ids[MAX_KEYS + 3]), || {
+            built.set(true);
+            key(TokenType::MtlsPop, None)
+        });
+        assert!(!built.get(), "the newest key is shared, not built again");
     }
 }
