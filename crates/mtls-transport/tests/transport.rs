@@ -319,7 +319,11 @@ async fn a_retired_identity_loses_its_pool_at_once() {
     send_n(&s.transport, Some(&new), 1).await;
     assert_eq!(s.transport.pooled_identities(), 2);
     s.transport.retire_identity(&old);
-    assert_eq!(s.transport.pooled_identities(), 1, "the old pool is dropped");
+    assert_eq!(
+        s.transport.pooled_identities(),
+        1,
+        "the old pool is dropped"
+    );
     s.transport.retire_identity(&old); // a second retirement is harmless
     send_n(&s.transport, Some(&new), 1).await;
     assert_eq!(s.server.handshakes(), 2, "the new identity keeps its pool");
