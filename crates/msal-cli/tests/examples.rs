@@ -21,6 +21,15 @@ const EXAMPLES: &[(&str, &[&str], &[&str])] = &[
         &["first token:  Bearer", "second token: mtls_pop"],
     ),
     ("mtls_pop", &[], &["token type:      mtls_pop"]),
+    (
+        "certificate_rotation",
+        &[],
+        &[
+            "key ids differ: true",
+            "emulator saw the new certificate in TLS: true",
+            "rotation: ok",
+        ],
+    ),
     ("file_cache", &["file-cache"], &["second instance:   Cache"]),
     (
         "custom_cache",
