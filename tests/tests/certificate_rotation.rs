@@ -438,3 +438,43 @@ async fn an_expired_last_good_certificate_is_an_error_and_expiry_is_warned_once(
     assert!(env.emulator.requests().is_empty(), "nothing was sent");
     assert_eq!(events.refresh_failures(), ["invalid_certificate"]);
 }
+
+/// Leg 2 of a federated exchange (`FederatedLeg1`) follows leg 1's rotation on its very next
+/// call: the provider tells the certificate its next assertion is bound to, so the token bound
+/// to the previous certificate is not served from the cache.
+#[tokio::test]
+async fn a_federated_leg2_follows_leg1_rotation_on_the_next_call() {
+    const LEG2_APP: &str = "20000000-0000-0000-0000-000000000002";
+    let env = TestEnv::start_with(|b| {
+        b.app(
+            entra_emulator::AppRegistration::new(LEG2_APP, TENANT).with_federated_credential(
+                &format!("https://login.microsoftonline.com/{TENANT}/v2.0"),
+                &entra_emulator::Emulator::object_id(SNI_APP),
+            ),
+        )
+    })
+    .await;
+    let new = sni_certificate(&env, KeyChoice::Rsa(1));
+    let provider = Arc::new(Swappable(RwLock::new(client_certificate(&env.sni_cert))));
+    let events = Arc::new(Events::default());
+    let leg1 = app_with(&env, provider.clone(), &events);
+    let leg2 = env
+        .app(LEG2_APP)
+        .bound_assertion_provider(Arc::new(msal::FederatedLeg1::new(leg1)))
+        .region_environment(no_env())
+        .build()
+        .unwrap();
+    let before = pop(&leg2).await;
+    assert_eq!(cnf(&env, &before), env.sni_cert.x5t_s256());
+    assert_eq!(pop(&leg2).await.token_source(), TokenSource::Cache);
+
+    *provider.0.write().unwrap() = client_certificate(&new);
+    let after = pop(&leg2).await;
+    assert_eq!(after.token_source(), TokenSource::IdentityProvider);
+    assert_eq!(cnf(&env, &after), new.x5t_s256());
+    assert_eq!(
+        after.binding_certificate().unwrap().x5t_s256(),
+        new.x5t_s256()
+    );
+    assert_eq!(pop(&leg2).await.token_source(), TokenSource::Cache);
+}

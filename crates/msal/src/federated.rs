@@ -9,7 +9,9 @@ pub const TOKEN_EXCHANGE_SCOPE: &str = "api://AzureADTokenExchange/.default";
 
 /// Leg 1 of a federated exchange as a [`BoundAssertionProvider`]: acquires an `mtls_pop` token
 /// for [`TOKEN_EXCHANGE_SCOPE`] with the leg-1 application (served from its cache while valid)
-/// and hands it, with its binding certificate, to leg 2.
+/// and hands it, with its binding certificate, to leg 2. When leg 1's certificate rotates
+/// ([`certificate_provider`](crate::ConfidentialClientApplicationBuilder::certificate_provider)),
+/// leg 2's next call asks for a new token bound to the new certificate.
 #[derive(Debug, Clone)]
 pub struct FederatedLeg1 {
     app: ConfidentialClientApplication,
@@ -34,5 +36,11 @@ impl BoundAssertionProvider for FederatedLeg1 {
             .with_mtls_proof_of_possession()
             .await?;
         BoundAssertion::from_result(&result).ok_or_else(|| "leg 1 returned an unbound token".into())
+    }
+
+    async fn current_binding_certificate(
+        &self,
+    ) -> Result<Option<oauth2_core::ClientCertificate>, BoxError> {
+        Ok(self.app.current_certificate().await?)
     }
 }

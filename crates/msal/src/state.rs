@@ -98,6 +98,23 @@ impl AppState {
             .await
             .map(Some)
     }
+
+    /// Asks a bound-assertion provider which certificate its next assertion is bound to, so
+    /// that this acquisition's plan keys the cache by it (a provider that cannot tell keeps
+    /// the one it returned last).
+    pub(crate) async fn refresh_last_binding(&self) {
+        let ClientCredential::BoundAssertionProvider(provider) = &self.config.credential else {
+            return;
+        };
+        match provider.current_binding_certificate().await {
+            Ok(Some(certificate)) => self.shared.set_last_binding(Some(&certificate)),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(
+                error = %e,
+                "the bound-assertion provider could not tell its current certificate; the one it returned last is assumed"
+            ),
+        }
+    }
 }
 
 impl Shared {

@@ -37,6 +37,7 @@ pub(crate) async fn acquire(
     options: Options,
 ) -> Result<AuthenticationResult, Error> {
     let certificate = state.current_certificate().await?;
+    state.refresh_last_binding().await;
     let plan = Plan::decide(state, &options, certificate)?;
     if options.force_refresh {
         return network::request_token(state, &plan, &options, CacheRefreshReason::ForceRefresh)

@@ -51,6 +51,13 @@ impl ConfidentialClientApplication {
         }
     }
 
+    /// The certificate credential's current certificate (`None`: no certificate credential).
+    pub(crate) async fn current_certificate(
+        &self,
+    ) -> Result<Option<oauth2_core::ClientCertificate>, crate::Error> {
+        self.state.current_certificate().await
+    }
+
     /// Acquire a token for the application itself (client-credentials grant).
     ///
     /// Returns a request builder; `.await` it. A still-valid cached token is returned without a

@@ -108,6 +108,17 @@ pub trait BoundAssertionProvider: Send + Sync + fmt::Debug {
     /// Return the assertion and the certificate it is bound to.
     async fn bound_assertion(&self, context: &AssertionContext)
         -> Result<BoundAssertion, BoxError>;
+
+    /// The certificate the next assertion would be bound to, if the provider can tell cheaply:
+    /// it is asked on every acquisition, cache hits included, and its answer picks the cache
+    /// partition, so the first call after a rotation never returns a token bound to the
+    /// previous certificate. `None` (the default) assumes the certificate returned last: after
+    /// a rotation, tokens bound to the previous certificate are then served until the next
+    /// network request. [`FederatedLeg1`](crate::FederatedLeg1) answers with its leg-1
+    /// application's current certificate.
+    async fn current_binding_certificate(&self) -> Result<Option<ClientCertificate>, BoxError> {
+        Ok(None)
+    }
 }
 
 type BoundFuture = Pin<Box<dyn Future<Output = Result<BoundAssertion, BoxError>> + Send>>;
