@@ -8,7 +8,7 @@ use clap::Args;
 use msal::transport::HyperTransport;
 use msal::{
     AzureRegion, ClientCertificate, ConfidentialClientApplication,
-    ConfidentialClientApplicationBuilder,
+    ConfidentialClientApplicationBuilder, FileCertificateSource,
 };
 use zeroize::Zeroizing;
 
@@ -27,7 +27,7 @@ pub(crate) struct TokenArgs {
     /// Take the app's configuration from the environment instead (AZURE_TENANT_ID,
     /// AZURE_CLIENT_ID, AZURE_CLIENT_SECRET / AZURE_CLIENT_CERTIFICATE_PATH /
     /// AZURE_FEDERATED_TOKEN_FILE, ...; see docs/environment.md).
-    #[arg(long, conflicts_with_all = ["authority", "client_id", "credential", "send_x5c"])]
+    #[arg(long, conflicts_with_all = ["authority", "client_id", "credential", "send_x5c", "watch"])]
     from_env: bool,
     /// PEM file with the certificate chain and its private key.
     #[arg(long, group = "credential")]
@@ -77,6 +77,14 @@ pub(crate) struct TokenArgs {
     /// Seconds allowed for each HTTP request as a whole (default 30).
     #[arg(long, value_name = "SECS")]
     timeout: Option<u64>,
+    /// Keep running: acquire a token every SECS seconds and print each result on one line
+    /// (JSON), re-reading the --cert/--key or --pfx files when they change (at most once per
+    /// SECS), so a renewed certificate is used without a restart. Needs --cert or --pfx.
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    watch: Option<u64>,
+    /// With --watch: stop after N acquisitions (default: run until interrupted).
+    #[arg(long, value_name = "N", requires = "watch", value_parser = clap::value_parser!(u64).range(1..))]
+    count: Option<u64>,
 }
 
 /// The `--connect-timeout` / `--timeout` values, in seconds.
@@ -120,8 +128,35 @@ pub(crate) async fn run(args: TokenArgs) -> Result<(), CliError> {
     }
 
     let app = builder.build()?;
+    let Some(every) = args.watch else {
+        let result = acquire(&app, &args).await?;
+        let json = output::result_json(&result, args.show_token);
+        println!("{}", serde_json::to_string_pretty(&json)?);
+        return Ok(());
+    };
+    // --watch: one line per acquisition, the certificate files re-read when they change
+    let mut done = 0;
+    loop {
+        let result = acquire(&app, &args).await?;
+        println!(
+            "{}",
+            serde_json::to_string(&output::result_json(&result, args.show_token))?
+        );
+        done += 1;
+        if args.count.is_some_and(|count| done >= count) {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(every)).await;
+    }
+}
+
+/// One acquisition as the arguments ask for it.
+async fn acquire(
+    app: &ConfidentialClientApplication,
+    args: &TokenArgs,
+) -> Result<msal::AuthenticationResult, CliError> {
     let request = app.acquire_token_for_client(args.scopes.clone());
-    let result = if args.mtls_pop {
+    Ok(if args.mtls_pop {
         progress::reported(
             "mTLS PoP token request",
             request.with_mtls_proof_of_possession(),
@@ -129,12 +164,7 @@ pub(crate) async fn run(args: TokenArgs) -> Result<(), CliError> {
         .await?
     } else {
         progress::reported("token request", request).await?
-    };
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&output::result_json(&result, args.show_token))?
-    );
-    Ok(())
+    })
 }
 
 /// `builder` with the credential the arguments name. Key files, the PKCS#12 password and the
@@ -144,6 +174,12 @@ fn with_credential(
     args: &TokenArgs,
 ) -> Result<ConfidentialClientApplicationBuilder, CliError> {
     refuse_inapplicable_flags(args)?;
+    if let Some(every) = args.watch {
+        let source = file_source(args)?.check_interval(std::time::Duration::from_secs(every));
+        return Ok(builder
+            .certificate_provider(Arc::new(source))
+            .send_x5c(args.send_x5c));
+    }
     let certificate = if let Some(path) = &args.cert {
         let certs = read_secret_file(path)?;
         match &args.key {
@@ -178,6 +214,28 @@ fn with_credential(
         .into());
     };
     Ok(builder.certificate(certificate).send_x5c(args.send_x5c))
+}
+
+/// The --cert/--key or --pfx files as a certificate source that re-reads them when they change.
+fn file_source(args: &TokenArgs) -> Result<FileCertificateSource, CliError> {
+    Ok(match (&args.cert, &args.key, &args.pfx) {
+        (Some(cert), Some(key), _) => FileCertificateSource::pem(cert, key)?,
+        (Some(bundle), None, _) => FileCertificateSource::pem_bundle(bundle)?,
+        (None, _, Some(pfx)) => {
+            let mut password = match &args.password_env {
+                Some(var) => env_secret("--password-env", var)?,
+                None => Zeroizing::new(String::new()),
+            };
+            FileCertificateSource::pkcs12(pfx, std::mem::take(&mut *password))?
+        }
+        (None, _, None) => {
+            return Err(UsageError::new(
+                "flag_not_applicable",
+                "--watch re-reads certificate files and needs --cert or --pfx",
+            )
+            .into())
+        }
+    })
 }
 
 /// Flags that would be ignored with the chosen credential are a usage error naming them.

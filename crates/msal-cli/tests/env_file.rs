@@ -224,3 +224,61 @@ fn an_unchanged_app_uses_the_emulator_through_the_env_file() {
     assert!(out.contains("are set but ignored"), "{out}");
     assert!(out.contains("no credential in the environment"), "{out}");
 }
+
+/// `msal token --watch`: one JSON line per acquisition, the certificate file re-read when it
+/// changes; a broken replacement keeps the last good certificate (and says so on stderr).
+#[test]
+fn token_watch_keeps_running_on_the_certificate_files() {
+    use std::io::BufRead as _;
+    let emulator = RunningEmulator::start();
+    let env = &emulator.env;
+    let cert = emulator.dir.join("watched.pem");
+    std::fs::copy(&env["AZURE_CLIENT_CERTIFICATE_PATH"], &cert).unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_msal"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .args(["token", "--mtls-pop", "--watch", "1", "--count", "2"])
+        .args(["--scope", "https://graph.microsoft.com/.default"])
+        .args(["--client-id", &env["AZURE_CLIENT_ID"]])
+        .arg("--authority")
+        .arg(format!(
+            "https://login.microsoftonline.com/{}",
+            env["AZURE_TENANT_ID"]
+        ))
+        .arg("--cert")
+        .arg(&cert)
+        .args(["--ca-file", &env["MSAL_DEV_EXTRA_ROOTS"]]);
+    for entry in env["MSAL_DEV_HOST_MAP"].split(',') {
+        command.args(["--resolve", entry.trim()]);
+    }
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().expect("a first line").unwrap();
+    // half-written replacement: the last good certificate stays in use
+    std::fs::write(&cert, "-----BEGIN CERTIFICATE-----\ntruncated").unwrap();
+    let second = lines.next().expect("a second line").unwrap();
+    assert!(lines.next().is_none(), "--count 2 stops after two");
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let (first, second): (serde_json::Value, serde_json::Value) = (
+        serde_json::from_str(&first).unwrap(),
+        serde_json::from_str(&second).unwrap(),
+    );
+    assert_eq!(first["token_type"], "mtls_pop");
+    assert_eq!(first["token_source"], "IdentityProvider");
+    assert_eq!(second["token_source"], "Cache");
+    assert_eq!(
+        first["binding_certificate"]["x5t#S256"],
+        second["binding_certificate"]["x5t#S256"]
+    );
+    assert!(
+        stderr.contains("the certificate source failed"),
+        "the broken file was read and reported: {stderr}"
+    );
+}

@@ -98,6 +98,20 @@ fn a_stalled_server_times_out_after_the_connect_timeout_as_transient() {
     );
 }
 
+#[test]
+fn watch_needs_certificate_files_and_count_needs_watch() {
+    for extra in [&["--watch", "5"][..], &["--count", "2"], &["--watch", "0"]] {
+        let output = secret_token(extra);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{extra:?}: {}",
+            stderr(&output)
+        );
+        assert!(stderr(&output).contains("--watch"), "{}", stderr(&output));
+    }
+}
+
 /// `msal token` with a secret for a well-formed app, plus `extra` flags.
 fn secret_token(extra: &[&str]) -> Output {
     let mut args = vec![
