@@ -11,6 +11,9 @@ pub mod architecture {}
 #[doc = include_str!("../docs/mtls-pop.md")]
 pub mod mtls_pop {}
 
+#[doc = include_str!("../docs/certificates.md")]
+pub mod certificates {}
+
 #[doc = include_str!("../docs/generic-rfc8705.md")]
 pub mod generic_rfc8705 {}
 
