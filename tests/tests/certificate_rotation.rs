@@ -95,6 +95,19 @@ fn write_files(cert: &IssuedCertificate) -> (PathBuf, PathBuf) {
     (cert_path, key_path)
 }
 
+/// A file source over `cert.pem` and `key.pem` of `cert`, looking at them at most every
+/// `interval`, and the two paths.
+fn file_source(
+    cert: &IssuedCertificate,
+    interval: Duration,
+) -> (Arc<FileCertificateSource>, PathBuf, PathBuf) {
+    let (cert_path, key_path) = write_files(cert);
+    let source = FileCertificateSource::pem(&cert_path, &key_path)
+        .unwrap()
+        .check_interval(interval);
+    (Arc::new(source), cert_path, key_path)
+}
+
 fn app_with(
     env: &TestEnv,
     provider: Arc<dyn CertificateProvider>,
@@ -192,12 +205,9 @@ async fn rotation_by_file_same_key_new_leaf() {
     let env = TestEnv::start().await;
     let (old, new) = (&env.sni_cert, &sni_certificate(&env, KeyChoice::Rsa(1)));
     assert_eq!(old.key_pem, new.key_pem, "same key, new leaf");
-    let (cert_path, key_path) = write_files(old);
-    let source = FileCertificateSource::pem(&cert_path, &key_path)
-        .unwrap()
-        .check_interval(Duration::ZERO);
+    let (source, cert_path, _) = file_source(old, Duration::ZERO);
     let events = Arc::new(Events::default());
-    let app = app_with(&env, Arc::new(source), &events);
+    let app = app_with(&env, source, &events);
     check_rotation(&env, &app, &events, old, new, || {
         replace(&cert_path, &new.chain_pem);
     })
@@ -208,12 +218,9 @@ async fn rotation_by_file_same_key_new_leaf() {
 async fn rotation_by_file_new_key() {
     let env = TestEnv::start().await;
     let (old, new) = (&env.sni_cert, &sni_certificate(&env, KeyChoice::EcdsaP256));
-    let (cert_path, key_path) = write_files(old);
-    let source = FileCertificateSource::pem(&cert_path, &key_path)
-        .unwrap()
-        .check_interval(Duration::ZERO);
+    let (source, cert_path, key_path) = file_source(old, Duration::ZERO);
     let events = Arc::new(Events::default());
-    let app = app_with(&env, Arc::new(source), &events);
+    let app = app_with(&env, source, &events);
     check_rotation(&env, &app, &events, old, new, || {
         // the key first, then the certificate: both renames land before the next call
         replace(&key_path, &new.key_pem);
@@ -245,12 +252,9 @@ async fn rotation_by_provider_same_key_and_new_key() {
 async fn the_file_source_looks_at_the_files_once_per_interval() {
     let env = TestEnv::start().await;
     let new = sni_certificate(&env, KeyChoice::Rsa(1));
-    let (cert_path, key_path) = write_files(&env.sni_cert);
-    let source = FileCertificateSource::pem(&cert_path, &key_path)
-        .unwrap()
-        .check_interval(Duration::from_secs(3600));
+    let (source, cert_path, _) = file_source(&env.sni_cert, Duration::from_secs(3600));
     let events = Arc::new(Events::default());
-    let app = app_with(&env, Arc::new(source), &events);
+    let app = app_with(&env, source, &events);
     let before = pop(&app).await;
     replace(&cert_path, &new.chain_pem);
     let within = pop(&app).await;
@@ -316,12 +320,9 @@ async fn concurrent_acquisitions_across_a_rotation_are_each_bound_to_what_they_p
 async fn a_corrupt_replacement_keeps_the_last_good_certificate() {
     let env = TestEnv::start().await;
     let good = env.sni_cert.clone();
-    let (cert_path, key_path) = write_files(&good);
-    let source = FileCertificateSource::pem(&cert_path, &key_path)
-        .unwrap()
-        .check_interval(Duration::ZERO);
+    let (source, cert_path, _) = file_source(&good, Duration::ZERO);
     let events = Arc::new(Events::default());
-    let app = app_with(&env, Arc::new(source), &events);
+    let app = app_with(&env, source, &events);
     pop(&app).await;
 
     let other_key = sni_certificate(&env, KeyChoice::EcdsaP256);
@@ -397,15 +398,12 @@ async fn an_expired_last_good_certificate_is_an_error_and_expiry_is_warned_once(
                 ),
         )
         .unwrap();
-    let (cert_path, key_path) = write_files(&short);
-    let source = FileCertificateSource::pem(&cert_path, &key_path)
-        .unwrap()
-        .check_interval(Duration::ZERO);
+    let (source, cert_path, _) = file_source(&short, Duration::ZERO);
     let clock = Arc::new(TestClock(Mutex::new(now)));
     let events = Arc::new(Events::default());
     let app = env
         .app(SNI_APP)
-        .certificate_provider(Arc::new(source))
+        .certificate_provider(source)
         .region_environment(no_env())
         .acquisition_observer(events.clone())
         .clock(clock.clone())

@@ -37,6 +37,22 @@ fn replace(path: &Path, content: &str) -> Result<(), BoxError> {
     Ok(())
 }
 
+/// An mTLS PoP token and the key id (`x5t#S256`) of the certificate it is bound to.
+async fn acquire_pop(
+    app: &ConfidentialClientApplication,
+) -> Result<(msal::AuthenticationResult, String), BoxError> {
+    let result = app
+        .acquire_token_for_client([SCOPE])
+        .with_mtls_proof_of_possession()
+        .await?;
+    let key_id = result
+        .binding_certificate()
+        .ok_or("unbound")?
+        .x5t_s256()
+        .to_owned();
+    Ok((result, key_id))
+}
+
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
     // The emulator trusts certificates with subject `my-app.contoso.example` from this CA (SN/I).
@@ -59,15 +75,7 @@ async fn main() -> Result<(), BoxError> {
         .transport(support::emulator_transport(&emulator)?)
         .build()?;
 
-    let before = app
-        .acquire_token_for_client([SCOPE])
-        .with_mtls_proof_of_possession()
-        .await?;
-    let old_key_id = before
-        .binding_certificate()
-        .ok_or("unbound")?
-        .x5t_s256()
-        .to_owned();
+    let (before, old_key_id) = acquire_pop(&app).await?;
     println!("first token:   bound to x5t#S256 {old_key_id}");
 
     // The renewal agent writes a new certificate (new key, same subject and issuer).
@@ -80,15 +88,7 @@ async fn main() -> Result<(), BoxError> {
     );
     emulator.clear_requests();
 
-    let after = app
-        .acquire_token_for_client([SCOPE])
-        .with_mtls_proof_of_possession()
-        .await?;
-    let new_key_id = after
-        .binding_certificate()
-        .ok_or("unbound")?
-        .x5t_s256()
-        .to_owned();
+    let (after, new_key_id) = acquire_pop(&app).await?;
     println!(
         "second token:  bound to x5t#S256 {new_key_id} ({:?})",
         after.token_source()
