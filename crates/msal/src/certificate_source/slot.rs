@@ -193,3 +193,220 @@ fn report(
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::Arc;
+    use std::time::SystemTime;
+
+    use entra_emulator::pki::{CertRequest, KeyChoice, TestCa};
+    use mtls_transport::{HttpRequest, HttpResponse};
+    use oauth2_core::SystemClock;
+    use tokio::sync::Notify;
+
+    use super::*;
+    use crate::metrics::AcquisitionEvent;
+
+    /// Records the identities retired.
+    #[derive(Debug, Default)]
+    struct Retiring(Mutex<Vec<String>>);
+
+    #[async_trait::async_trait]
+    impl Transport for Retiring {
+        async fn send(
+            &self,
+            _: HttpRequest,
+            _: Option<&ClientCertificate>,
+        ) -> Result<HttpResponse, mtls_transport::Error> {
+            Err(mtls_transport::Error::ClientIdentityNotSupported {
+                transport: "Retiring".to_owned(),
+            })
+        }
+        fn retire_identity(&self, identity: &ClientCertificate) {
+            self.0.lock().unwrap().push(identity.x5t_s256().to_owned());
+        }
+    }
+
+    #[derive(Debug, Default)]
+    struct Events(Mutex<Vec<CertificateEventKind>>);
+
+    impl AcquisitionObserver for Events {
+        fn on_acquisition(&self, _: &AcquisitionEvent) {}
+        fn on_certificate(&self, event: &CertificateEvent) {
+            self.0.lock().unwrap().push(event.kind.clone());
+        }
+    }
+
+    /// Answers from `answers` in call order; call `slow` waits for `release` first.
+    #[derive(Debug)]
+    struct Scripted {
+        answers: Vec<Option<ClientCertificate>>,
+        calls: AtomicUsize,
+        slow: usize,
+        release: Notify,
+    }
+
+    #[async_trait::async_trait]
+    impl CertificateProvider for Scripted {
+        async fn certificate(
+            &self,
+            _: &CertificateContext<'_>,
+        ) -> Result<ClientCertificate, BoxError> {
+            let call = self.calls.fetch_add(1, Ordering::SeqCst);
+            if call == self.slow {
+                self.release.notified().await;
+            }
+            self.answers[call]
+                .clone()
+                .ok_or_else(|| "provider down".into())
+        }
+    }
+
+    fn certificate(
+        ca: &TestCa,
+        key: KeyChoice,
+        not_after: Option<SystemTime>,
+    ) -> ClientCertificate {
+        let mut request = CertRequest::new("app.example").with_key(key);
+        if let Some(end) = not_after {
+            request = request.with_validity(SystemTime::now() - Duration::from_secs(60), end);
+        }
+        let issued = ca.issue(&request).unwrap();
+        ClientCertificate::from_pem_parts(issued.chain_pem.as_bytes(), issued.key_pem.as_bytes())
+            .unwrap()
+    }
+
+    struct Fixture {
+        transport: Retiring,
+        events: Events,
+        clock: Arc<dyn Clock>,
+    }
+
+    impl Fixture {
+        fn new(clock: Arc<dyn Clock>) -> Self {
+            Self {
+                transport: Retiring::default(),
+                events: Events::default(),
+                clock,
+            }
+        }
+        fn env(&self) -> SourceEnv<'_> {
+            SourceEnv {
+                client_id: "c",
+                clock: self.clock.as_ref(),
+                transport: &self.transport,
+                observer: Some(&self.events),
+                expiry_warning: Duration::from_secs(3600),
+            }
+        }
+        fn events(&self) -> Vec<CertificateEventKind> {
+            self.events.0.lock().unwrap().clone()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_late_older_answer_never_replaces_a_newer_certificate() {
+        let ca = TestCa::new("ca").unwrap();
+        let a = certificate(&ca, KeyChoice::Rsa(0), None);
+        let b = certificate(&ca, KeyChoice::Rsa(0), None);
+        let provider = Arc::new(Scripted {
+            answers: vec![Some(a.clone()), Some(a.clone()), Some(b.clone()), None],
+            calls: AtomicUsize::new(0),
+            slow: 1,
+            release: Notify::new(),
+        });
+        let source = CertificateSource::Provider(provider.clone());
+        let fixture = Fixture::new(Arc::new(SystemClock));
+        let (slot, env) = (CertificateSlot::default(), fixture.env());
+        assert_eq!(
+            slot.resolve(&source, &env).await.unwrap().x5t_s256(),
+            a.x5t_s256()
+        );
+
+        // ask 2 answers late (the old certificate), ask 3 answers first (the new one)
+        let (slow, fast) = tokio::join!(slot.resolve(&source, &env), async {
+            let fast = slot.resolve(&source, &env).await;
+            provider.release.notify_one();
+            fast
+        });
+        assert_eq!(
+            slow.unwrap().x5t_s256(),
+            a.x5t_s256(),
+            "its own call uses it"
+        );
+        assert_eq!(fast.unwrap().x5t_s256(), b.x5t_s256());
+        let rotated = CertificateEventKind::Rotated {
+            previous_x5t_s256: a.x5t_s256().to_owned(),
+        };
+        assert_eq!(
+            fixture.events(),
+            [rotated.clone()],
+            "no flip back to the old one"
+        );
+        assert_eq!(*fixture.transport.0.lock().unwrap(), [a.x5t_s256()]);
+
+        // the provider fails: the newer certificate (the last good) stays
+        assert_eq!(
+            slot.resolve(&source, &env).await.unwrap().x5t_s256(),
+            b.x5t_s256()
+        );
+        assert!(matches!(
+            fixture.events().last(),
+            Some(CertificateEventKind::RefreshFailed { error_code, .. })
+                if error_code == "certificate_provider_failed"
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_provider_failing_before_any_answer_is_an_error() {
+        let provider = Scripted {
+            answers: vec![None],
+            calls: AtomicUsize::new(0),
+            slow: usize::MAX,
+            release: Notify::new(),
+        };
+        let source = CertificateSource::Provider(Arc::new(provider));
+        let fixture = Fixture::new(Arc::new(SystemClock));
+        let err = CertificateSlot::default()
+            .resolve(&source, &fixture.env())
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "certificate_provider_failed");
+        assert!(err.to_string().contains("provider down"), "{err}");
+    }
+
+    #[derive(Debug)]
+    struct At(SystemTime);
+
+    impl Clock for At {
+        fn now(&self) -> SystemTime {
+            self.0
+        }
+    }
+
+    #[tokio::test]
+    async fn expiry_is_warned_once_then_an_error() {
+        let ca = TestCa::new("ca").unwrap();
+        let end = SystemTime::now() + Duration::from_secs(1800); // inside the one-hour window
+        let cert = certificate(&ca, KeyChoice::EcdsaP256, Some(end));
+        let source = CertificateSource::Static(cert.clone());
+        let slot = CertificateSlot::default();
+        let fixture = Fixture::new(Arc::new(SystemClock));
+        for _ in 0..3 {
+            slot.resolve(&source, &fixture.env()).await.unwrap();
+        }
+        assert_eq!(
+            fixture.events(),
+            [CertificateEventKind::ExpiresSoon {
+                not_after: cert.not_after()
+            }],
+            "once per certificate"
+        );
+        let later = Fixture::new(Arc::new(At(end + Duration::from_secs(5))));
+        let err = slot.resolve(&source, &later.env()).await.unwrap_err();
+        assert_eq!(err.code(), "certificate_expired");
+        assert!(!err.is_retryable());
+        assert!(err.to_string().contains(cert.x5t_s256()), "{err}");
+    }
+}
