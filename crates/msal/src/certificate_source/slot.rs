@@ -341,7 +341,7 @@ mod tests {
         };
         assert_eq!(
             fixture.events(),
-            [rotated.clone()],
+            [rotated],
             "no flip back to the old one"
         );
         assert_eq!(*fixture.transport.0.lock().unwrap(), [a.x5t_s256()]);
