@@ -514,3 +514,44 @@ async fn issuer_tokens_are_shared_through_the_file_cache_under_the_key_id() {
     assert_eq!(service_error(&err), ("invalid_client", 401));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// RFC 8705 client authentication with a certificate that rotates (files replaced on disk): the
+/// same app's next call presents the renewed certificate and gets a token bound to it; the token
+/// bound to the previous certificate is not served again.
+#[tokio::test]
+async fn a_rotated_tls_client_certificate_gets_a_new_bound_token() {
+    use entra_emulator::pki::{CertRequest, KeyChoice};
+    let server = OidcProvider::start();
+    let dir = msal_e2e_tests::private_temp_dir("msal-issuer-rotation");
+    let (cert_path, key_path) = (dir.join("tls.crt"), dir.join("tls.key"));
+    let write = |path: &std::path::Path, content: &str| {
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, content).unwrap();
+        std::fs::rename(&tmp, path).unwrap();
+    };
+    write(&cert_path, &server.pki.pki_client.chain_pem);
+    write(&key_path, &server.pki.pki_client.key_pem);
+    let source = msal::FileCertificateSource::pem(&cert_path, &key_path)
+        .unwrap()
+        .check_interval(std::time::Duration::ZERO);
+    let app = ConfidentialClientApplication::builder(PKI_CLIENT)
+        .issuer(&server.issuer)
+        .tls_client_certificate_provider(Arc::new(source))
+        .transport(any_tls(&server))
+        .build()
+        .unwrap();
+    let first = server.pki.pki_certificate();
+    bound_token_end_to_end(&server, &app, &first, &[SCOPE], &[RESOURCE]).await;
+
+    let renewed = server
+        .pki
+        .client_ca
+        .issue(&CertRequest::new(PKI_CLIENT).with_key(KeyChoice::EcdsaP256))
+        .unwrap();
+    write(&key_path, &renewed.key_pem);
+    write(&cert_path, &renewed.chain_pem);
+    let renewed = msal_e2e_tests::client_certificate(&renewed);
+    assert_ne!(renewed.x5t_s256(), first.x5t_s256());
+    bound_token_end_to_end(&server, &app, &renewed, &[SCOPE], &[RESOURCE]).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

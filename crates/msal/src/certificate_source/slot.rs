@@ -339,11 +339,7 @@ mod tests {
         let rotated = CertificateEventKind::Rotated {
             previous_x5t_s256: a.x5t_s256().to_owned(),
         };
-        assert_eq!(
-            fixture.events(),
-            [rotated],
-            "no flip back to the old one"
-        );
+        assert_eq!(fixture.events(), [rotated], "no flip back to the old one");
         assert_eq!(*fixture.transport.0.lock().unwrap(), [a.x5t_s256()]);
 
         // the provider fails: the newer certificate (the last good) stays
