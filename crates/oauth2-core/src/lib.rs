@@ -125,7 +125,7 @@ pub use assertion::{
 };
 pub use authority::{Authority, AuthorityKind};
 #[cfg(feature = "certificates")]
-pub use certificate::{ClientCertificate, KeyAlgorithm, SigningAlgorithm};
+pub use certificate::{ClientCertificate, KeyAlgorithm, KeySigner, SigningAlgorithm};
 pub use error::Error;
 pub use error_response::ErrorResponse;
 pub use metadata::AuthorizationServerMetadata;

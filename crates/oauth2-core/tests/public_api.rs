@@ -4,7 +4,7 @@
 #[cfg(feature = "certificates")]
 use oauth2_core::{
     sign_client_assertion, AssertionCache, AssertionFlavor, AssertionOptions, ClientAssertion,
-    ClientCertificate, KeyAlgorithm, SigningAlgorithm,
+    ClientCertificate, KeyAlgorithm, KeySigner, SigningAlgorithm,
 };
 use oauth2_core::{
     Authority, AuthorityKind, ClientAuthentication, ClientCredentialsRequest, Clock, Error,
@@ -40,6 +40,7 @@ struct CertificateApi(
     ClientAssertion,
     ClientCertificate,
     KeyAlgorithm,
+    Box<dyn KeySigner>,
     SigningAlgorithm,
 );
 

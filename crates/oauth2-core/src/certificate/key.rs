@@ -67,19 +67,37 @@ impl ClientCertificate {
         self.inner.signer.algorithm()
     }
 
+    /// The public key, as the leaf certificate's `subjectPublicKey` holds it (see
+    /// [`KeySigner::public_key`](crate::KeySigner::public_key)).
+    pub fn public_key(&self) -> &[u8] {
+        self.inner.signer.public_key()
+    }
+
+    /// Whether the private key is in this process's memory (loaded from PEM or PKCS#12), so
+    /// that [`ClientCertificate::private_key_der`] can copy it; `false` behind an external
+    /// [`KeySigner`](crate::KeySigner).
+    pub fn has_private_key_der(&self) -> bool {
+        self.inner.key.is_some()
+    }
+
     /// A **copy** of the private key DER (in its original PKCS#8, PKCS#1 or SEC1 form), for
     /// `rustls` client authentication (`with_client_auth_cert`).
     ///
     /// The copy is not zeroized when dropped (rustls-pki-types does not zeroize on drop);
     /// call [`zeroize::Zeroize::zeroize`] on it or wrap it in [`zeroize::Zeroizing`] if it
     /// outlives its use. Ask for it once per TLS configuration, not per request.
-    pub fn private_key_der(&self) -> PrivateKeyDer<'static> {
-        let der = self.inner.key.der.to_vec();
-        match self.inner.key.format {
+    ///
+    /// Errors: [`Error::KeyNotExportable`] for a certificate made with
+    /// [`ClientCertificate::from_signer`]: that key never enters this process, so there are no
+    /// bytes to copy; sign through [`ClientCertificate::sign`] (mtls-transport does so for TLS).
+    pub fn private_key_der(&self) -> Result<PrivateKeyDer<'static>, Error> {
+        let key = self.inner.key.as_ref().ok_or(Error::KeyNotExportable)?;
+        let der = key.der.to_vec();
+        Ok(match key.format {
             KeyFormat::Pkcs8 => PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der)),
             KeyFormat::Pkcs1 => PrivateKeyDer::Pkcs1(PrivatePkcs1KeyDer::from(der)),
             KeyFormat::Sec1 => PrivateKeyDer::Sec1(PrivateSec1KeyDer::from(der)),
-        }
+        })
     }
 }
 
