@@ -33,6 +33,10 @@ use crate::{module, sign, Error};
 /// One read-only session per key, logged in with the PIN. If the token closes it (removed and
 /// reinserted, reset), the next signature opens a new one and logs in again, once; so the PIN
 /// is kept, in a [`SecretString`] (zeroized when the key is dropped).
+///
+/// PKCS#11 logins belong to the process and the token, not to a session: while one key of a
+/// token is open, the token accepts further sessions of the process without checking their
+/// PIN again (`CKR_USER_ALREADY_LOGGED_IN`). A wrong PIN is reported by the first login.
 pub struct Pkcs11Key {
     module: Pkcs11,
     slot: Slot,
