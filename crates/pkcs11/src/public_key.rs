@@ -9,11 +9,6 @@ use crate::Error;
 /// The DER OIDs of the named curves (`CKA_EC_PARAMS` holds one of these).
 const P256_PARAMS: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
 const P384_PARAMS: &[u8] = &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22];
-/// AlgorithmIdentifier contents: rsaEncryption + NULL, id-ecPublicKey (+ the curve).
-const RSA_ALGORITHM: &[u8] = &[
-    0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00,
-];
-const EC_PUBLIC_KEY: &[u8] = &[0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
 
 /// A public key as a certificate's `subjectPublicKey` holds it.
 pub(crate) struct PublicKey {
@@ -25,12 +20,7 @@ pub(crate) struct PublicKey {
 impl PublicKey {
     /// The DER `SubjectPublicKeyInfo`.
     pub(crate) fn spki_der(&self) -> Vec<u8> {
-        let algorithm = match self.algorithm {
-            KeyAlgorithm::Rsa => der(0x30, &[RSA_ALGORITHM]),
-            KeyAlgorithm::EcdsaP384 => der(0x30, &[EC_PUBLIC_KEY, P384_PARAMS]),
-            _ => der(0x30, &[EC_PUBLIC_KEY, P256_PARAMS]),
-        };
-        der(0x30, &[&algorithm, &der(0x03, &[&[0], &self.bytes])])
+        oauth2_core::subject_public_key_info_der(self.algorithm, &self.bytes)
     }
 }
 
@@ -60,10 +50,9 @@ pub(crate) fn read(
                 "the RSA key's modulus or exponent is not readable",
             ));
         };
-        let bytes = der(0x30, &[&der_uint(&n), &der_uint(&e)]);
         return Ok(PublicKey {
             algorithm: KeyAlgorithm::Rsa,
-            bytes,
+            bytes: oauth2_core::rsa_public_key_der(&n, &e),
         });
     }
     if key_type != KeyType::EC {
@@ -145,50 +134,12 @@ fn unwrap_octet_string(value: Vec<u8>) -> Vec<u8> {
     }
 }
 
-/// A DER INTEGER of the unsigned big-endian `bytes` (minimal, positive).
-fn der_uint(bytes: &[u8]) -> Vec<u8> {
-    let skip = bytes.iter().take_while(|b| **b == 0).count();
-    let digits = if skip == bytes.len() {
-        &[0u8][..]
-    } else {
-        &bytes[skip..]
-    };
-    if digits[0] & 0x80 != 0 {
-        der(0x02, &[&[0], digits])
-    } else {
-        der(0x02, &[digits])
-    }
-}
-
-/// The DER element with tag `tag` whose contents are `parts`, concatenated.
-fn der(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
-    let len: usize = parts.iter().map(|p| p.len()).sum();
-    let mut out = Vec::with_capacity(len + 6);
-    out.push(tag);
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = len.to_be_bytes();
-        let skip = bytes.iter().take_while(|b| **b == 0).count();
-        out.push(0x80 | (bytes.len() - skip) as u8);
-        out.extend_from_slice(&bytes[skip..]);
-    }
-    for p in parts {
-        out.extend_from_slice(p);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn der_encodings() {
-        assert_eq!(der_uint(&[0, 0x01, 0x00, 0x01]), [0x02, 3, 1, 0, 1]);
-        assert_eq!(der_uint(&[0xff]), [0x02, 2, 0, 0xff]);
-        let long = der(0x04, &[&[0u8; 300]]);
-        assert_eq!(&long[..4], &[0x04, 0x82, 0x01, 0x2c]);
+    fn ec_points_are_unwrapped_once() {
         let point = [0x04; 65];
         let mut wrapped = vec![0x04, 65];
         wrapped.extend_from_slice(&point);

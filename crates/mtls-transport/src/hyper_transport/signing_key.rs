@@ -79,77 +79,14 @@ impl Signer for CertificateSigner {
             ))
         })?;
         Ok(match self.algorithm {
-            SigningAlgorithm::Es256 | SigningAlgorithm::Es384 => ecdsa_der(&signature),
+            SigningAlgorithm::Es256 | SigningAlgorithm::Es384 => {
+                oauth2_core::ecdsa_signature_der(&signature)
+            }
             _ => signature,
         })
     }
 
     fn scheme(&self) -> SignatureScheme {
         self.scheme
-    }
-}
-
-/// The DER `ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }` of a fixed-size `r || s`.
-fn ecdsa_der(fixed: &[u8]) -> Vec<u8> {
-    let (r, s) = fixed.split_at(fixed.len() / 2);
-    let (r, s) = (der_integer(r), der_integer(s));
-    let mut out = vec![0x30];
-    push_len(&mut out, r.len() + s.len());
-    out.extend_from_slice(&r);
-    out.extend_from_slice(&s);
-    out
-}
-
-/// A DER INTEGER of the unsigned big-endian `bytes`: leading zeros dropped, one zero added
-/// when the top bit is set (so that it stays positive).
-fn der_integer(bytes: &[u8]) -> Vec<u8> {
-    let skip = bytes.iter().take_while(|b| **b == 0).count();
-    let digits = match &bytes[skip..] {
-        [] => &[0u8][..],
-        d => d,
-    };
-    let pad = digits[0] & 0x80 != 0;
-    let mut out = vec![0x02];
-    push_len(&mut out, digits.len() + usize::from(pad));
-    if pad {
-        out.push(0);
-    }
-    out.extend_from_slice(digits);
-    out
-}
-
-/// A DER length (short form below 128, long form with one byte above; an ECDSA signature on
-/// P-256 or P-384 is never longer than 255 bytes).
-fn push_len(out: &mut Vec<u8>, len: usize) {
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        out.push(0x81);
-        out.push(len as u8);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn der_integers_are_minimal_and_positive() {
-        assert_eq!(der_integer(&[0, 0, 0x7f]), [0x02, 1, 0x7f]);
-        assert_eq!(der_integer(&[0, 0x80]), [0x02, 2, 0, 0x80]);
-        assert_eq!(der_integer(&[0, 0]), [0x02, 1, 0]);
-    }
-
-    #[test]
-    fn ecdsa_der_wraps_both_halves() {
-        let mut fixed = vec![0x01; 32];
-        fixed.extend_from_slice(&[0xff; 32]);
-        let der = ecdsa_der(&fixed);
-        assert_eq!(&der[..4], &[0x30, 32 + 2 + 33 + 2, 0x02, 32]);
-        assert_eq!(der.len(), 2 + 34 + 35);
-        assert_eq!(&der[36..39], &[0x02, 33, 0x00]);
-        // P-384: 2 × (2 + 49) = 102 bytes of contents still use the short form
-        let der = ecdsa_der(&[0xff; 96]);
-        assert_eq!(&der[..2], &[0x30, 102]);
     }
 }

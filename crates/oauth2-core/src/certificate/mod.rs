@@ -10,6 +10,7 @@
 
 mod algorithm;
 mod chain;
+mod der;
 mod key;
 mod key_der;
 mod pem;
@@ -28,6 +29,7 @@ use std::time::SystemTime;
 use rustls_pki_types::CertificateDer;
 
 pub use algorithm::{KeyAlgorithm, SigningAlgorithm};
+pub use der::{ecdsa_signature_der, rsa_public_key_der, subject_public_key_info_der};
 pub use signer::KeySigner;
 
 use key::LoadedKey;
