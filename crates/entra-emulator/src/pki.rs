@@ -264,16 +264,7 @@ impl TestCa {
     ) -> Result<IssuedCertificate, Error> {
         let public_key = rcgen::SubjectPublicKeyInfo::from_der(spki_der)
             .map_err(|e| Error::certificate("reading the SubjectPublicKeyInfo", e))?;
-        let issuer = Issuer::from_params(&self.params, &self.key);
-        let cert = leaf_params(req)?
-            .signed_by(&public_key, &issuer)
-            .map_err(|e| Error::certificate("signing the leaf certificate", e))?;
-        let leaf_der = cert.der().to_vec();
-        Ok(IssuedCertificate {
-            chain_pem: format!("{}{}", pem_encode("CERTIFICATE", &leaf_der), self.chain_pem),
-            leaf_der,
-            key_pem: String::new(),
-        })
+        self.sign_for(&leaf_params(req)?, &public_key, String::new())
     }
 
     /// Issues a TLS server certificate for `names` (DNS names or IP addresses) with a fresh
@@ -299,15 +290,26 @@ impl TestCa {
         key: KeyChoice,
     ) -> Result<IssuedCertificate, Error> {
         let key = key_for(key)?;
+        self.sign_for(params, &key, key.serialize_pem())
+    }
+
+    /// Signs a leaf certificate for `public_key`, handed out with `key_pem` (its private key's
+    /// PEM, or empty when it is held elsewhere).
+    fn sign_for(
+        &self,
+        params: &CertificateParams,
+        public_key: &impl rcgen::PublicKeyData,
+        key_pem: String,
+    ) -> Result<IssuedCertificate, Error> {
         let issuer = Issuer::from_params(&self.params, &self.key);
         let cert = params
-            .signed_by(&key, &issuer)
+            .signed_by(public_key, &issuer)
             .map_err(|e| Error::certificate("signing the leaf certificate", e))?;
         let leaf_der = cert.der().to_vec();
         Ok(IssuedCertificate {
             chain_pem: format!("{}{}", pem_encode("CERTIFICATE", &leaf_der), self.chain_pem),
             leaf_der,
-            key_pem: key.serialize_pem(),
+            key_pem,
         })
     }
 }
