@@ -146,6 +146,12 @@ impl SoftHsm {
         )
     }
 
+    /// Logs the user out of the token: every session of this process loses its login (as when
+    /// a token is reset), so the next signature must log in again.
+    pub fn logout_everywhere(&self) {
+        self.user_session().logout().expect("C_Logout");
+    }
+
     /// A read-write session logged in as the token's user.
     fn user_session(&self) -> Session {
         let module = Pkcs11::new(SOFTHSM_MODULE).expect("SoftHSM2 module loads");

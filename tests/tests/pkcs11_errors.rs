@@ -4,7 +4,7 @@
 //! session of the process is logged in to the token.
 
 use msal::pkcs11::Pkcs11Key;
-use msal::{ClientCertificate, SecretString};
+use msal::{ClientCertificate, SecretString, SigningAlgorithm};
 use msal_e2e_tests::softhsm::{softhsm, KeyKind, SOFTHSM_MODULE, TOKEN_LABEL, USER_PIN};
 use msal_e2e_tests::TestEnv;
 
@@ -28,6 +28,27 @@ async fn wrong_pin_unknown_token_and_key_are_typed_errors() {
         .pin(SecretString::new(USER_PIN))
         .open()
         .expect("the right PIN opens the key");
+
+    // the token drops the login (a reset): the next signature logs in again, once, and works
+    let certificate = {
+        let env = TestEnv::start().await;
+        let issued = env
+            .ca
+            .issue_for_public_key(
+                &entra_emulator::pki::CertRequest::new("relogin"),
+                &key.public_key_spki_der(),
+            )
+            .unwrap();
+        ClientCertificate::from_pem_with_signer(issued.chain_pem.as_bytes(), key.clone()).unwrap()
+    };
+    certificate
+        .sign(SigningAlgorithm::Es256, b"before")
+        .unwrap();
+    softhsm().logout_everywhere();
+    let signature = certificate
+        .sign(SigningAlgorithm::Es256, b"after")
+        .expect("a new session, logged in again");
+    assert_eq!(signature.len(), 64);
 
     let err = base()
         .key_label("no-such-key")

@@ -117,7 +117,9 @@ impl Error {
         }
     }
 
-    /// Whether this is a closed or invalidated session (reopen it and try once more).
+    /// Whether this is a closed or invalidated session, a lost login or a key handle the token
+    /// no longer knows (all of which a reset or reinserted token causes): reopen the session,
+    /// log in, find the key and try once more.
     pub(crate) fn is_session_lost(&self) -> bool {
         matches!(
             self,
@@ -127,6 +129,8 @@ impl Error {
                     RvError::SessionClosed
                         | RvError::SessionHandleInvalid
                         | RvError::UserNotLoggedIn
+                        | RvError::KeyHandleInvalid
+                        | RvError::ObjectHandleInvalid
                         | RvError::DeviceRemoved
                         | RvError::TokenNotPresent,
                     _

@@ -84,24 +84,29 @@ impl Pkcs11Key {
         data: &[u8],
     ) -> Result<Vec<u8>, Error> {
         let mut guard = self.session.lock().unwrap_or_else(|p| p.into_inner());
-        for attempt in 0..2 {
-            if guard.is_none() {
-                *guard = Some(self.open_session()?);
+        match self.sign_in(&mut guard, mechanism, data) {
+            Err(e) if e.is_session_lost() => {
+                *guard = None;
+                self.sign_in(&mut guard, mechanism, data)
             }
-            let (session, key) = guard.as_ref().expect("opened above");
-            match session.sign(mechanism, *key, data) {
-                Ok(signature) => return Ok(signature),
-                Err(e) => {
-                    let e = Error::token("C_Sign", e);
-                    if attempt == 0 && e.is_session_lost() {
-                        *guard = None;
-                        continue;
-                    }
-                    return Err(e);
-                }
-            }
+            other => other,
         }
-        unreachable!("the loop returns on its second attempt")
+    }
+
+    /// Signs in the session of `slot`, opening one first if there is none.
+    fn sign_in(
+        &self,
+        slot: &mut Option<(Session, ObjectHandle)>,
+        mechanism: &cryptoki::mechanism::Mechanism<'_>,
+        data: &[u8],
+    ) -> Result<Vec<u8>, Error> {
+        let (session, key) = match slot {
+            Some(open) => open,
+            None => slot.insert(self.open_session()?),
+        };
+        session
+            .sign(mechanism, *key, data)
+            .map_err(|e| Error::token("C_Sign", e))
     }
 
     /// A new logged-in session and the key's handle in it.
