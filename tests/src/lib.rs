@@ -10,6 +10,7 @@
 struct RepositoryReadme;
 
 pub mod oidc_provider;
+pub mod softhsm;
 
 mod redis_server;
 

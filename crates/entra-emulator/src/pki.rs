@@ -251,26 +251,20 @@ impl TestCa {
 
     /// Issues a client (leaf) certificate for `req`.
     pub fn issue(&self, req: &CertRequest) -> Result<IssuedCertificate, Error> {
-        let now = SystemTime::now();
-        let mut params = CertificateParams::default();
-        params.distinguished_name = dn(&req.subject_cn);
-        params.is_ca = IsCa::ExplicitNoCa;
-        params.key_usages = vec![
-            KeyUsagePurpose::DigitalSignature,
-            KeyUsagePurpose::KeyEncipherment,
-        ];
-        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-        params.use_authority_key_identifier_extension = true;
-        params.not_before = req
-            .not_before
-            .unwrap_or(now - Duration::from_secs(3600))
-            .into();
-        params.not_after = req
-            .not_after
-            .unwrap_or(now + Duration::from_secs(365 * 86400))
-            .into();
-        params.serial_number = Some(random_serial()?);
-        self.sign_leaf(&params, req.key)
+        self.sign_leaf(&leaf_params(req)?, req.key)
+    }
+
+    /// Issues a client (leaf) certificate for a public key whose private key is held elsewhere
+    /// (a PKCS#11 token, an HSM): `spki_der` is its DER `SubjectPublicKeyInfo`. `req.key` is
+    /// ignored, and the result's `key_pem` is empty: there is no private key to give.
+    pub fn issue_for_public_key(
+        &self,
+        req: &CertRequest,
+        spki_der: &[u8],
+    ) -> Result<IssuedCertificate, Error> {
+        let public_key = rcgen::SubjectPublicKeyInfo::from_der(spki_der)
+            .map_err(|e| Error::certificate("reading the SubjectPublicKeyInfo", e))?;
+        self.sign_for(&leaf_params(req)?, &public_key, String::new())
     }
 
     /// Issues a TLS server certificate for `names` (DNS names or IP addresses) with a fresh
@@ -296,17 +290,52 @@ impl TestCa {
         key: KeyChoice,
     ) -> Result<IssuedCertificate, Error> {
         let key = key_for(key)?;
+        self.sign_for(params, &key, key.serialize_pem())
+    }
+
+    /// Signs a leaf certificate for `public_key`, handed out with `key_pem` (its private key's
+    /// PEM, or empty when it is held elsewhere).
+    fn sign_for(
+        &self,
+        params: &CertificateParams,
+        public_key: &impl rcgen::PublicKeyData,
+        key_pem: String,
+    ) -> Result<IssuedCertificate, Error> {
         let issuer = Issuer::from_params(&self.params, &self.key);
         let cert = params
-            .signed_by(&key, &issuer)
+            .signed_by(public_key, &issuer)
             .map_err(|e| Error::certificate("signing the leaf certificate", e))?;
         let leaf_der = cert.der().to_vec();
         Ok(IssuedCertificate {
             chain_pem: format!("{}{}", pem_encode("CERTIFICATE", &leaf_der), self.chain_pem),
             leaf_der,
-            key_pem: key.serialize_pem(),
+            key_pem,
         })
     }
+}
+
+/// The parameters of a client certificate for `req`: client-auth EKU, a random serial.
+fn leaf_params(req: &CertRequest) -> Result<CertificateParams, Error> {
+    let now = SystemTime::now();
+    let mut params = CertificateParams::default();
+    params.distinguished_name = dn(&req.subject_cn);
+    params.is_ca = IsCa::ExplicitNoCa;
+    params.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::KeyEncipherment,
+    ];
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    params.use_authority_key_identifier_extension = true;
+    params.not_before = req
+        .not_before
+        .unwrap_or(now - Duration::from_secs(3600))
+        .into();
+    params.not_after = req
+        .not_after
+        .unwrap_or(now + Duration::from_secs(365 * 86400))
+        .into();
+    params.serial_number = Some(random_serial()?);
+    Ok(params)
 }
 
 #[cfg(test)]

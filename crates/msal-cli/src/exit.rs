@@ -43,6 +43,13 @@ impl Exit {
         if let Some(e) = error.downcast_ref::<msal::Error>() {
             return Self::of_library(e);
         }
+        if let Some(e) = error.downcast_ref::<msal::pkcs11::Error>() {
+            return if e.is_retryable() {
+                Exit::Transient
+            } else {
+                Exit::Configuration
+            };
+        }
         if let Some(e) = error.downcast_ref::<msal::transport::Error>() {
             return if e.is_retryable() {
                 Exit::Transient

@@ -36,7 +36,7 @@ enum Command {
     /// Start the Entra emulator in-process and acquire tokens from it over real TLS.
     Demo,
     /// Acquire a token for a confidential client and print the result as JSON.
-    Token(token_cmd::TokenArgs),
+    Token(Box<token_cmd::TokenArgs>),
     /// Call a resource with a token (over mTLS with the binding certificate for mtls_pop).
     Call(call_cmd::CallArgs),
     /// Run the Entra emulator standalone (for apps in other languages).
@@ -59,7 +59,7 @@ fn main() -> ExitCode {
     let outcome = runtime.block_on(async {
         match cli.command {
             Command::Demo => demo::run().await,
-            Command::Token(args) => token_cmd::run(args).await,
+            Command::Token(args) => token_cmd::run(*args).await,
             Command::Call(args) => call_cmd::run(args).await,
             Command::Emulator(args) => emulator_cmd::run(args).await,
         }

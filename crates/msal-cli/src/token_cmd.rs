@@ -1,14 +1,15 @@
 //! `msal token`: acquire a token for a confidential client and print it as JSON.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::Args;
+use msal::pkcs11::Pkcs11Key;
 use msal::transport::HyperTransport;
 use msal::{
     AzureRegion, ClientCertificate, ConfidentialClientApplication,
-    ConfidentialClientApplicationBuilder, FileCertificateSource,
+    ConfidentialClientApplicationBuilder, FileCertificateSource, SecretString,
 };
 use zeroize::Zeroizing;
 
@@ -35,6 +36,31 @@ pub(crate) struct TokenArgs {
     /// Separate PEM file with the private key (with --cert holding only certificates).
     #[arg(long, requires = "cert")]
     key: Option<PathBuf>,
+    /// PKCS#11 module (shared library) whose token holds the private key of --cert, e.g.
+    /// /usr/lib/softhsm/libsofthsm2.so; --cert then holds only the certificate chain, and the
+    /// key signs inside the token. Needs --pkcs11-token and --pkcs11-key.
+    #[arg(
+        long,
+        value_name = "PATH",
+        requires_all = ["cert", "pkcs11_token", "pkcs11_key"],
+        conflicts_with_all = ["key", "pfx", "secret_env", "from_env", "watch"]
+    )]
+    pkcs11_module: Option<PathBuf>,
+    /// Label of the PKCS#11 token holding the key (with --pkcs11-module).
+    #[arg(long, value_name = "LABEL", requires = "pkcs11_module")]
+    pkcs11_token: Option<String>,
+    /// Label (CKA_LABEL) of the private key in the token (with --pkcs11-module).
+    #[arg(long, value_name = "LABEL", requires = "pkcs11_module")]
+    pkcs11_key: Option<String>,
+    /// Name of the environment variable holding the token's user PIN (not the PIN); default
+    /// MSAL_PKCS11_PIN.
+    #[arg(
+        long,
+        value_name = "VAR",
+        allow_hyphen_values = true,
+        requires = "pkcs11_module"
+    )]
+    pkcs11_pin_env: Option<EnvName>,
     /// PKCS#12 (.pfx) file with the certificate and key.
     #[arg(long, group = "credential")]
     pfx: Option<PathBuf>,
@@ -180,7 +206,9 @@ fn with_credential(
             .certificate_provider(Arc::new(source))
             .send_x5c(args.send_x5c));
     }
-    let certificate = if let Some(path) = &args.cert {
+    let certificate = if let (Some(module), Some(path)) = (&args.pkcs11_module, &args.cert) {
+        pkcs11_certificate(args, module, path)?
+    } else if let Some(path) = &args.cert {
         let certs = read_secret_file(path)?;
         match &args.key {
             Some(key) => ClientCertificate::from_pem_parts(&certs, &read_secret_file(key)?)?,
@@ -236,6 +264,39 @@ fn file_source(args: &TokenArgs) -> Result<FileCertificateSource, CliError> {
             .into())
         }
     })
+}
+
+/// The variable holding the PKCS#11 PIN when --pkcs11-pin-env is not given.
+const DEFAULT_PIN_ENV: &str = "MSAL_PKCS11_PIN";
+
+/// The certificate chain of `cert` with its key in the PKCS#11 token the arguments name. The
+/// PIN moves from the environment into the library's zeroizing `SecretString`.
+fn pkcs11_certificate(
+    args: &TokenArgs,
+    module: &Path,
+    cert: &Path,
+) -> Result<ClientCertificate, CliError> {
+    let var = match &args.pkcs11_pin_env {
+        Some(var) => var.clone(),
+        None => DEFAULT_PIN_ENV.parse().unwrap_or_else(|e| match e {}),
+    };
+    let mut pin = env_secret("--pkcs11-pin-env (default MSAL_PKCS11_PIN)", &var)?;
+    let (Some(token), Some(key)) = (&args.pkcs11_token, &args.pkcs11_key) else {
+        return Err(UsageError::new(
+            "missing_pkcs11_key",
+            "--pkcs11-module needs --pkcs11-token LABEL and --pkcs11-key LABEL",
+        )
+        .into());
+    };
+    let key = Pkcs11Key::builder(module)
+        .token_label(token)
+        .key_label(key)
+        .pin(SecretString::new(std::mem::take(&mut *pin)))
+        .open()?;
+    Ok(ClientCertificate::from_pem_with_signer(
+        &read_secret_file(cert)?,
+        key,
+    )?)
 }
 
 /// Flags that would be ignored with the chosen credential are a usage error naming them.

@@ -247,12 +247,13 @@ impl Error {
         match self {
             Error::Transport(e) => e.is_retryable(),
             Error::Cache(e) => e.is_retryable(),
+            // an external key signer (PKCS#11 token) may fail transiently
+            Error::Configuration(e) => e.is_retryable(),
             Error::Service(e) => e.is_transient(),
             Error::InvalidResponse { status, .. } => *status >= 500 || *status < 300,
             Error::Throttled { .. } | Error::TokenTypeMissing => true,
             Error::MissingAuthority
             | Error::NoCredential
-            | Error::Configuration(_)
             | Error::UnsupportedAuthority(_)
             | Error::InvalidInstance { .. }
             | Error::AssertionProvider { .. }

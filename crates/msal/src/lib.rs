@@ -80,9 +80,38 @@ pub use async_trait::async_trait;
 
 #[doc(inline)]
 pub use oauth2_core::{
-    Authority, AuthorityKind, ClientCertificate, Clock, Error as ConfigurationError, Scopes,
-    SecretString, SystemClock, TokenType, UnixTime,
+    Authority, AuthorityKind, ClientCertificate, Clock, Error as ConfigurationError, KeyAlgorithm,
+    KeySigner, Scopes, SecretString, SigningAlgorithm, SystemClock, TokenType, UnixTime,
 };
+
+/// Keys that stay in a PKCS#11 token (an HSM, a smart card, SoftHSM2): the `pkcs11` feature.
+///
+/// A [`Pkcs11Key`](pkcs11::Pkcs11Key) signs inside the token; attach it to its certificate
+/// with [`ClientCertificate::from_pem_with_signer`] (or `from_signer`) and configure the app
+/// with that certificate as usual: assertions and the mTLS handshake are signed by the token.
+///
+/// ```no_run
+/// use msal::pkcs11::Pkcs11Key;
+/// use msal::{ClientCertificate, ConfidentialClientApplication, SecretString};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let key = Pkcs11Key::builder("/usr/lib/softhsm/libsofthsm2.so")
+///     .token_label("msal")
+///     .key_label("app-key")
+///     .pin(SecretString::new(std::env::var("MSAL_PKCS11_PIN")?))
+///     .open()?;
+/// let certificate = ClientCertificate::from_pem_with_signer(&std::fs::read("app.pem")?, key)?;
+/// let app = ConfidentialClientApplication::builder("client-id")
+///     .authority("https://login.microsoftonline.com/contoso.onmicrosoft.com")
+///     .certificate(certificate)
+///     .build()?;
+/// # Ok(())
+/// # }
+/// ```
+#[cfg(feature = "pkcs11")]
+pub mod pkcs11 {
+    #[doc(inline)]
+    pub use ::pkcs11::{Error, Pkcs11Key, Pkcs11KeyBuilder};
+}
 
 /// Keeping tokens: the [`TokenCache`](cache::TokenCache) trait the application talks to, the
 /// built-in backends, and everything an implementation of the trait needs (with

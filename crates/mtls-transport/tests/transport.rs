@@ -521,3 +521,71 @@ async fn works_as_a_trait_object() {
     let debug = format!("{shared:?}");
     assert!(debug.contains("HyperTransport"), "{debug}");
 }
+
+/// A key that is an operation (as a PKCS#11 token's is): it signs through a certificate this
+/// test keeps to itself, and counts the signatures.
+#[derive(Debug)]
+struct ExternalKey {
+    inner: oauth2_core::ClientCertificate,
+    public_key: Vec<u8>,
+    signatures: std::sync::atomic::AtomicUsize,
+}
+
+impl oauth2_core::KeySigner for ExternalKey {
+    fn algorithm(&self) -> oauth2_core::KeyAlgorithm {
+        self.inner.key_algorithm()
+    }
+    fn public_key(&self) -> &[u8] {
+        &self.public_key
+    }
+    fn sign(
+        &self,
+        alg: oauth2_core::SigningAlgorithm,
+        message: &[u8],
+    ) -> Result<Vec<u8>, oauth2_core::Error> {
+        self.signatures
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.sign(alg, message)
+    }
+}
+
+#[tokio::test]
+async fn an_external_key_signs_the_handshake_over_tls12_and_tls13() {
+    use mtls_transport::TlsVersion;
+    let (ca, server) = start_login(ClientAuth::Required).await;
+    let inner = ca.client_cert("hardware-app");
+    let key = std::sync::Arc::new(ExternalKey {
+        public_key: inner.public_key().to_vec(),
+        inner: inner.clone(),
+        signatures: Default::default(),
+    });
+    let cert = oauth2_core::ClientCertificate::from_signer(inner.chain_der().to_vec(), key.clone())
+        .unwrap();
+    assert!(
+        cert.private_key_der().is_err(),
+        "no key bytes to hand rustls"
+    );
+    for (i, version) in [TlsVersion::Tls12, TlsVersion::Tls13]
+        .into_iter()
+        .enumerate()
+    {
+        let transport = builder_for(&ca, server.addr)
+            .min_tls_version(version)
+            .max_tls_version(version)
+            .build()
+            .unwrap();
+        let resp = get_login(&transport, Some(&cert)).await.unwrap();
+        assert_eq!(resp.status, StatusCode::OK, "{version:?}");
+        assert_eq!(
+            key.signatures.load(std::sync::atomic::Ordering::SeqCst),
+            i + 1,
+            "one signature per handshake ({version:?})"
+        );
+        let conns = server.conns();
+        assert_eq!(
+            conns.last().unwrap().client_cert.as_deref(),
+            Some(cert.leaf_der()),
+            "the server saw the certificate ({version:?})"
+        );
+    }
+}

@@ -12,7 +12,8 @@ type Source = Arc<dyn StdError + Send + Sync + 'static>;
 /// key bytes, no client secrets, no assertions, no tokens and no raw response bodies.
 ///
 /// [`Error::code`] gives a stable, snake_case identifier per variant for programs and telemetry;
-/// [`Error::is_retryable`] says whether trying again can help (it never does for this crate).
+/// [`Error::is_retryable`] says whether trying again can help (only for a 5xx or
+/// `temporarily_unavailable` answer, or an external signer's transient failure).
 ///
 /// Where a lower library's error caused the failure (the X.509 or PKCS#12 parser, `ring`, the
 /// URL or JSON parser), it is kept as [`source`](std::error::Error::source). PEM decoding errors
@@ -143,6 +144,25 @@ pub enum Error {
         source: Option<Source>,
     },
 
+    /// The private key cannot be copied out: it is held by an external
+    /// [`KeySigner`](crate::KeySigner) (a PKCS#11 token, an HSM) and never enters this process.
+    #[error(
+        "the certificate's private key is held by an external signer (e.g. a PKCS#11 token) and \
+         cannot be exported; sign through the certificate (ClientCertificate::sign) instead"
+    )]
+    KeyNotExportable,
+
+    /// An external [`KeySigner`](crate::KeySigner) failed to sign.
+    #[error("the external signer failed: {reason}")]
+    ExternalSigner {
+        /// What went wrong, and what to do (from the signer).
+        reason: String,
+        /// Whether the same call can succeed later (a busy or briefly removed token).
+        retryable: bool,
+        /// The signer's own error.
+        source: Option<Source>,
+    },
+
     /// A scope list is empty or contains an invalid scope.
     #[error("invalid scope: {reason}")]
     InvalidScope {
@@ -228,6 +248,8 @@ impl Error {
             Error::CertificateNotYetValid { .. } => "certificate_not_yet_valid",
             Error::CertificateChainBroken { .. } => "certificate_chain_broken",
             Error::Signing { .. } => "signing_failed",
+            Error::KeyNotExportable => "key_not_exportable",
+            Error::ExternalSigner { .. } => "external_signer_failed",
             Error::InvalidScope { .. } => "invalid_scope",
             Error::InvalidAuthority { .. } => "invalid_authority",
             Error::InvalidTokenResponse { .. } => "invalid_token_response",
@@ -238,7 +260,8 @@ impl Error {
     }
 
     /// Whether the same call can succeed if it is simply tried again: `false`, except for an
-    /// [`Error::OAuth`] answer with a 5xx status or the `temporarily_unavailable` error code.
+    /// [`Error::OAuth`] answer with a 5xx status or the `temporarily_unavailable` error code,
+    /// and an [`Error::ExternalSigner`] failure its signer marked retryable.
     ///
     /// Everything this crate does is a pure function of its inputs (certificate and key bytes,
     /// URLs, response bodies, options) plus the clock, so a failure repeats until the input
@@ -250,7 +273,29 @@ impl Error {
             Error::OAuth { status, response } => {
                 *status >= 500 || response.error == "temporarily_unavailable"
             }
+            Error::ExternalSigner { retryable, .. } => *retryable,
             _ => false,
+        }
+    }
+
+    /// The error an external [`KeySigner`](crate::KeySigner) returns: `reason` says what went
+    /// wrong and what to do (never key material or a PIN), `retryable` whether trying again can
+    /// help, `source` the signer's own error (kept as [`source`](std::error::Error::source)).
+    ///
+    /// ```
+    /// let e = oauth2_core::Error::external_signer("the token was removed", true, None);
+    /// assert_eq!(e.code(), "external_signer_failed");
+    /// assert!(e.is_retryable());
+    /// ```
+    pub fn external_signer(
+        reason: impl Into<String>,
+        retryable: bool,
+        source: Option<Arc<dyn StdError + Send + Sync + 'static>>,
+    ) -> Self {
+        Error::ExternalSigner {
+            reason: reason.into(),
+            retryable,
+            source,
         }
     }
 
@@ -262,6 +307,7 @@ impl Error {
             | Error::InvalidPrivateKey { source: slot, .. }
             | Error::Pkcs12Invalid { source: slot, .. }
             | Error::Signing { source: slot, .. }
+            | Error::ExternalSigner { source: slot, .. }
             | Error::InvalidAuthority { source: slot, .. }
             | Error::InvalidTokenResponse { source: slot, .. }
             | Error::InvalidMetadata { source: slot, .. } => *slot = Some(Arc::new(source)),

@@ -125,7 +125,10 @@ pub use assertion::{
 };
 pub use authority::{Authority, AuthorityKind};
 #[cfg(feature = "certificates")]
-pub use certificate::{ClientCertificate, KeyAlgorithm, SigningAlgorithm};
+pub use certificate::{
+    ecdsa_signature_der, rsa_public_key_der, subject_public_key_info_der, ClientCertificate,
+    KeyAlgorithm, KeySigner, SigningAlgorithm,
+};
 pub use error::Error;
 pub use error_response::ErrorResponse;
 pub use metadata::AuthorizationServerMetadata;

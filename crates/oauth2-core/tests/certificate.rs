@@ -94,14 +94,17 @@ fn combined_pem_pkcs8_loads_chain_and_key() {
     let tls = cert.tls_chain();
     assert_eq!(tls.len(), 1);
     assert_eq!(tls[0].as_ref(), cert.leaf_der());
-    assert!(matches!(cert.private_key_der(), PrivateKeyDer::Pkcs8(_)));
+    assert!(matches!(
+        cert.private_key_der().unwrap(),
+        PrivateKeyDer::Pkcs8(_)
+    ));
 }
 
 #[test]
 fn combined_pem_pkcs1_loads() {
     let cert = ClientCertificate::from_pem(LEAF_COMBINED_PKCS1).unwrap();
     assert_eq!(cert.x5t_s256(), leaf().x5t_s256());
-    let key = cert.private_key_der();
+    let key = cert.private_key_der().unwrap();
     assert!(matches!(key, PrivateKeyDer::Pkcs1(_)));
     let expected = PrivateKeyDer::from_pem_slice(LEAF_PKCS1_KEY).unwrap();
     assert_eq!(key.secret_der(), expected.secret_der());
@@ -121,7 +124,7 @@ fn pem_parts_pkcs8_and_pkcs1() {
     assert_eq!(with_chain.chain_der().len(), 2);
     let expected = PrivateKeyDer::from_pem_slice(LEAF_KEY).unwrap();
     assert_eq!(
-        with_chain.private_key_der().secret_der(),
+        with_chain.private_key_der().unwrap().secret_der(),
         expected.secret_der()
     );
 }
@@ -130,12 +133,18 @@ fn pem_parts_pkcs8_and_pkcs1() {
 fn ec_p256_sec1_and_pkcs8_keys_load() {
     let sec1 = ClientCertificate::from_pem_parts(EC_P256_PEM, EC_P256_KEY).unwrap();
     assert_eq!(sec1.key_algorithm(), KeyAlgorithm::EcdsaP256);
-    assert!(matches!(sec1.private_key_der(), PrivateKeyDer::Sec1(_)));
+    assert!(matches!(
+        sec1.private_key_der().unwrap(),
+        PrivateKeyDer::Sec1(_)
+    ));
     assert!(sec1.subject().contains("CN=ec-p256.msal-rust.test"));
 
     let pkcs8 = ClientCertificate::from_pem(&cat(&[EC_P256_PEM, EC_P256_PKCS8_KEY])).unwrap();
     assert_eq!(pkcs8.key_algorithm(), KeyAlgorithm::EcdsaP256);
-    assert!(matches!(pkcs8.private_key_der(), PrivateKeyDer::Pkcs8(_)));
+    assert!(matches!(
+        pkcs8.private_key_der().unwrap(),
+        PrivateKeyDer::Pkcs8(_)
+    ));
     assert_eq!(pkcs8.x5t_s256(), sec1.x5t_s256());
 }
 
@@ -161,7 +170,10 @@ fn pkcs12_modern_and_legacy_load() {
         assert_eq!(cert.key_algorithm(), KeyAlgorithm::Rsa);
         // the PFX holds the same key as leaf.key (PKCS#8)
         let expected = PrivateKeyDer::from_pem_slice(LEAF_KEY).unwrap();
-        assert_eq!(cert.private_key_der().secret_der(), expected.secret_der());
+        assert_eq!(
+            cert.private_key_der().unwrap().secret_der(),
+            expected.secret_der()
+        );
     }
 }
 

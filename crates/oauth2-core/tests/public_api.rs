@@ -4,7 +4,7 @@
 #[cfg(feature = "certificates")]
 use oauth2_core::{
     sign_client_assertion, AssertionCache, AssertionFlavor, AssertionOptions, ClientAssertion,
-    ClientCertificate, KeyAlgorithm, SigningAlgorithm,
+    ClientCertificate, KeyAlgorithm, KeySigner, SigningAlgorithm,
 };
 use oauth2_core::{
     Authority, AuthorityKind, ClientAuthentication, ClientCredentialsRequest, Clock, Error,
@@ -40,6 +40,7 @@ struct CertificateApi(
     ClientAssertion,
     ClientCertificate,
     KeyAlgorithm,
+    Box<dyn KeySigner>,
     SigningAlgorithm,
 );
 
@@ -51,6 +52,12 @@ fn functions_and_constants_are_at_the_root() {
         &AssertionOptions,
         std::time::SystemTime,
     ) -> Result<ClientAssertion, Error> = sign_client_assertion;
+    #[cfg(feature = "certificates")]
+    {
+        let _der: fn(&[u8]) -> Vec<u8> = oauth2_core::ecdsa_signature_der;
+        let _rsa: fn(&[u8], &[u8]) -> Vec<u8> = oauth2_core::rsa_public_key_der;
+        let _spki: fn(KeyAlgorithm, &[u8]) -> Vec<u8> = oauth2_core::subject_public_key_info_der;
+    }
     assert!(JWT_BEARER_ASSERTION_TYPE.ends_with(":jwt-bearer"));
     assert!(JWT_POP_ASSERTION_TYPE.ends_with(":jwt-pop"));
 }

@@ -6,7 +6,8 @@
 //! * `exchange`: sends it and reads the response under the time and size limits;
 //! * `error_map`: turns hyper, rustls and io failures into [`Error`]s;
 //! * `connect`: the resolver with overrides and the connect timeout;
-//! * `tls`: all rustls configuration.
+//! * `tls`: all rustls configuration;
+//! * `signing_key`: a certificate whose key is an operation (PKCS#11, HSM) as a rustls key.
 
 mod builder;
 mod connect;
@@ -16,6 +17,7 @@ mod pools;
 mod proxy;
 mod request;
 mod roots;
+mod signing_key;
 mod tls;
 
 use std::fmt;

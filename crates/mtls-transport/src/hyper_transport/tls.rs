@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use oauth2_core::ClientCertificate;
 use rustls::pki_types::CertificateDer;
+use rustls::sign::SingleCertAndKey;
 use rustls::{ClientConfig, RootCertStore};
 
 use crate::Error;
@@ -125,12 +126,26 @@ pub(crate) fn client_config(
         .with_root_certificates(roots);
     let config = match identity {
         None => builder.with_no_client_auth(),
-        Some(identity) => builder
-            .with_client_auth_cert(identity.tls_chain(), identity.private_key_der())
-            .map_err(|e| Error::ClientCertificate {
-                reason: client_auth_reason(&e, identity),
-                source: Some(e.into()),
-            })?,
+        // a key kept outside this process (PKCS#11, HSM) signs through the certificate
+        Some(identity) if !identity.has_private_key_der() => {
+            builder.with_client_cert_resolver(Arc::new(SingleCertAndKey::from(
+                super::signing_key::certified_key(identity),
+            )))
+        }
+        Some(identity) => {
+            let key = identity
+                .private_key_der()
+                .map_err(|e| Error::ClientCertificate {
+                    reason: e.to_string(),
+                    source: Some(e.into()),
+                })?;
+            builder
+                .with_client_auth_cert(identity.tls_chain(), key)
+                .map_err(|e| Error::ClientCertificate {
+                    reason: client_auth_reason(&e, identity),
+                    source: Some(e.into()),
+                })?
+        }
     };
     Ok(Arc::new(config))
 }

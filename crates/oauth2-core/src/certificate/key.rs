@@ -6,6 +6,7 @@ use ring::signature::{self, EcdsaKeyPair, KeyPair as _, RsaKeyPair};
 use rustls_pki_types::{PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, PrivateSec1KeyDer};
 use zeroize::Zeroizing;
 
+use super::der::der_wrap;
 use super::{key_der, ClientCertificate, KeyAlgorithm};
 use crate::Error;
 
@@ -67,19 +68,37 @@ impl ClientCertificate {
         self.inner.signer.algorithm()
     }
 
+    /// The public key, as the leaf certificate's `subjectPublicKey` holds it (see
+    /// [`KeySigner::public_key`](crate::KeySigner::public_key)).
+    pub fn public_key(&self) -> &[u8] {
+        self.inner.signer.public_key()
+    }
+
+    /// Whether the private key is in this process's memory (loaded from PEM or PKCS#12), so
+    /// that [`ClientCertificate::private_key_der`] can copy it; `false` behind an external
+    /// [`KeySigner`](crate::KeySigner).
+    pub fn has_private_key_der(&self) -> bool {
+        self.inner.key.is_some()
+    }
+
     /// A **copy** of the private key DER (in its original PKCS#8, PKCS#1 or SEC1 form), for
     /// `rustls` client authentication (`with_client_auth_cert`).
     ///
     /// The copy is not zeroized when dropped (rustls-pki-types does not zeroize on drop);
     /// call [`zeroize::Zeroize::zeroize`] on it or wrap it in [`zeroize::Zeroizing`] if it
     /// outlives its use. Ask for it once per TLS configuration, not per request.
-    pub fn private_key_der(&self) -> PrivateKeyDer<'static> {
-        let der = self.inner.key.der.to_vec();
-        match self.inner.key.format {
+    ///
+    /// Errors: [`Error::KeyNotExportable`] for a certificate made with
+    /// [`ClientCertificate::from_signer`]: that key never enters this process, so there are no
+    /// bytes to copy; sign through [`ClientCertificate::sign`] (mtls-transport does so for TLS).
+    pub fn private_key_der(&self) -> Result<PrivateKeyDer<'static>, Error> {
+        let key = self.inner.key.as_ref().ok_or(Error::KeyNotExportable)?;
+        let der = key.der.to_vec();
+        Ok(match key.format {
             KeyFormat::Pkcs8 => PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der)),
             KeyFormat::Pkcs1 => PrivateKeyDer::Pkcs1(PrivatePkcs1KeyDer::from(der)),
             KeyFormat::Sec1 => PrivateKeyDer::Sec1(PrivateSec1KeyDer::from(der)),
-        }
+        })
     }
 }
 
@@ -155,38 +174,4 @@ const PKCS8_PREFIX_ECDSA_P384: &[u8] = b"\x02\x01\x00\
 fn sec1_to_pkcs8(prefix: &[u8], sec1: &[u8]) -> Zeroizing<Vec<u8>> {
     let octet_string = der_wrap(0x04, &[sec1]);
     der_wrap(0x30, &[prefix, &octet_string])
-}
-
-/// The DER element with tag `tag` whose contents are `parts`, concatenated.
-pub(super) fn der_wrap(tag: u8, parts: &[&[u8]]) -> Zeroizing<Vec<u8>> {
-    let len: usize = parts.iter().map(|p| p.len()).sum();
-    let mut out = Zeroizing::new(Vec::with_capacity(len + 6));
-    out.push(tag);
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = len.to_be_bytes();
-        let skip = bytes.iter().take_while(|b| **b == 0).count();
-        out.push(0x80 | (bytes.len() - skip) as u8);
-        out.extend_from_slice(&bytes[skip..]);
-    }
-    for p in parts {
-        out.extend_from_slice(p);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn der_wrap_long_form() {
-        let body = vec![0u8; 300];
-        let w = der_wrap(0x04, &[&body]);
-        assert_eq!(&w[..4], &[0x04, 0x82, 0x01, 0x2c]);
-        assert_eq!(w.len(), 304);
-        let short = der_wrap(0x30, &[&[1, 2], &[3]]);
-        assert_eq!(short.as_slice(), &[0x30, 3, 1, 2, 3]);
-    }
 }

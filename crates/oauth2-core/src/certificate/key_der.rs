@@ -148,7 +148,7 @@ fn malformed(format: KeyFormat, e: impl StdError + Send + Sync + 'static) -> Err
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::certificate::key::der_wrap;
+    use crate::certificate::der::der_wrap;
 
     const INTEGER_0: &[u8] = &[0x02, 0x01, 0x00];
     const INTEGER_1: &[u8] = &[0x02, 0x01, 0x01];

@@ -4,17 +4,20 @@
 //! is, [`key`] turns it into a signer,
 //! [`x509`] reads the certificates, [`chain`] checks that each is issued by the next,
 //! [`validity`] checks the validity period, [`thumbprint`]
-//! computes the JOSE header values and [`sign`] signs. This file assembles a
-//! [`ClientCertificate`] from their results.
+//! computes the JOSE header values, [`signer`] defines the signing-key abstraction
+//! ([`KeySigner`]: in memory with `ring`, or external such as a PKCS#11 token) and [`sign`]
+//! signs. This file assembles a [`ClientCertificate`] from their results.
 
 mod algorithm;
 mod chain;
+mod der;
 mod key;
 mod key_der;
 mod pem;
 #[cfg(feature = "pkcs12")]
 mod pkcs12;
 mod sign;
+mod signer;
 mod thumbprint;
 mod validity;
 mod x509;
@@ -26,8 +29,10 @@ use std::time::SystemTime;
 use rustls_pki_types::CertificateDer;
 
 pub use algorithm::{KeyAlgorithm, SigningAlgorithm};
+pub use der::{ecdsa_signature_der, rsa_public_key_der, subject_public_key_info_der};
+pub use signer::KeySigner;
 
-use key::{LoadedKey, Signer};
+use key::LoadedKey;
 use thumbprint::Thumbprints;
 use validity::Validity;
 
@@ -62,6 +67,13 @@ use crate::Error;
 /// keep their own copy of the key material and offer no way to zeroize it; the PKCS#12 parser
 /// (`p12-keystore`) and the PEM decoder may leave intermediate copies in freed memory; and
 /// [`ClientCertificate::private_key_der`] hands out copies that are not zeroized on drop.
+///
+/// # Keys that stay in hardware
+///
+/// [`ClientCertificate::from_signer`] attaches a [`KeySigner`] (e.g. a PKCS#11 token's key)
+/// instead of key bytes: the certificate then signs through it, for assertions and (via
+/// mtls-transport) for the TLS handshake, and [`ClientCertificate::private_key_der`] answers
+/// [`Error::KeyNotExportable`].
 #[derive(Clone)]
 pub struct ClientCertificate {
     inner: Arc<Inner>,
@@ -78,22 +90,50 @@ struct Inner {
     subject: String,
     issuer: String,
     validity: Validity,
-    key: LoadedKey,
-    signer: Signer,
+    /// The key bytes, for keys loaded into memory; `None` behind an external signer.
+    key: Option<LoadedKey>,
+    signer: Arc<dyn KeySigner>,
 }
 
 impl ClientCertificate {
     /// Assembles a certificate from its parsed chain and key, and checks it is valid at `now`.
     fn build(
-        mut certs: Vec<CertificateDer<'static>>,
+        certs: Vec<CertificateDer<'static>>,
         key: LoadedKey,
         now: SystemTime,
     ) -> Result<Self, Error> {
         if certs.is_empty() {
             return Err(Error::NoCertificate);
         }
-        let signer = key::make_signer(&key)?;
+        let signer = Arc::new(key::make_signer(&key)?);
+        Self::assemble(certs, Some(key), signer, now)
+    }
 
+    /// A certificate whose private key is `signer`'s, held outside this process's memory (a
+    /// PKCS#11 token, an HSM): `chain` is the leaf and its issuers (any order, as for PEM).
+    ///
+    /// The same checks as for PEM and PKCS#12 run: the leaf is the certificate whose public key
+    /// is [`KeySigner::public_key`] ([`Error::KeyMismatch`] if none is), the chain's links and the
+    /// leaf's validity period. The signer is not called here.
+    ///
+    /// See [`KeySigner`] for an example.
+    pub fn from_signer(
+        chain: Vec<CertificateDer<'static>>,
+        signer: Arc<dyn KeySigner>,
+    ) -> Result<Self, Error> {
+        if chain.is_empty() {
+            return Err(Error::NoCertificate);
+        }
+        Self::assemble(chain, None, signer, SystemTime::now())
+    }
+
+    /// Checks the chain against `signer`'s public key and assembles the certificate.
+    fn assemble(
+        mut certs: Vec<CertificateDer<'static>>,
+        key: Option<LoadedKey>,
+        signer: Arc<dyn KeySigner>,
+        now: SystemTime,
+    ) -> Result<Self, Error> {
         // Parse every certificate once; the leaf is the one the key belongs to.
         let mut infos = certs
             .iter()
@@ -102,7 +142,7 @@ impl ClientCertificate {
             .collect::<Result<Vec<_>, _>>()?;
         let leaf_index = infos
             .iter()
-            .position(|info| info.matches(&signer))
+            .position(|info| info.matches(signer.as_ref()))
             .ok_or(Error::KeyMismatch)?;
         // Move the leaf to the front; the others keep their order.
         certs[..=leaf_index].rotate_right(1);

@@ -58,6 +58,24 @@ impl ClientCertificate {
     }
 }
 
+impl ClientCertificate {
+    /// Loads a certificate chain (any order) from `cert_pem` for a private key held by
+    /// `signer` (a PKCS#11 token, an HSM): [`ClientCertificate::from_signer`] from PEM.
+    /// Private key blocks in `cert_pem`, if any, are ignored: the key is the signer's.
+    pub fn from_pem_with_signer(
+        cert_pem: &[u8],
+        signer: std::sync::Arc<dyn super::KeySigner>,
+    ) -> Result<Self, Error> {
+        let blocks = pem_blocks(cert_pem);
+        if blocks.is_empty() {
+            return Err(Error::invalid_certificate(
+                "the certificate input is not PEM (no `-----BEGIN` line found)",
+            ));
+        }
+        Self::from_signer(certificates_from_blocks(&blocks)?, signer)
+    }
+}
+
 /// One `-----BEGIN {label}-----` … `-----END {label}-----` block of a PEM document.
 struct PemBlock<'a> {
     label: String,

@@ -1,8 +1,7 @@
 //! Reading the parts of an X.509 certificate this crate uses.
 
-use super::key::Signer;
 use super::validity::Validity;
-use super::KeyAlgorithm;
+use super::{KeyAlgorithm, KeySigner};
 use crate::Error;
 
 /// What this crate reads from one certificate of the chain.
@@ -17,9 +16,9 @@ pub(super) struct CertInfo {
 
 impl CertInfo {
     /// Whether this certificate's public key is the one of `signer`'s private key.
-    pub(super) fn matches(&self, signer: &Signer) -> bool {
+    pub(super) fn matches(&self, signer: &dyn KeySigner) -> bool {
         self.public_key.as_ref().is_some_and(|(alg, bytes)| {
-            *alg == signer.algorithm() && bytes.as_slice() == signer.public_key_bytes()
+            *alg == signer.algorithm() && bytes.as_slice() == signer.public_key()
         })
     }
 }
