@@ -1,21 +1,17 @@
 //! The cache partition keys of one application, built once per (token type, key id) and
 //! shared by every call, so a cache hit builds no key (no lower-casing, no string copies, no
-//! hashing of the parts).
-
-use std::sync::RwLock;
+//! hashing of the parts, no lock).
 
 use oauth2_core::TokenType;
 use token_cache::PartitionKey;
 
-/// At most this many keys are kept (each certificate rotation adds one); beyond that a key is
-/// built per call, as it would be without this table.
-const MAX_KEYS: usize = 16;
+use crate::interned::Slots;
 
-/// The keys built so far. The environment, client id and tenant are the application's own, so
-/// (token type, key id) tells them apart.
+/// The keys built so far (at most [`crate::interned::SLOTS`]). The environment, client id and
+/// tenant are the application's own, so (token type, key id) tells them apart.
 #[derive(Debug, Default)]
 pub(crate) struct Partitions {
-    keys: RwLock<Vec<PartitionKey>>,
+    keys: Slots<PartitionKey>,
 }
 
 impl Partitions {
@@ -27,25 +23,19 @@ impl Partitions {
         build: impl FnOnce() -> PartitionKey,
     ) -> PartitionKey {
         let matches = |k: &PartitionKey| k.token_type() == token_type && k.key_id() == key_id;
-        if let Some(key) = self.read().iter().find(|k| matches(k)) {
+        if let Some(key) = self.keys.find(matches) {
             return key.clone();
         }
         let key = build();
-        let mut keys = self.keys.write().unwrap_or_else(|p| p.into_inner());
-        if keys.len() < MAX_KEYS && !keys.iter().any(matches) {
-            keys.push(key.clone());
-        }
+        self.keys.push(key.clone());
         key
-    }
-
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, Vec<PartitionKey>> {
-        self.keys.read().unwrap_or_else(|p| p.into_inner())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::interned::SLOTS;
     use token_cache::PartitionParts;
 
     fn key(token_type: TokenType, key_id: Option<&str>) -> PartitionKey {
@@ -89,13 +79,13 @@ mod tests {
     #[test]
     fn the_table_is_bounded() {
         let table = Partitions::default();
-        let ids: Vec<String> = (0..MAX_KEYS + 4).map(|i| format!("k{i}")).collect();
+        let ids: Vec<String> = (0..SLOTS + 4).map(|i| format!("k{i}")).collect();
         for id in &ids {
             let got = table.get(TokenType::MtlsPop, Some(id), || {
                 key(TokenType::MtlsPop, Some(id))
             });
             assert_eq!(got.key_id(), Some(id.as_str()));
         }
-        assert_eq!(table.read().len(), MAX_KEYS);
+        assert_eq!(table.keys.len(), SLOTS);
     }
 }

@@ -30,7 +30,7 @@ pub struct AuthenticationResult {
     pub(crate) scopes: Scopes,
     pub(crate) token_source: TokenSource,
     pub(crate) correlation_id: Option<String>,
-    pub(crate) tenant_id: String,
+    pub(crate) tenant_id: std::sync::Arc<str>,
     pub(crate) token_endpoint: Option<String>,
     pub(crate) binding_certificate: Option<BindingCertificate>,
     pub(crate) region: RegionDetails,

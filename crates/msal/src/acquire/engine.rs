@@ -26,8 +26,9 @@ use crate::Error;
 pub(crate) const EXPIRY_MARGIN: Duration = Duration::from_secs(300);
 
 /// The outcome of a cache lookup.
+#[allow(clippy::large_enum_variant)] // the hit is the hot path: no box, no allocation
 enum Lookup {
-    Hit(Box<AuthenticationResult>),
+    Hit(AuthenticationResult),
     Miss(CacheRefreshReason),
 }
 
@@ -42,18 +43,18 @@ pub(crate) async fn acquire(
             .await;
     }
     let reason = match lookup(state, &plan, &options).await? {
-        Lookup::Hit(result) => return Ok(*result),
+        Lookup::Hit(result) => return Ok(result),
         Lookup::Miss(reason) => reason,
     };
     let ticket = state.shared.inflight.ticket(&plan.partition, &plan.scopes);
     let _turn = ticket.turn().await;
     if let Lookup::Hit(result) = lookup(state, &plan, &options).await? {
-        return Ok(*result);
+        return Ok(result);
     }
     let cache = &state.services.cache;
     let lease = match cache.begin_fill(&plan.partition, &plan.scopes).await? {
         Fill::Stored => match lookup(state, &plan, &options).await? {
-            Lookup::Hit(result) => return Ok(*result),
+            Lookup::Hit(result) => return Ok(result),
             Lookup::Miss(_) => FillLease::local(),
         },
         Fill::Request(lease) => lease,
@@ -67,9 +68,14 @@ pub(crate) async fn acquire(
 async fn lookup(state: &Arc<AppState>, plan: &Plan, options: &Options) -> Result<Lookup, Error> {
     let now = state.services.clock.unix_now();
     let token_type = plan.token_type.as_str();
-    // `find_shared`: a hit shares the cached entry instead of copying it.
+    // `find_shared`: a hit shares the cached entry instead of copying it; a memory backend
+    // answers it without a future (`find_shared_now`).
     let cache = &state.services.cache;
-    let entry = match cache.find_shared(&plan.partition, &plan.scopes).await? {
+    let found = match cache.find_shared_now(&plan.partition, &plan.scopes) {
+        Some(found) => found?,
+        None => cache.find_shared(&plan.partition, &plan.scopes).await?,
+    };
+    let entry = match found {
         None => {
             tracing::debug!(token_type, "cache miss: no token");
             return Ok(Lookup::Miss(CacheRefreshReason::NoCachedToken));
@@ -83,9 +89,9 @@ async fn lookup(state: &Arc<AppState>, plan: &Plan, options: &Options) -> Result
     if entry.refresh_on.is_some_and(|r| r <= now) {
         refresh_in_background(state, plan, options);
     }
-    state.shared.telemetry(|last| last.record_cache_hit());
+    state.shared.record_cache_hit();
     tracing::debug!(client_id = %state.config.client_id, token_type, "token served from cache");
-    Ok(Lookup::Hit(Box::new(from_cache(&entry, plan))))
+    Ok(Lookup::Hit(from_cache(&entry, plan)))
 }
 
 /// The token is past its `refresh_on` but still valid: the caller keeps it, and one background

@@ -59,7 +59,7 @@ pub(crate) async fn request_token(
         scopes: plan.scopes.clone(),
         token_source: TokenSource::IdentityProvider,
         correlation_id: Some(correlation_id),
-        tenant_id: route.tenant,
+        tenant_id: route.tenant.into(),
         token_endpoint: Some(route.endpoint.to_string()),
         binding_certificate: plan.binding_certificate(),
         region: route.region,

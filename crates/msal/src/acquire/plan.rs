@@ -3,6 +3,8 @@
 //! (PoP without a certificate, an authority that cannot bind tokens) fail here, before anything
 //! leaves the process.
 
+use std::sync::Arc;
+
 use oauth2_core::{Authority, AuthorityKind, ClientCertificate, Scopes, TokenType};
 use token_cache::{PartitionKey, PartitionParts};
 
@@ -29,7 +31,7 @@ pub(crate) struct Plan {
     /// Issuer only: the `resource` values sent (RFC 8707).
     pub(crate) resources: Vec<String>,
     /// The realm results report (the call's tenant; an issuer's path).
-    pub(crate) realm: String,
+    pub(crate) realm: Arc<str>,
     /// The application's authority with the call's tenant ([`super::tenant`]), if one was given.
     pub(crate) tenant_authority: Option<Authority>,
 }
@@ -46,7 +48,6 @@ impl Plan {
             .as_deref()
             .map(|t| super::tenant::override_tenant(&config.authority, t))
             .transpose()?;
-        let authority = tenant_authority.as_ref().unwrap_or(&config.authority);
         if token_type == TokenType::MtlsPop && !credential.can_bind() {
             return Err(Error::MtlsCertificateNotProvided);
         }
@@ -67,7 +68,7 @@ impl Plan {
                     .clone()?,
             }
         }
-        let (scopes, request_scopes) = scopes_of(issuer, options)?;
+        let (scopes, request_scopes) = scopes_of(state, issuer, options)?;
         let partition = partition_for(
             state,
             tenant_authority.as_ref(),
@@ -83,7 +84,7 @@ impl Plan {
             issuer,
             request_scopes,
             resources: options.resources.clone(),
-            realm: authority.tenant().to_owned(),
+            realm: realm_of(state, tenant_authority.as_ref()),
             tenant_authority,
         })
     }
@@ -131,9 +132,26 @@ impl Plan {
     }
 }
 
+/// The realm results report: the call's tenant, else the application's (built once, shared).
+fn realm_of(state: &AppState, tenant_authority: Option<&Authority>) -> Arc<str> {
+    match tenant_authority {
+        Some(authority) => Arc::from(authority.tenant()),
+        None => Arc::clone(
+            state
+                .shared
+                .realm
+                .get_or_init(|| Arc::from(state.config.authority.tenant())),
+        ),
+    }
+}
+
 /// The cache scopes and, for an issuer, the `scope` to send. Entra ID needs scopes and takes
 /// no `resource`; an issuer needs a scope or a resource.
-fn scopes_of(issuer: bool, options: &Options) -> Result<(Scopes, Option<Scopes>), Error> {
+fn scopes_of(
+    state: &AppState,
+    issuer: bool,
+    options: &Options,
+) -> Result<(Scopes, Option<Scopes>), Error> {
     if !issuer {
         if !options.resources.is_empty() {
             return Err(Error::Configuration(oauth2_core::Error::InvalidScope {
@@ -142,7 +160,7 @@ fn scopes_of(issuer: bool, options: &Options) -> Result<(Scopes, Option<Scopes>)
                     .to_owned(),
             }));
         }
-        return Ok((Scopes::new(&options.scopes)?, None));
+        return Ok((state.shared.scope_sets.get(&options.scopes)?, None));
     }
     if options.scopes.is_empty() && options.resources.is_empty() {
         return Err(Error::Configuration(oauth2_core::Error::InvalidScope {
