@@ -20,6 +20,9 @@ pub struct Scopes {
 }
 
 struct Inner {
+    /// Hash of the joined form, computed once with a fixed-key hasher (a cache lookup hashes
+    /// 8 bytes, not the scopes).
+    hash: u64,
     list: Box<[String]>,
     /// The scopes joined with single spaces; `None` for a single scope (the joined form is the
     /// scope itself, not stored twice).
@@ -28,7 +31,8 @@ struct Inner {
 
 impl PartialEq for Scopes {
     fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.inner, &other.inner) || self.inner.list == other.inner.list
+        Arc::ptr_eq(&self.inner, &other.inner)
+            || (self.inner.hash == other.inner.hash && self.inner.list == other.inner.list)
     }
 }
 
@@ -36,8 +40,8 @@ impl Eq for Scopes {}
 
 impl Hash for Scopes {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        // the joined form determines the list
-        self.joined_str().hash(state);
+        // the joined form determines the list, and `hash` is the joined form's
+        state.write_u64(self.inner.hash);
     }
 }
 
@@ -75,8 +79,15 @@ impl Scopes {
         list.sort_unstable();
         list.dedup();
         let joined = (list.len() > 1).then(|| list.join(" ").into_boxed_str());
+        // `DefaultHasher::new()` uses fixed keys: equal scope sets, equal value
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        joined
+            .as_deref()
+            .unwrap_or_else(|| list.first().map_or("", String::as_str))
+            .hash(&mut hasher);
         Ok(Scopes {
             inner: Arc::new(Inner {
+                hash: hasher.finish(),
                 list: list.into_boxed_slice(),
                 joined,
             }),

@@ -32,8 +32,9 @@ pub(crate) struct Plan {
     pub(crate) resources: Vec<String>,
     /// The realm results report (the call's tenant; an issuer's path).
     pub(crate) realm: Arc<str>,
-    /// The application's authority with the call's tenant ([`super::tenant`]), if one was given.
-    pub(crate) tenant_authority: Option<Authority>,
+    /// The application's authority with the call's tenant ([`super::tenant`]), if one was given
+    /// (boxed: the plan is built on every call and the authority is large).
+    pub(crate) tenant_authority: Option<Box<Authority>>,
 }
 
 impl Plan {
@@ -46,7 +47,7 @@ impl Plan {
         let tenant_authority = options
             .tenant
             .as_deref()
-            .map(|t| super::tenant::override_tenant(&config.authority, t))
+            .map(|t| super::tenant::override_tenant(&config.authority, t).map(Box::new))
             .transpose()?;
         if token_type == TokenType::MtlsPop && !credential.can_bind() {
             return Err(Error::MtlsCertificateNotProvided);
@@ -71,7 +72,7 @@ impl Plan {
         let (scopes, request_scopes) = scopes_of(state, issuer, options)?;
         let partition = partition_for(
             state,
-            tenant_authority.as_ref(),
+            tenant_authority.as_deref(),
             token_type,
             identity.as_ref(),
             &options.resources,
@@ -84,7 +85,7 @@ impl Plan {
             issuer,
             request_scopes,
             resources: options.resources.clone(),
-            realm: realm_of(state, tenant_authority.as_ref()),
+            realm: realm_of(state, tenant_authority.as_deref()),
             tenant_authority,
         })
     }
@@ -100,7 +101,7 @@ impl Plan {
         Plan {
             partition: partition_for(
                 state,
-                self.tenant_authority.as_ref(),
+                self.tenant_authority.as_deref(),
                 self.token_type,
                 certificate,
                 &self.resources,
@@ -113,7 +114,7 @@ impl Plan {
     /// The authority of this call: the application's, or the one with the call's tenant.
     pub(crate) fn authority<'s>(&'s self, state: &'s AppState) -> &'s Authority {
         self.tenant_authority
-            .as_ref()
+            .as_deref()
             .unwrap_or(&state.config.authority)
     }
 
