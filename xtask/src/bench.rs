@@ -47,11 +47,13 @@ pub(crate) struct Row {
 }
 
 /// Runs the task; `args`: `--fleet P T` (default 8 100), `--fleet-only`, `--no-peers` (no
-/// azure_identity or MSAL Python figures: see [`crate::bench_hit`]).
+/// azure_identity or MSAL Python figures), `--hit-only` (only the rows of
+/// [`crate::bench_hit`]: the cache hit and memory per token, with their peers).
 pub(crate) fn run(args: &[String], root: &Path, cargo: &str) -> Result<(), String> {
     let mut fleet = (8usize, 100usize);
     let mut fleet_only = false;
     let mut peers = true;
+    let mut hit_only = false;
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         match arg.as_str() {
@@ -64,8 +66,12 @@ pub(crate) fn run(args: &[String], root: &Path, cargo: &str) -> Result<(), Strin
             }
             "--fleet-only" => fleet_only = true,
             "--no-peers" => peers = false,
+            "--hit-only" => hit_only = true,
             other => return Err(format!("unexpected argument `{other}`")),
         }
+    }
+    if hit_only {
+        return print_table(&crate::bench_hit::rows(root, cargo, peers)?);
     }
     let mut rows = fleet_rows(cargo, fleet)?;
     if !fleet_only {
@@ -75,8 +81,13 @@ pub(crate) fn run(args: &[String], root: &Path, cargo: &str) -> Result<(), Strin
         rows.extend(ratio_row(&rows));
         rows.extend(crate::bench_hit::rows(root, cargo, peers)?);
     }
+    print_table(&rows)
+}
+
+/// Prints the table.
+fn print_table(rows: &[Row]) -> Result<(), String> {
     println!("\n| figure | this build | command |\n|---|---:|---|");
-    for row in &rows {
+    for row in rows {
         println!("| {} | {} | `{}` |", row.figure, row.value, row.command);
     }
     Ok(())

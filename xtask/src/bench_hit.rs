@@ -23,7 +23,8 @@ const PEER_IDS: [&str; 3] = [
     "cache_hit/msal_token_credential",
 ];
 
-/// The rows: the peer hit bench (unless `peers` is false), then the memory figures.
+/// The rows: the peer hit bench (unless `peers` is false), then the memory figures (with MSAL
+/// Python's unless `peers` is false).
 pub(crate) fn rows(root: &Path, cargo: &str, peers: bool) -> Result<Vec<Row>, String> {
     let mut rows = Vec::new();
     if peers {
@@ -80,7 +81,15 @@ fn peer_hit_rows(root: &Path, cargo: &str) -> Result<Vec<Row>, String> {
 
 /// Memory per token, ours and (with `peers`) MSAL Python's, per secret length, with ratios.
 fn memory_rows(root: &Path, cargo: &str, peers: bool) -> Result<Vec<Row>, String> {
-    let mut args = vec!["bench", "-p", "token-cache", "--bench", "memory", "--", MEMORY_TOKENS];
+    let mut args = vec![
+        "bench",
+        "-p",
+        "token-cache",
+        "--bench",
+        "memory",
+        "--",
+        MEMORY_TOKENS,
+    ];
     args.extend(SECRET_LENGTHS);
     let command = format!("cargo {}", args.join(" "));
     eprintln!("==> xtask bench: {command}");
@@ -125,7 +134,9 @@ fn memory_rows(root: &Path, cargo: &str, peers: bool) -> Result<Vec<Row>, String
 /// Runs `cmd` and reads its `FIGURE memory_per_token secret_len=L tokens=N bytes=B` lines as
 /// (L, B).
 fn figures(cmd: &mut Command, shown: &str) -> Result<Vec<(String, i64)>, String> {
-    let output = cmd.output().map_err(|e| format!("cannot run `{shown}`: {e}"))?;
+    let output = cmd
+        .output()
+        .map_err(|e| format!("cannot run `{shown}`: {e}"))?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     if !output.status.success() {
         return Err(format!(
@@ -133,7 +144,16 @@ fn figures(cmd: &mut Command, shown: &str) -> Result<Vec<(String, i64)>, String>
             String::from_utf8_lossy(&output.stderr)
         ));
     }
-    let found: Vec<(String, i64)> = stdout
+    let found = parse_figures(&stdout);
+    if found.is_empty() {
+        return Err(format!("`{shown}` printed no FIGURE line:\n{stdout}"));
+    }
+    Ok(found)
+}
+
+/// The (secret length, bytes) of each `FIGURE memory_per_token` line.
+fn parse_figures(stdout: &str) -> Vec<(String, i64)> {
+    stdout
         .lines()
         .filter_map(|l| l.strip_prefix("FIGURE memory_per_token "))
         .filter_map(|fields| {
@@ -142,11 +162,27 @@ fn figures(cmd: &mut Command, shown: &str) -> Result<Vec<(String, i64)>, String>
                     .split(' ')
                     .find_map(|f| f.strip_prefix(name)?.strip_prefix('='))
             };
-            Some((field("secret_len")?.to_owned(), field("bytes")?.parse().ok()?))
+            Some((
+                field("secret_len")?.to_owned(),
+                field("bytes")?.parse().ok()?,
+            ))
         })
-        .collect();
-    if found.is_empty() {
-        return Err(format!("`{shown}` printed no FIGURE line:\n{stdout}"));
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn figure_lines_are_read_and_other_lines_ignored() {
+        let out =
+            "Compiling...\nFIGURE memory_per_token secret_len=1500 tokens=100000 bytes=1747\n\
+                   FIGURE memory_per_token secret_len=16 tokens=100000 bytes=263\n\
+                   FIGURE memory_per_token secret_len=16 tokens=1 bytes=lots\nFIGURE other x=1\n";
+        assert_eq!(
+            parse_figures(out),
+            [("1500".to_owned(), 1747), ("16".to_owned(), 263)]
+        );
     }
-    Ok(found)
 }

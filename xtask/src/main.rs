@@ -53,7 +53,7 @@ const TASKS: &[(&str, &str)] = &[
     ),
     (
         "bench",
-        "benchmarks side by side, one table (--fleet P T, --fleet-only, --no-peers)",
+        "benchmarks side by side, one table (--fleet P T, --fleet-only, --no-peers, --hit-only)",
     ),
     (
         "structure",

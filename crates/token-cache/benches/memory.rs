@@ -51,7 +51,8 @@ fn per_token(n: usize, secret_len: usize) -> isize {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("runtime");
-    let store = |cache: &MemoryTokenCache, batch| rt.block_on(cache.store_many(batch)).expect("store");
+    let store =
+        |cache: &MemoryTokenCache, batch| rt.block_on(cache.store_many(batch)).expect("store");
     let now = UnixTime::from_secs(1_800_000_000);
     let before = alloc_scan::live_bytes();
     let cache = MemoryTokenCache::new();

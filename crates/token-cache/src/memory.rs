@@ -37,7 +37,10 @@ struct ScopeRef {
 
 impl ScopeRef {
     fn as_str(&self) -> &str {
-        self.set.as_slice().get(self.index).map_or("", String::as_str)
+        self.set
+            .as_slice()
+            .get(self.index)
+            .map_or("", String::as_str)
     }
 }
 
@@ -94,7 +97,12 @@ impl Partition {
             None => token.scopes.clone(),
         };
         token.scopes = scopes.clone();
-        if self.by_scopes.insert(scopes.clone(), Arc::new(token)).is_some() || scopes.len() < 2 {
+        if self
+            .by_scopes
+            .insert(scopes.clone(), Arc::new(token))
+            .is_some()
+            || scopes.len() < 2
+        {
             return; // replaced (the index already lists the set), or nothing to index
         }
         for index in 0..scopes.len() {
@@ -198,7 +206,10 @@ impl MemoryTokenCache {
                 Some((key, _)) => key.clone(),
                 None => token.partition.clone(),
             };
-            partitions.entry(key.clone()).or_default().insert(&key, token);
+            partitions
+                .entry(key.clone())
+                .or_default()
+                .insert(&key, token);
         }
         Ok(())
     }
@@ -382,7 +393,11 @@ mod tests {
     #[test]
     fn removing_the_set_that_keys_a_scope_keeps_the_others_findable() {
         let cache = MemoryTokenCache::new();
-        for (list, secret) in [(&["a", "b"][..], "ab"), (&["a", "c"], "ac"), (&["a", "d"], "ad")] {
+        for (list, secret) in [
+            (&["a", "b"][..], "ab"),
+            (&["a", "c"], "ac"),
+            (&["a", "d"], "ad"),
+        ] {
             cache
                 .store_sync(token(key("bearer", None), list, secret, 100))
                 .unwrap();
@@ -435,7 +450,10 @@ mod tests {
         let (scope_key, others) = part.by_scope.get_key_value("a").unwrap();
         assert!(std::ptr::eq(scope_key.set.as_slice(), a.scopes.as_slice()));
         assert!(others.is_empty());
-        assert!(part.by_scope.get("b").is_none(), "single-scope sets are not indexed");
+        assert!(
+            part.by_scope.get("b").is_none(),
+            "single-scope sets are not indexed"
+        );
     }
 
     #[tokio::test]

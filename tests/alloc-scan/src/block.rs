@@ -25,7 +25,10 @@ pub fn live_bytes() -> isize {
 }
 
 fn count(bytes: usize, sign: isize) {
-    LIVE.fetch_add(sign.saturating_mul(isize::try_from(bytes).unwrap_or(isize::MAX)), Ordering::Relaxed);
+    LIVE.fetch_add(
+        sign.saturating_mul(isize::try_from(bytes).unwrap_or(isize::MAX)),
+        Ordering::Relaxed,
+    );
 }
 
 // SAFETY: every block comes from `System` with the caller's layout (or, in `realloc`, a layout

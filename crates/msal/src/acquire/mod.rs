@@ -136,8 +136,8 @@ impl<'a> IntoFuture for AcquireTokenForClient<'a> {
         Box::pin(async move {
             // The clock is read only when someone looks at the duration (no cost on a hit
             // otherwise).
-            let timed = self.state.services.observer.is_some()
-                || tracing::enabled!(tracing::Level::DEBUG);
+            let timed =
+                self.state.services.observer.is_some() || tracing::enabled!(tracing::Level::DEBUG);
             let started = timed.then(std::time::Instant::now);
             let token_type = self.options.token_type;
             let result = engine::acquire(self.state, self.options).await;

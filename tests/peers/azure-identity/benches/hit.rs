@@ -20,7 +20,9 @@ use std::sync::Arc;
 
 use azure_core::credentials::{Secret, TokenCredential};
 use azure_core::http::headers::Headers;
-use azure_core::http::{AsyncRawResponse, ClientOptions, HttpClient, Request, Transport as AzureTransport};
+use azure_core::http::{
+    AsyncRawResponse, ClientOptions, HttpClient, Request, Transport as AzureTransport,
+};
 use azure_identity::{ClientSecretCredential, ClientSecretCredentialOptions};
 use criterion::{criterion_group, criterion_main, Criterion};
 use msal::transport::{bytes::Bytes, http, HttpRequest, HyperTransport, Transport};
@@ -33,7 +35,8 @@ struct LoopbackHttpClient(Arc<HyperTransport>);
 #[async_trait::async_trait]
 impl HttpClient for LoopbackHttpClient {
     async fn execute_request(&self, request: &Request) -> azure_core::Result<AsyncRawResponse> {
-        let io = |e: msal::transport::Error| azure_core::Error::new(azure_core::error::ErrorKind::Io, e);
+        let io =
+            |e: msal::transport::Error| azure_core::Error::new(azure_core::error::ErrorKind::Io, e);
         let method = http::Method::from_bytes(request.method().as_str().as_bytes())
             .map_err(|e| azure_core::Error::new(azure_core::error::ErrorKind::Other, e))?;
         let mut outgoing = HttpRequest::get(request.url().clone());
@@ -77,15 +80,27 @@ fn benches(c: &mut Criterion) {
         )))),
         ..Default::default()
     };
-    let peer = ClientSecretCredential::new(TENANT, SECRET_APP.to_owned(), Secret::new(SECRET), Some(options))
-        .expect("azure_identity credential");
+    let peer = ClientSecretCredential::new(
+        TENANT,
+        SECRET_APP.to_owned(),
+        Secret::new(SECRET),
+        Some(options),
+    )
+    .expect("azure_identity credential");
     let app = env.app(SECRET_APP).client_secret(SECRET).build().unwrap();
     let (peer_token, ours) = rt.block_on(async {
-        let peer_token = peer.get_token(&[SCOPE], None).await.expect("azure_identity token from the emulator");
+        let peer_token = peer
+            .get_token(&[SCOPE], None)
+            .await
+            .expect("azure_identity token from the emulator");
         let ours = app.acquire_token_for_client([SCOPE]).await.unwrap();
         (peer_token, ours)
     });
-    assert_eq!(env.emulator.token_requests().len(), 2, "one real token request each");
+    assert_eq!(
+        env.emulator.token_requests().len(),
+        2,
+        "one real token request each"
+    );
     // the same kind of token (same emulator, app and scope): the same copy cost for both
     eprintln!(
         "token lengths: azure_identity {} B, msal {} B",
@@ -97,13 +112,16 @@ fn benches(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("cache_hit");
     group.bench_function("azure_identity_get_token", |b| {
-        b.to_async(&rt).iter(|| async { peer.get_token(&[SCOPE], None).await.unwrap() });
+        b.to_async(&rt)
+            .iter(|| async { peer.get_token(&[SCOPE], None).await.unwrap() });
     });
     group.bench_function("msal_acquire_token_for_client", |b| {
-        b.to_async(&rt).iter(|| async { app.acquire_token_for_client([SCOPE]).await.unwrap() });
+        b.to_async(&rt)
+            .iter(|| async { app.acquire_token_for_client([SCOPE]).await.unwrap() });
     });
     group.bench_function("msal_token_credential", |b| {
-        b.to_async(&rt).iter(|| async { credential.get_token(&[SCOPE], None).await.unwrap() });
+        b.to_async(&rt)
+            .iter(|| async { credential.get_token(&[SCOPE], None).await.unwrap() });
     });
     group.finish();
     assert_eq!(
