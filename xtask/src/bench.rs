@@ -9,7 +9,9 @@
 //!   `estimates.json`.
 //!
 //! The cache-hit and memory figures with their peers (azure_identity, MSAL Python) come from
-//! [`crate::bench_hit`].
+//! [`hit`].
+
+mod hit;
 
 use std::path::{Path, PathBuf};
 
@@ -48,7 +50,7 @@ pub(crate) struct Row {
 
 /// Runs the task; `args`: `--fleet P T` (default 8 100), `--fleet-only`, `--no-peers` (no
 /// azure_identity or MSAL Python figures), `--hit-only` (only the rows of
-/// [`crate::bench_hit`]: the cache hit and memory per token, with their peers).
+/// [`hit`]: the cache hit and memory per token, with their peers).
 pub(crate) fn run(args: &[String], root: &Path, cargo: &str) -> Result<(), String> {
     let mut fleet = (8usize, 100usize);
     let mut fleet_only = false;
@@ -71,7 +73,7 @@ pub(crate) fn run(args: &[String], root: &Path, cargo: &str) -> Result<(), Strin
         }
     }
     if hit_only {
-        return print_table(&crate::bench_hit::rows(root, cargo, peers)?);
+        return print_table(&hit::rows(root, cargo, peers)?);
     }
     let mut rows = fleet_rows(cargo, fleet)?;
     if !fleet_only {
@@ -79,7 +81,7 @@ pub(crate) fn run(args: &[String], root: &Path, cargo: &str) -> Result<(), Strin
             rows.extend(criterion_rows(root, cargo, bench, filter, ids)?);
         }
         rows.extend(ratio_row(&rows));
-        rows.extend(crate::bench_hit::rows(root, cargo, peers)?);
+        rows.extend(hit::rows(root, cargo, peers)?);
     }
     print_table(&rows)
 }

@@ -21,7 +21,6 @@
 #![forbid(unsafe_code)]
 
 mod bench;
-mod bench_hit;
 mod fuzz;
 mod release;
 mod structure;

@@ -9,7 +9,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::bench::{format_ns, median_ns, target_dir, Row, CRITERION};
+use super::{format_ns, median_ns, target_dir, Row, CRITERION};
 
 /// The tokens of the memory figures, and the secret lengths: a JWT-sized one and a short one
 /// (what the cache itself costs).
