@@ -124,7 +124,7 @@ fn memory_rows(root: &Path, cargo: &str, peers: bool) -> Result<Vec<Row>, String
         });
         rows.push(Row {
             figure: format!("memory per token / MSAL Python's, {len}-char secret (goal ≤ 0.6)"),
-            value: format!("{:.2}×", *bytes as f64 / (*peer).max(1) as f64),
+            value: format!("{:.3}×", *bytes as f64 / (*peer).max(1) as f64),
             command: format!("{command}; {python_command}"),
         });
     }
