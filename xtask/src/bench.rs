@@ -8,13 +8,15 @@
 //!   the same rustls configuration (`pop_requests`); their medians are read from criterion's
 //!   `estimates.json`.
 //!
-//! Peers measured outside this workspace (azure_identity, MSAL Python) are not part of this
-//! task yet: `docs/benchmarks.md` says which figures have no peer measurement.
+//! The cache-hit and memory figures with their peers (azure_identity, MSAL Python) come from
+//! [`hit`].
+
+mod hit;
 
 use std::path::{Path, PathBuf};
 
 /// Criterion's settings for every bench run here.
-const CRITERION: &[&str] = &["--warm-up-time", "1", "--measurement-time", "3"];
+pub(crate) const CRITERION: &[&str] = &["--warm-up-time", "1", "--measurement-time", "3"];
 
 /// (cargo bench arguments, criterion filter, bench ids to report). An id is criterion's folder
 /// under `target/criterion`: the group name with `/` turned into `_`, the function, the input.
@@ -40,16 +42,20 @@ const BENCHES: &[(&[&str], &str, &[&str])] = &[
 ];
 
 /// One row of the table.
-struct Row {
-    figure: String,
-    value: String,
-    command: String,
+pub(crate) struct Row {
+    pub(crate) figure: String,
+    pub(crate) value: String,
+    pub(crate) command: String,
 }
 
-/// Runs the task; `args`: `--fleet P T` (default 8 100), `--fleet-only`.
+/// Runs the task; `args`: `--fleet P T` (default 8 100), `--fleet-only`, `--no-peers` (no
+/// azure_identity or MSAL Python figures), `--hit-only` (only the rows of
+/// [`hit`]: the cache hit and memory per token, with their peers).
 pub(crate) fn run(args: &[String], root: &Path, cargo: &str) -> Result<(), String> {
     let mut fleet = (8usize, 100usize);
     let mut fleet_only = false;
+    let mut peers = true;
+    let mut hit_only = false;
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         match arg.as_str() {
@@ -61,8 +67,13 @@ pub(crate) fn run(args: &[String], root: &Path, cargo: &str) -> Result<(), Strin
                 );
             }
             "--fleet-only" => fleet_only = true,
+            "--no-peers" => peers = false,
+            "--hit-only" => hit_only = true,
             other => return Err(format!("unexpected argument `{other}`")),
         }
+    }
+    if hit_only {
+        return print_table(&hit::rows(root, cargo, peers)?);
     }
     let mut rows = fleet_rows(cargo, fleet)?;
     if !fleet_only {
@@ -70,9 +81,15 @@ pub(crate) fn run(args: &[String], root: &Path, cargo: &str) -> Result<(), Strin
             rows.extend(criterion_rows(root, cargo, bench, filter, ids)?);
         }
         rows.extend(ratio_row(&rows));
+        rows.extend(hit::rows(root, cargo, peers)?);
     }
+    print_table(&rows)
+}
+
+/// Prints the table.
+fn print_table(rows: &[Row]) -> Result<(), String> {
     println!("\n| figure | this build | command |\n|---|---:|---|");
-    for row in &rows {
+    for row in rows {
         println!("| {} | {} | `{}` |", row.figure, row.value, row.command);
     }
     Ok(())
@@ -169,12 +186,12 @@ fn ratio_row(rows: &[Row]) -> Option<Row> {
     })
 }
 
-fn target_dir(root: &Path) -> PathBuf {
+pub(crate) fn target_dir(root: &Path) -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from)
 }
 
 /// Criterion's median point estimate, in nanoseconds.
-fn median_ns(path: &Path) -> Result<f64, String> {
+pub(crate) fn median_ns(path: &Path) -> Result<f64, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let json: serde_json::Value =
@@ -184,7 +201,7 @@ fn median_ns(path: &Path) -> Result<f64, String> {
         .ok_or_else(|| format!("{}: no median", path.display()))
 }
 
-fn format_ns(ns: f64) -> String {
+pub(crate) fn format_ns(ns: f64) -> String {
     if ns >= 1_000_000.0 {
         format!("{:.2} ms", ns / 1_000_000.0)
     } else if ns >= 1_000.0 {

@@ -37,6 +37,7 @@ mod federated;
 mod file_input;
 mod headers;
 mod inflight;
+mod interned;
 mod issuer;
 mod key_vault;
 mod metrics;

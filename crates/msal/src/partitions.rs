@@ -1,22 +1,27 @@
 //! The cache partition keys of one application, built once per (token type, key id) and
 //! shared by every call, so a cache hit builds no key (no lower-casing, no string copies, no
-//! hashing of the parts).
+//! hashing of the parts, no lock).
+//!
+//! The first [`SLOTS`] keys live in a lock-free append-only table. Each certificate rotation
+//! adds keys, so after many rotations the newer keys go to a small overflow list behind a
+//! lock, newest kept, oldest dropped: the certificate in use keeps a shared key after any
+//! number of rotations, at the price of a read lock on its hits.
 
+use std::collections::VecDeque;
 use std::sync::RwLock;
 
 use oauth2_core::TokenType;
 use token_cache::PartitionKey;
 
-/// At most this many keys are kept (each certificate rotation adds one); beyond that the
-/// oldest key goes, so the table follows the certificates in use after any number of
-/// rotations.
-const MAX_KEYS: usize = 16;
+use crate::interned::{Slots, SLOTS};
 
 /// The keys built so far. The environment, client id and tenant are the application's own, so
 /// (token type, key id) tells them apart.
 #[derive(Debug, Default)]
 pub(crate) struct Partitions {
-    keys: RwLock<Vec<PartitionKey>>,
+    keys: Slots<PartitionKey>,
+    /// Keys made once `keys` was full, at most [`SLOTS`], the oldest dropped first.
+    overflow: RwLock<VecDeque<PartitionKey>>,
 }
 
 impl Partitions {
@@ -28,22 +33,25 @@ impl Partitions {
         build: impl FnOnce() -> PartitionKey,
     ) -> PartitionKey {
         let matches = |k: &PartitionKey| k.token_type() == token_type && k.key_id() == key_id;
-        if let Some(key) = self.read().iter().find(|k| matches(k)) {
+        if let Some(key) = self.keys.find(matches) {
             return key.clone();
         }
+        let read = self.overflow.read().unwrap_or_else(|p| p.into_inner());
+        if let Some(key) = read.iter().find(|k| matches(k)) {
+            return key.clone();
+        }
+        drop(read);
         let key = build();
-        let mut keys = self.keys.write().unwrap_or_else(|p| p.into_inner());
-        if !keys.iter().any(matches) {
-            if keys.len() >= MAX_KEYS {
-                keys.remove(0);
+        if !self.keys.push(key.clone()) {
+            let mut overflow = self.overflow.write().unwrap_or_else(|p| p.into_inner());
+            if !overflow.iter().any(matches) {
+                if overflow.len() >= SLOTS {
+                    overflow.pop_front();
+                }
+                overflow.push_back(key.clone());
             }
-            keys.push(key.clone());
         }
         key
-    }
-
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, Vec<PartitionKey>> {
-        self.keys.read().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -93,27 +101,35 @@ mod tests {
     #[test]
     fn the_table_is_bounded() {
         let table = Partitions::default();
-        let ids: Vec<String> = (0..MAX_KEYS + 4).map(|i| format!("k{i}")).collect();
+        let ids: Vec<String> = (0..SLOTS + 4).map(|i| format!("k{i}")).collect();
         for id in &ids {
             let got = table.get(TokenType::MtlsPop, Some(id), || {
                 key(TokenType::MtlsPop, Some(id))
             });
             assert_eq!(got.key_id(), Some(id.as_str()));
         }
-        assert_eq!(table.read().len(), MAX_KEYS);
-        // the newest keys stay (the certificate in use after many rotations), the oldest went
-        let kept: Vec<_> = table
-            .read()
-            .iter()
-            .map(|k| k.key_id().map(str::to_owned))
-            .collect();
-        assert_eq!(kept.last(), Some(&Some(ids[MAX_KEYS + 3].clone())));
-        assert!(!kept.contains(&Some(ids[0].clone())));
+        assert_eq!(table.keys.len(), SLOTS);
+        let overflow = table.overflow.read().unwrap();
+        assert_eq!(overflow.len(), 4);
+        assert_eq!(overflow.back().and_then(PartitionKey::key_id), Some(ids[SLOTS + 3].as_str()));
+        drop(overflow);
         let built = std::cell::Cell::new(false);
-        table.get(TokenType::MtlsPop, Some(&ids[MAX_KEYS + 3]), || {
+        table.get(TokenType::MtlsPop, Some(&ids[SLOTS + 3]), || {
             built.set(true);
             key(TokenType::MtlsPop, None)
         });
         assert!(!built.get(), "the newest key is shared, not built again");
+    }
+
+    #[test]
+    fn the_overflow_keeps_the_newest_keys() {
+        let table = Partitions::default();
+        let ids: Vec<String> = (0..3 * SLOTS).map(|i| format!("k{i}")).collect();
+        for id in &ids {
+            table.get(TokenType::MtlsPop, Some(id), || key(TokenType::MtlsPop, Some(id)));
+        }
+        let overflow = table.overflow.read().unwrap();
+        assert_eq!(overflow.len(), SLOTS, "bounded");
+        assert_eq!(overflow.front().and_then(PartitionKey::key_id), Some(ids[2 * SLOTS].as_str()));
     }
 }

@@ -29,12 +29,23 @@ pub struct AuthenticationResult {
     pub(crate) refresh_on: Option<UnixTime>,
     pub(crate) scopes: Scopes,
     pub(crate) token_source: TokenSource,
-    pub(crate) correlation_id: Option<String>,
-    pub(crate) tenant_id: String,
-    pub(crate) token_endpoint: Option<String>,
+    pub(crate) tenant_id: std::sync::Arc<str>,
     pub(crate) binding_certificate: Option<BindingCertificate>,
+    /// What only a network result has (`None` for cache hits: the result stays small, it is
+    /// built and moved on every hit).
+    pub(crate) request: Option<Box<RequestDetails>>,
+}
+
+/// The network request behind a result.
+#[derive(Clone, Debug)]
+pub(crate) struct RequestDetails {
+    pub(crate) correlation_id: String,
+    pub(crate) token_endpoint: String,
     pub(crate) region: RegionDetails,
 }
+
+/// The region details of a cache hit.
+static NO_REGION: RegionDetails = RegionDetails::NONE;
 
 impl AuthenticationResult {
     /// The access token. Treat it as a secret: do not log it.
@@ -74,7 +85,7 @@ impl AuthenticationResult {
 
     /// The `client-request-id` of the network request that obtained the token (None for cache hits).
     pub fn correlation_id(&self) -> Option<&str> {
-        self.correlation_id.as_deref()
+        self.request.as_ref().map(|r| r.correlation_id.as_str())
     }
 
     /// The tenant the token was issued in.
@@ -84,7 +95,7 @@ impl AuthenticationResult {
 
     /// The token endpoint the token was requested from (None for cache hits).
     pub fn token_endpoint(&self) -> Option<&str> {
-        self.token_endpoint.as_deref()
+        self.request.as_ref().map(|r| r.token_endpoint.as_str())
     }
 
     /// The certificate an `mtls_pop` token is bound to (for cache hits too); `None` for Bearer.
@@ -94,7 +105,7 @@ impl AuthenticationResult {
 
     /// The Azure region the request used and how it was chosen (for network results).
     pub fn region_details(&self) -> &RegionDetails {
-        &self.region
+        self.request.as_ref().map_or(&NO_REGION, |r| &r.region)
     }
 
     /// Send `request` to a resource with this token: adds `Authorization: <scheme> <token>` and,
@@ -230,11 +241,11 @@ impl fmt::Debug for AuthenticationResult {
             .field("refresh_on", &self.refresh_on)
             .field("scopes", &self.scopes)
             .field("token_source", &self.token_source)
-            .field("correlation_id", &self.correlation_id)
+            .field("correlation_id", &self.correlation_id())
             .field("tenant_id", &self.tenant_id)
-            .field("token_endpoint", &self.token_endpoint)
+            .field("token_endpoint", &self.token_endpoint())
             .field("binding_certificate", &self.binding_certificate)
-            .field("region", &self.region)
+            .field("region", self.region_details())
             .finish()
     }
 }

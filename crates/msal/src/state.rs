@@ -2,7 +2,8 @@
 //! services it talks to (transport, cache, clock, observer) and the state its requests share
 //! (assertion cache, resolved endpoints, telemetry, single-flight gates, throttling windows).
 
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use mtls_transport::Transport;
@@ -63,13 +64,19 @@ pub(crate) struct Shared {
     /// Whether the configured authority can be used over mTLS (the endpoint transform's guards),
     /// decided once per app: the authority never changes, and a cache hit should not rebuild
     /// the mTLS endpoint just to learn that again.
-    pub(crate) mtls_guard: std::sync::OnceLock<Result<(), mtls_transport::EndpointError>>,
+    pub(crate) mtls_guard: OnceLock<Result<(), mtls_transport::EndpointError>>,
     /// The authority passed validation (instance discovery), for mTLS requests; once per app.
     pub(crate) authority_validated: OnceCell<()>,
     pub(crate) last_requests: Mutex<telemetry::LastRequests>,
+    /// Cache hits not yet added to `last_requests`: a hit counts itself without a lock.
+    pub(crate) pending_hits: AtomicU64,
     pub(crate) inflight: Arc<InFlight>,
     /// The cache partition keys, built once per (token type, key id).
     pub(crate) partitions: crate::partitions::Partitions,
+    /// The scope lists the application was asked for, normalized once.
+    pub(crate) scope_sets: crate::interned::ScopeSets,
+    /// The configured authority's tenant, as results report it (built once, then shared).
+    pub(crate) realm: OnceLock<Arc<str>>,
     /// The binding certificate a bound-assertion provider returned last (cache lookups use it).
     pub(crate) last_binding: Mutex<Option<ClientCertificate>>,
     pub(crate) throttle: Throttle,
@@ -118,13 +125,20 @@ impl AppState {
 }
 
 impl Shared {
-    /// Runs `f` on the telemetry record (a poisoned lock is recovered: telemetry is advisory).
+    /// Runs `f` on the telemetry record, with the pending cache hits added first (a poisoned
+    /// lock is recovered: telemetry is advisory).
     pub(crate) fn telemetry<R>(&self, f: impl FnOnce(&mut telemetry::LastRequests) -> R) -> R {
         let mut last = self
             .last_requests
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
+        last.record_cache_hits(self.pending_hits.swap(0, Ordering::Relaxed));
         f(&mut last)
+    }
+
+    /// Counts one cache hit (an atomic increment: no lock on the hit path).
+    pub(crate) fn record_cache_hit(&self) {
+        self.pending_hits.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The binding certificate a bound-assertion provider returned last.

@@ -1,6 +1,8 @@
 //! Normalized scope lists.
 
 use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 use crate::Error;
 
@@ -9,10 +11,38 @@ use crate::Error;
 ///
 /// Two `Scopes` built from the same scopes in any order or with repeats are equal and hash the
 /// same, so the type can key a token cache.
-#[derive(Clone, PartialEq, Eq, Hash)]
+///
+/// Cloning is a reference-count increment: a token cache keeps one copy of each scope set
+/// however many indexes refer to it, and a cache hit shares it with the result.
+#[derive(Clone)]
 pub struct Scopes {
-    list: Vec<String>,
-    joined: String,
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// Hash of the joined form, computed once with a fixed-key hasher (a cache lookup hashes
+    /// 8 bytes, not the scopes).
+    hash: u64,
+    list: Box<[String]>,
+    /// The scopes joined with single spaces; `None` for a single scope (the joined form is the
+    /// scope itself, not stored twice).
+    joined: Option<Box<str>>,
+}
+
+impl PartialEq for Scopes {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+            || (self.inner.hash == other.inner.hash && self.inner.list == other.inner.list)
+    }
+}
+
+impl Eq for Scopes {}
+
+impl Hash for Scopes {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // the joined form determines the list, and `hash` is the joined form's
+        state.write_u64(self.inner.hash);
+    }
 }
 
 impl Scopes {
@@ -48,56 +78,72 @@ impl Scopes {
         }
         list.sort_unstable();
         list.dedup();
-        let joined = list.join(" ");
-        Ok(Scopes { list, joined })
+        let joined = (list.len() > 1).then(|| list.join(" ").into_boxed_str());
+        // `DefaultHasher::new()` uses fixed keys: equal scope sets, equal value
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        joined
+            .as_deref()
+            .unwrap_or_else(|| list.first().map_or("", String::as_str))
+            .hash(&mut hasher);
+        Ok(Scopes {
+            inner: Arc::new(Inner {
+                hash: hasher.finish(),
+                list: list.into_boxed_slice(),
+                joined,
+            }),
+        })
     }
 
     /// The normalized scopes, sorted.
     pub fn as_slice(&self) -> &[String] {
-        &self.list
+        &self.inner.list
     }
 
     /// The scopes joined with single spaces: the `scope` form field and the cache `target`.
     pub fn joined(&self) -> String {
-        self.joined.clone()
+        self.joined_str().to_owned()
     }
 
     /// Like [`Scopes::joined`], without allocating.
     pub fn joined_str(&self) -> &str {
-        &self.joined
+        match &self.inner.joined {
+            Some(joined) => joined,
+            None => self.inner.list.first().map_or("", String::as_str),
+        }
     }
 
     /// Iterates over the scopes in sorted order.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
-        self.list.iter().map(String::as_str)
+        self.inner.list.iter().map(String::as_str)
     }
 
     /// Whether every scope in `self` is also in `other` (exact, case-sensitive).
     pub fn is_subset_of(&self, other: &Scopes) -> bool {
-        self.list
+        self.inner
+            .list
             .iter()
-            .all(|s| other.list.binary_search(s).is_ok())
+            .all(|s| other.inner.list.binary_search(s).is_ok())
     }
 
     /// The number of distinct scopes (never zero).
     pub fn len(&self) -> usize {
-        self.list.len()
+        self.inner.list.len()
     }
 
     /// Always `false`: a `Scopes` value holds at least one scope.
     pub fn is_empty(&self) -> bool {
-        self.list.is_empty()
+        self.inner.list.is_empty()
     }
 }
 
 impl fmt::Debug for Scopes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Scopes").field(&self.list).finish()
+        f.debug_tuple("Scopes").field(&self.inner.list).finish()
     }
 }
 
 impl fmt::Display for Scopes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.joined)
+        f.write_str(self.joined_str())
     }
 }

@@ -1,13 +1,15 @@
 //! A string that holds a secret.
 
 use std::fmt;
+use std::sync::Arc;
 
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 /// A secret string: a client secret, a client assertion or an access token.
 ///
-/// * The memory is overwritten with zeros when the value is dropped (each clone is its own copy
-///   and is zeroized on its own drop).
+/// * The memory is overwritten with zeros when the last clone is dropped. Clones share one
+///   buffer (cloning is a reference-count increment, not a copy of the secret), so a cache hit
+///   hands out the cached token without copying it and there is only one copy to zeroize.
 /// * `Debug` prints `SecretString(<redacted>)`; there is no `Display`, so a secret cannot end up
 ///   in a log line or an error message by accident. Call [`SecretString::expose_secret`] where the
 ///   value is really needed (a request body, an `Authorization` header).
@@ -16,17 +18,28 @@ use zeroize::Zeroizing;
 /// whatever consumes [`expose_secret`](SecretString::expose_secret) (HTTP buffers, for example),
 /// are outside this type's control.
 #[derive(Clone, Default)]
-pub struct SecretString(Zeroizing<String>);
+pub struct SecretString(Arc<Zeroizing<Box<str>>>);
 
 impl SecretString {
-    /// Wraps a secret. The `String` is moved in, not copied.
+    /// Wraps a secret. The `String` is moved in (copied once and wiped if it has spare
+    /// capacity).
     pub fn new(s: impl Into<String>) -> Self {
-        SecretString(Zeroizing::new(s.into()))
+        // `into_boxed_str` drops spare capacity by reallocating, which would free a copy
+        // without wiping it: copy into an exact-size block instead and wipe the string given.
+        let mut given: String = s.into();
+        let exact: Box<str> = if given.len() == given.capacity() {
+            given.into_boxed_str() // no spare capacity: no reallocation
+        } else {
+            let exact = Box::from(given.as_str());
+            given.zeroize();
+            exact
+        };
+        SecretString(Arc::new(Zeroizing::new(exact)))
     }
 
     /// The secret itself. Do not log it.
     pub fn expose_secret(&self) -> &str {
-        self.0.as_str()
+        &self.0
     }
 
     /// Whether the secret is the empty string.
@@ -74,5 +87,14 @@ mod tests {
         let t: SecretString = String::from("").into();
         assert!(t.is_empty());
         assert_eq!(s.clone().expose_secret(), "abc");
+    }
+
+    #[test]
+    fn clones_share_one_buffer() {
+        let s = SecretString::new("shared-token");
+        let t = s.clone();
+        assert_eq!(s.expose_secret().as_ptr(), t.expose_secret().as_ptr());
+        drop(s);
+        assert_eq!(t.expose_secret(), "shared-token");
     }
 }

@@ -263,7 +263,13 @@ impl LastRequests {
 
     /// Count one call answered by the cache.
     pub fn record_cache_hit(&mut self) {
-        self.silent_hits = self.silent_hits.saturating_add(1);
+        self.record_cache_hits(1);
+    }
+
+    /// Count `hits` calls answered by the cache (a caller that counts hits without a lock adds
+    /// them in one go).
+    pub fn record_cache_hits(&mut self, hits: u64) {
+        self.silent_hits = self.silent_hits.saturating_add(hits);
     }
 
     /// Record a failed request. `error` is the OAuth error code (e.g. `invalid_client`), never a

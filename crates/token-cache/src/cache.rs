@@ -31,6 +31,19 @@ pub trait TokenCache: Send + Sync + std::fmt::Debug {
         Ok(self.find(partition, scopes).await?.map(Arc::new))
     }
 
+    /// [`find_shared`](Self::find_shared) answered without waiting, for a backend that holds
+    /// its tokens in memory: `Some(answer)`, or `None` when the answer needs I/O (the caller
+    /// then awaits [`find_shared`](Self::find_shared)). The facade tries it first, so a memory
+    /// hit costs no future and no allocation. The default answers `None`.
+    fn find_shared_now(
+        &self,
+        partition: &PartitionKey,
+        scopes: &Scopes,
+    ) -> Option<Result<Option<Arc<CachedAccessToken>>, Error>> {
+        let _ = (partition, scopes);
+        None
+    }
+
     /// Store `token`, replacing the entry with the same partition and scope set.
     async fn store(&self, token: CachedAccessToken) -> Result<(), Error>;
 
@@ -73,6 +86,14 @@ impl<T: TokenCache + ?Sized> TokenCache for Arc<T> {
         scopes: &Scopes,
     ) -> Result<Option<Arc<CachedAccessToken>>, Error> {
         (**self).find_shared(partition, scopes).await
+    }
+
+    fn find_shared_now(
+        &self,
+        partition: &PartitionKey,
+        scopes: &Scopes,
+    ) -> Option<Result<Option<Arc<CachedAccessToken>>, Error>> {
+        (**self).find_shared_now(partition, scopes)
     }
 
     async fn store(&self, token: CachedAccessToken) -> Result<(), Error> {

@@ -20,9 +20,49 @@ pub struct MemoryTokenCache {
 #[derive(Debug, Default)]
 struct Partition {
     by_scopes: HashMap<Scopes, Arc<CachedAccessToken>>,
-    /// scope → the scope sets (keys of `by_scopes`) that contain it
-    by_scope: HashMap<String, Vec<Scopes>>,
+    /// scope → the scope sets of two or more scopes (keys of `by_scopes`) that contain it: the
+    /// key's own set, then the others. A set of one scope (the usual `{resource}/.default`) is
+    /// not indexed: it can only answer a query for exactly itself, which `by_scopes` does.
+    /// A scope in one set only costs no allocation: the key shares that set.
+    by_scope: HashMap<ScopeRef, Vec<Scopes>>,
 }
+
+/// One scope of a cached scope set, as a map key: shares the set (a reference count) instead
+/// of copying the string; hashes and compares as the scope itself.
+#[derive(Debug, Clone)]
+struct ScopeRef {
+    set: Scopes,
+    index: usize,
+}
+
+impl ScopeRef {
+    fn as_str(&self) -> &str {
+        self.set
+            .as_slice()
+            .get(self.index)
+            .map_or("", String::as_str)
+    }
+}
+
+impl std::borrow::Borrow<str> for ScopeRef {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::hash::Hash for ScopeRef {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl PartialEq for ScopeRef {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for ScopeRef {}
 
 impl Partition {
     fn find(&self, scopes: &Scopes) -> Option<&Arc<CachedAccessToken>> {
@@ -30,29 +70,51 @@ impl Partition {
             return Some(hit);
         }
         // Superset search: only the scope sets containing the rarest requested scope.
-        let mut rarest: Option<&Vec<Scopes>> = None;
+        let mut rarest: Option<(&ScopeRef, &Vec<Scopes>)> = None;
         for scope in scopes.iter() {
-            match self.by_scope.get(scope) {
+            match self.by_scope.get_key_value(scope) {
                 None => return None,
-                Some(sets) if rarest.is_none_or(|r| sets.len() < r.len()) => rarest = Some(sets),
+                Some((key, others)) if rarest.is_none_or(|(_, r)| others.len() < r.len()) => {
+                    rarest = Some((key, others));
+                }
                 Some(_) => {}
             }
         }
-        rarest?
-            .iter()
+        let (key, others) = rarest?;
+        std::iter::once(&key.set)
+            .chain(others)
             .filter(|candidate| scopes.is_subset_of(candidate))
             .filter_map(|candidate| self.by_scopes.get(candidate))
             .max_by_key(|entry| entry.expires_on)
     }
 
-    fn insert(&mut self, token: Arc<CachedAccessToken>) {
-        let scopes = token.scopes.clone();
-        if self.by_scopes.insert(scopes.clone(), token).is_none() {
-            for scope in scopes.iter() {
-                self.by_scope
-                    .entry(scope.to_owned())
-                    .or_default()
-                    .push(scopes.clone());
+    /// Stores `token` under its scope set. The entry keeps one copy of the set (shared by
+    /// both indexes) and the partition's own key (shared by all its entries).
+    fn insert(&mut self, key: &PartitionKey, mut token: CachedAccessToken) {
+        token.partition = key.clone();
+        let scopes = match self.by_scopes.get_key_value(&token.scopes) {
+            Some((existing, _)) => existing.clone(),
+            None => token.scopes.clone(),
+        };
+        token.scopes = scopes.clone();
+        if self
+            .by_scopes
+            .insert(scopes.clone(), Arc::new(token))
+            .is_some()
+            || scopes.len() < 2
+        {
+            return; // replaced (the index already lists the set), or nothing to index
+        }
+        for index in 0..scopes.len() {
+            let scope = ScopeRef {
+                set: scopes.clone(),
+                index,
+            };
+            match self.by_scope.get_mut(scope.as_str()) {
+                Some(others) => others.push(scopes.clone()),
+                None => {
+                    self.by_scope.insert(scope, Vec::new());
+                }
             }
         }
     }
@@ -61,12 +123,20 @@ impl Partition {
         if self.by_scopes.remove(scopes).is_none() {
             return false;
         }
+        if scopes.len() < 2 {
+            return true; // not indexed
+        }
         for scope in scopes.iter() {
-            if let Some(sets) = self.by_scope.get_mut(scope) {
-                sets.retain(|s| s != scopes);
-                if sets.is_empty() {
-                    self.by_scope.remove(scope);
-                }
+            let Some((key, mut others)) = self.by_scope.remove_entry(scope) else {
+                continue;
+            };
+            if key.set != *scopes {
+                others.retain(|s| s != scopes);
+                self.by_scope.insert(key, others);
+            } else if let Some(next) = others.pop() {
+                // another set holding this scope becomes the key
+                let index = next.iter().position(|s| s == scope).unwrap_or(0);
+                self.by_scope.insert(ScopeRef { set: next, index }, others);
             }
         }
         true
@@ -131,13 +201,15 @@ impl MemoryTokenCache {
     ) -> Result<(), Error> {
         let mut partitions = self.partitions.write().map_err(|_| Error::Poisoned)?;
         for token in tokens {
-            match partitions.get_mut(&token.partition) {
-                Some(part) => part.insert(Arc::new(token)),
-                None => partitions
-                    .entry(token.partition.clone())
-                    .or_default()
-                    .insert(Arc::new(token)),
-            }
+            // the partition's existing key, so that all its entries share one
+            let key = match partitions.get_key_value(&token.partition) {
+                Some((key, _)) => key.clone(),
+                None => token.partition.clone(),
+            };
+            partitions
+                .entry(key.clone())
+                .or_default()
+                .insert(&key, token);
         }
         Ok(())
     }
@@ -172,6 +244,14 @@ impl TokenCache for MemoryTokenCache {
         scopes: &Scopes,
     ) -> Result<Option<Arc<CachedAccessToken>>, Error> {
         self.find_shared_sync(partition, scopes)
+    }
+
+    fn find_shared_now(
+        &self,
+        partition: &PartitionKey,
+        scopes: &Scopes,
+    ) -> Option<Result<Option<Arc<CachedAccessToken>>, Error>> {
+        Some(self.find_shared_sync(partition, scopes))
     }
 
     async fn store(&self, token: CachedAccessToken) -> Result<(), Error> {
@@ -308,6 +388,72 @@ mod tests {
             .remove_sync(&key("bearer", None), &scopes(&["s"]))
             .unwrap());
         assert!(cache.is_empty());
+    }
+
+    #[test]
+    fn removing_the_set_that_keys_a_scope_keeps_the_others_findable() {
+        let cache = MemoryTokenCache::new();
+        for (list, secret) in [
+            (&["a", "b"][..], "ab"),
+            (&["a", "c"], "ac"),
+            (&["a", "d"], "ad"),
+        ] {
+            cache
+                .store_sync(token(key("bearer", None), list, secret, 100))
+                .unwrap();
+        }
+        let find = |list: &[&str]| {
+            cache
+                .find_sync(&key("bearer", None), &scopes(list))
+                .unwrap()
+                .map(|t| t.secret.expose_secret().to_owned())
+        };
+        assert!(cache
+            .remove_sync(&key("bearer", None), &scopes(&["a", "b"]))
+            .unwrap());
+        assert_eq!(find(&["b"]), None);
+        assert!(find(&["a"]).is_some_and(|s| s == "ac" || s == "ad"));
+        assert_eq!(find(&["c"]).as_deref(), Some("ac"));
+        assert!(cache
+            .remove_sync(&key("bearer", None), &scopes(&["a", "d"]))
+            .unwrap());
+        assert_eq!(find(&["a"]).as_deref(), Some("ac"));
+        assert!(cache
+            .remove_sync(&key("bearer", None), &scopes(&["a", "c"]))
+            .unwrap());
+        assert_eq!(find(&["a"]), None);
+        let partitions = cache.partitions.read().unwrap();
+        assert!(partitions.is_empty(), "no index entry left behind");
+    }
+
+    #[test]
+    fn entries_share_the_partition_key_and_one_scope_set() {
+        let cache = MemoryTokenCache::new();
+        // equal keys built apart, as callers (file reloads, other processes) build them
+        cache
+            .store_sync(token(key("bearer", None), &["a", "x"], "a", 100))
+            .unwrap();
+        cache
+            .store_sync(token(key("bearer", None), &["b"], "b", 100))
+            .unwrap();
+        let a = cache.find_shared_sync(&key("bearer", None), &scopes(&["a", "x"]));
+        let b = cache.find_shared_sync(&key("bearer", None), &scopes(&["b"]));
+        let (a, b) = (a.unwrap().unwrap(), b.unwrap().unwrap());
+        assert!(std::ptr::eq(
+            a.partition.environment(),
+            b.partition.environment()
+        ));
+        let partitions = cache.partitions.read().unwrap();
+        let part = partitions.values().next().unwrap();
+        let (key_set, _) = part.by_scopes.get_key_value(&scopes(&["a", "x"])).unwrap();
+        assert!(std::ptr::eq(key_set.as_slice(), a.scopes.as_slice()));
+        let (scope_key, others) = part.by_scope.get_key_value("a").unwrap();
+        assert!(std::ptr::eq(scope_key.set.as_slice(), a.scopes.as_slice()));
+        assert!(others.is_empty());
+        assert!(
+            part.by_scope.get("b").is_none(),
+            "single-scope sets are not indexed"
+        );
     }
 
     #[tokio::test]

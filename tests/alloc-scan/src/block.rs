@@ -4,6 +4,7 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::ptr;
+use std::sync::atomic::{AtomicIsize, Ordering};
 
 use crate::marker::{self, MAX_MARKER_LEN};
 
@@ -13,21 +14,47 @@ use crate::marker::{self, MAX_MARKER_LEN};
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ScanAlloc;
 
+/// Bytes requested and not yet freed (what `tracemalloc` counts in Python: the sizes asked for,
+/// not the system allocator's own overhead).
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+/// The bytes allocated through [`ScanAlloc`] and not yet freed, for memory measurements: take
+/// the difference between two readings. Counts every thread.
+pub fn live_bytes() -> isize {
+    LIVE.load(Ordering::Relaxed)
+}
+
+fn count(bytes: usize, sign: isize) {
+    LIVE.fetch_add(
+        sign.saturating_mul(isize::try_from(bytes).unwrap_or(isize::MAX)),
+        Ordering::Relaxed,
+    );
+}
+
 // SAFETY: every block comes from `System` with the caller's layout (or, in `realloc`, a layout
 // of the same alignment and the new size) and goes back to `System` with that layout; the
 // contract of each method is the one `System` implements.
 unsafe impl GlobalAlloc for ScanAlloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: forwarded with the caller's guarantees (non-zero size).
-        unsafe { System.alloc(layout) }
+        let block = unsafe { System.alloc(layout) };
+        if !block.is_null() {
+            count(layout.size(), 1);
+        }
+        block
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         // SAFETY: as for `alloc`.
-        unsafe { System.alloc_zeroed(layout) }
+        let block = unsafe { System.alloc_zeroed(layout) };
+        if !block.is_null() {
+            count(layout.size(), 1);
+        }
+        block
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        count(layout.size(), -1);
         // SAFETY: the caller guarantees `ptr` is a live block of `layout` from this allocator,
         // so its `layout.size()` bytes are ours to read and write until it is freed.
         unsafe {
@@ -46,6 +73,8 @@ unsafe impl GlobalAlloc for ScanAlloc {
             // The old block stays allocated and unchanged, as `realloc` requires.
             return new;
         }
+        count(new_size, 1);
+        count(layout.size(), -1);
         // SAFETY: `ptr` is a live block of `layout.size()` bytes and `new` a distinct one of
         // `new_size` bytes; the old block is read and wiped before it is freed with its layout.
         unsafe {

@@ -53,7 +53,7 @@ mod block;
 mod marker;
 mod session;
 
-pub use block::ScanAlloc;
+pub use block::{live_bytes, ScanAlloc};
 pub use marker::{arm, disarm, hit_sizes, hits, scanned, MAX_MARKER_LEN, MAX_RECORDED_SIZES};
 pub use session::{control, scan, Scan};
 

@@ -12,7 +12,7 @@ use super::plan::Plan;
 use super::route::{route, Route};
 use super::Options;
 use crate::credential::{AssertionContext, AuthenticationContext, RequestIdentity};
-use crate::result::{AuthenticationResult, TokenSource};
+use crate::result::{AuthenticationResult, RequestDetails, TokenSource};
 use crate::state::AppState;
 use crate::token_client::{self, telemetry_token_type, Exchange, TokenForm};
 use crate::Error;
@@ -58,11 +58,13 @@ pub(crate) async fn request_token(
         refresh_on: entry.refresh_on,
         scopes: plan.scopes.clone(),
         token_source: TokenSource::IdentityProvider,
-        correlation_id: Some(correlation_id),
-        tenant_id: route.tenant,
-        token_endpoint: Some(route.endpoint.to_string()),
+        tenant_id: route.tenant.into(),
         binding_certificate: plan.binding_certificate(),
-        region: route.region,
+        request: Some(Box::new(RequestDetails {
+            correlation_id,
+            token_endpoint: route.endpoint.to_string(),
+            region: route.region,
+        })),
     })
 }
 

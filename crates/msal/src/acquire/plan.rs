@@ -3,6 +3,8 @@
 //! (PoP without a certificate, an authority that cannot bind tokens) fail here, before anything
 //! leaves the process.
 
+use std::sync::Arc;
+
 use oauth2_core::{Authority, AuthorityKind, ClientCertificate, Scopes, TokenType};
 use token_cache::{PartitionKey, PartitionParts};
 
@@ -32,9 +34,10 @@ pub(crate) struct Plan {
     /// Issuer only: the `resource` values sent (RFC 8707).
     pub(crate) resources: Vec<String>,
     /// The realm results report (the call's tenant; an issuer's path).
-    pub(crate) realm: String,
-    /// The application's authority with the call's tenant ([`super::tenant`]), if one was given.
-    pub(crate) tenant_authority: Option<Authority>,
+    pub(crate) realm: Arc<str>,
+    /// The application's authority with the call's tenant ([`super::tenant`]), if one was given
+    /// (boxed: the plan is built on every call and the authority is large).
+    pub(crate) tenant_authority: Option<Box<Authority>>,
 }
 
 impl Plan {
@@ -52,9 +55,8 @@ impl Plan {
         let tenant_authority = options
             .tenant
             .as_deref()
-            .map(|t| super::tenant::override_tenant(&config.authority, t))
+            .map(|t| super::tenant::override_tenant(&config.authority, t).map(Box::new))
             .transpose()?;
-        let authority = tenant_authority.as_ref().unwrap_or(&config.authority);
         if token_type == TokenType::MtlsPop && !credential.can_bind() {
             return Err(Error::MtlsCertificateNotProvided);
         }
@@ -77,10 +79,10 @@ impl Plan {
                     .clone()?,
             }
         }
-        let (scopes, request_scopes) = scopes_of(issuer, options)?;
+        let (scopes, request_scopes) = scopes_of(state, issuer, options)?;
         let partition = partition_for(
             state,
-            tenant_authority.as_ref(),
+            tenant_authority.as_deref(),
             token_type,
             identity.as_ref(),
             &options.resources,
@@ -94,7 +96,7 @@ impl Plan {
             issuer,
             request_scopes,
             resources: options.resources.clone(),
-            realm: authority.tenant().to_owned(),
+            realm: realm_of(state, tenant_authority.as_deref()),
             tenant_authority,
         })
     }
@@ -110,7 +112,7 @@ impl Plan {
         Plan {
             partition: partition_for(
                 state,
-                self.tenant_authority.as_ref(),
+                self.tenant_authority.as_deref(),
                 self.token_type,
                 certificate,
                 &self.resources,
@@ -123,7 +125,7 @@ impl Plan {
     /// The authority of this call: the application's, or the one with the call's tenant.
     pub(crate) fn authority<'s>(&'s self, state: &'s AppState) -> &'s Authority {
         self.tenant_authority
-            .as_ref()
+            .as_deref()
             .unwrap_or(&state.config.authority)
     }
 
@@ -142,9 +144,26 @@ impl Plan {
     }
 }
 
+/// The realm results report: the call's tenant, else the application's (built once, shared).
+fn realm_of(state: &AppState, tenant_authority: Option<&Authority>) -> Arc<str> {
+    match tenant_authority {
+        Some(authority) => Arc::from(authority.tenant()),
+        None => Arc::clone(
+            state
+                .shared
+                .realm
+                .get_or_init(|| Arc::from(state.config.authority.tenant())),
+        ),
+    }
+}
+
 /// The cache scopes and, for an issuer, the `scope` to send. Entra ID needs scopes and takes
 /// no `resource`; an issuer needs a scope or a resource.
-fn scopes_of(issuer: bool, options: &Options) -> Result<(Scopes, Option<Scopes>), Error> {
+fn scopes_of(
+    state: &AppState,
+    issuer: bool,
+    options: &Options,
+) -> Result<(Scopes, Option<Scopes>), Error> {
     if !issuer {
         if !options.resources.is_empty() {
             return Err(Error::Configuration(oauth2_core::Error::InvalidScope {
@@ -153,7 +172,7 @@ fn scopes_of(issuer: bool, options: &Options) -> Result<(Scopes, Option<Scopes>)
                     .to_owned(),
             }));
         }
-        return Ok((Scopes::new(&options.scopes)?, None));
+        return Ok((state.shared.scope_sets.get(&options.scopes)?, None));
     }
     if options.scopes.is_empty() && options.resources.is_empty() {
         return Err(Error::Configuration(oauth2_core::Error::InvalidScope {

@@ -142,6 +142,18 @@ impl TokenCache for RedisTokenCache {
         }
     }
 
+    /// An L1 hit is answered without waiting; anything else needs Redis (`None`).
+    fn find_shared_now(
+        &self,
+        partition: &PartitionKey,
+        scopes: &Scopes,
+    ) -> Option<Result<Option<Arc<CachedAccessToken>>, Error>> {
+        match self.l1.find_shared_sync(partition, scopes) {
+            Ok(None) => None,
+            answer => Some(answer),
+        }
+    }
+
     async fn store(&self, token: CachedAccessToken) -> Result<(), Error> {
         self.write_l2(&token).await;
         self.l1.store_many_sync(std::iter::once(token))
