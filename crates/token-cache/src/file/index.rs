@@ -5,9 +5,11 @@ use std::io;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use zeroize::Zeroizing;
+
 use super::load::Loaded;
 use super::Inner;
-use crate::{CachedAccessToken, Error, MemoryTokenCache};
+use crate::{CacheDocument, Error, MemoryTokenCache};
 
 /// What the index reflects.
 pub(super) struct State {
@@ -70,19 +72,55 @@ impl Inner {
         Ok(self.state.lock().map_err(|_| Error::Poisoned)?.stamp)
     }
 
-    /// Replaces the index with one holding `tokens`, built from the file version `stamp`.
-    pub(super) fn install(
+    /// Replaces the index with one holding the access tokens of `doc`, built from the file
+    /// version `stamp`, and keeps `doc` for the next write.
+    fn install(
         &self,
         stamp: Option<Stamp>,
-        tokens: Vec<CachedAccessToken>,
+        doc: CacheDocument,
+        bytes: Zeroizing<Vec<u8>>,
     ) -> Result<(), Error> {
         let index = MemoryTokenCache::new();
-        index.store_many_sync(tokens)?;
-        let mut state = self.state.lock().map_err(|_| Error::Poisoned)?;
-        *state = State {
+        index.store_many_sync(doc.access_tokens().cloned())?;
+        *self.state.lock().map_err(|_| Error::Poisoned)? = State {
             stamp,
             index: Arc::new(index),
         };
+        self.keep(doc, stamp, bytes);
+        Ok(())
+    }
+
+    /// After a write: brings the index from the version `base` of the file to `doc`, the
+    /// version `stamp`. When the index reflects `base`, only the entries `doc` recorded as
+    /// changed are updated (in place: lookups see each entry change as it is made); otherwise
+    /// the index is rebuilt.
+    pub(super) fn update_index(
+        &self,
+        base: Option<Stamp>,
+        stamp: Option<Stamp>,
+        doc: &mut CacheDocument,
+    ) -> Result<(), Error> {
+        let changes = doc.take_changes();
+        let mut state = self.state.lock().map_err(|_| Error::Poisoned)?;
+        if state.stamp != base {
+            drop(state);
+            let index = MemoryTokenCache::new();
+            index.store_many_sync(doc.access_tokens().cloned())?;
+            *self.state.lock().map_err(|_| Error::Poisoned)? = State {
+                stamp,
+                index: Arc::new(index),
+            };
+            return Ok(());
+        }
+        for (partition, scopes) in changes {
+            match doc.get(&partition, &scopes) {
+                Some(token) => state.index.store_many_sync([token.clone()])?,
+                None => {
+                    state.index.remove_sync(&partition, &scopes)?;
+                }
+            }
+        }
+        state.stamp = stamp;
         Ok(())
     }
 
@@ -98,12 +136,12 @@ impl Inner {
     pub(super) fn reload(&self) -> Result<(), Error> {
         let _one_reload_at_a_time = self.reload.lock().map_err(|_| Error::Poisoned)?;
         match self.load()? {
-            Loaded::Missing => self.install(None, Vec::new()),
-            Loaded::Document(doc, stamp) => {
+            Loaded::Missing => self.install(None, CacheDocument::new(), Zeroizing::default()),
+            Loaded::Document(doc, stamp, bytes) => {
                 if self.installed_stamp()? == Some(stamp) {
                     return Ok(()); // another caller got there first
                 }
-                self.install(Some(stamp), doc.into_access_tokens())
+                self.install(Some(stamp), *doc, bytes)
             }
             Loaded::Corrupt(..) => {
                 // A writer may be replacing the file right now: decide under the lock.
@@ -111,16 +149,16 @@ impl Inner {
                 match self.load()? {
                     Loaded::Missing => {
                         drop(guard);
-                        self.install(None, Vec::new())
+                        self.install(None, CacheDocument::new(), Zeroizing::default())
                     }
-                    Loaded::Document(doc, stamp) => {
+                    Loaded::Document(doc, stamp, bytes) => {
                         drop(guard);
-                        self.install(Some(stamp), doc.into_access_tokens())
+                        self.install(Some(stamp), *doc, bytes)
                     }
                     Loaded::Corrupt(reason, file) => {
                         self.quarantine(&file, &reason)?;
                         drop(guard);
-                        self.install(None, Vec::new())
+                        self.install(None, CacheDocument::new(), Zeroizing::default())
                     }
                 }
             }

@@ -13,7 +13,8 @@ use crate::{CacheDocument, Error};
 /// The file as read.
 pub(super) enum Loaded {
     Missing,
-    Document(Box<CacheDocument>, Stamp),
+    /// The document, the stamp of the file it was read from and the bytes read.
+    Document(Box<CacheDocument>, Stamp, Zeroizing<Vec<u8>>),
     /// Not a cache document (the reason names a position or a section), with the handle it was
     /// read through, for moving it aside.
     Corrupt(String, File),
@@ -34,7 +35,7 @@ impl Inner {
         let meta = trust::check_file(&file, &self.path, Kind::CacheFile)?;
         let bytes = self.read_capped(&mut file, meta.len())?;
         match CacheDocument::parse(&bytes) {
-            Ok(doc) => Ok(Loaded::Document(Box::new(doc), Stamp::of(&meta))),
+            Ok(doc) => Ok(Loaded::Document(Box::new(doc), Stamp::of(&meta), bytes)),
             Err(Error::Corrupt { reason }) => Ok(Loaded::Corrupt(reason, file)),
             Err(e) => Err(e),
         }
