@@ -8,8 +8,12 @@
 //!   the same rustls configuration (`pop_requests`); their medians are read from criterion's
 //!   `estimates.json`.
 //!
-//! Peers measured outside this workspace (azure_identity, MSAL Python) are not part of this
-//! task yet: `docs/benchmarks.md` says which figures have no peer measurement.
+//! * the file cache on a 10,000-token file (`token-cache` `cache`: saving one token, opening
+//!   the file) and, unless `--no-peers`, MSAL Python on the same file shape
+//!   (`tests/peers/msal-python/bench.py`, see [`msal_python`]), with the ratios ours / MSAL
+//!   Python.
+
+mod msal_python;
 
 use std::path::{Path, PathBuf};
 
@@ -26,6 +30,11 @@ const BENCHES: &[(&[&str], &str, &[&str])] = &[
             "memory_hit_one_partition/trait_find_shared/1000",
             "memory_hit_one_partition/find_shared/1000",
         ],
+    ),
+    (
+        &["-p", "token-cache", "--bench", "cache"],
+        "file_10000_tokens/(store_one|open)",
+        &["file_10000_tokens/store_one", "file_10000_tokens/open"],
     ),
     (
         &["-p", "msal-e2e-tests", "--bench", "acquire_hit"],
@@ -46,10 +55,12 @@ struct Row {
     command: String,
 }
 
-/// Runs the task; `args`: `--fleet P T` (default 8 100), `--fleet-only`.
+/// Runs the task; `args`: `--fleet P T` (default 8 100), `--fleet-only`, `--no-peers` (skip
+/// the MSAL Python side).
 pub(crate) fn run(args: &[String], root: &Path, cargo: &str) -> Result<(), String> {
     let mut fleet = (8usize, 100usize);
     let mut fleet_only = false;
+    let mut peers = true;
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         match arg.as_str() {
@@ -61,6 +72,7 @@ pub(crate) fn run(args: &[String], root: &Path, cargo: &str) -> Result<(), Strin
                 );
             }
             "--fleet-only" => fleet_only = true,
+            "--no-peers" => peers = false,
             other => return Err(format!("unexpected argument `{other}`")),
         }
     }
@@ -70,6 +82,10 @@ pub(crate) fn run(args: &[String], root: &Path, cargo: &str) -> Result<(), Strin
             rows.extend(criterion_rows(root, cargo, bench, filter, ids)?);
         }
         rows.extend(ratio_row(&rows));
+        if peers {
+            let python = msal_python::rows(root, &rows)?;
+            rows.extend(python);
+        }
     }
     println!("\n| figure | this build | command |\n|---|---:|---|");
     for row in &rows {
