@@ -37,10 +37,13 @@ use index::State;
 ///   the file is read and the index rebuilt only when it changed on disk.
 /// * **Writes** take an exclusive lock on the sidecar file `<file>.lock`
 ///   ([`File::lock`](std::fs::File::lock): `flock` on Unix, `LockFileEx` on Windows), re-read
-///   the file, merge the change into it, write the whole document to a temporary file in the
-///   same directory, flush it to disk, rename it over the cache file, flush the directory and
+///   the file (unless it is still the version this instance last read or wrote, recognised by
+///   its identity and a generation marker stored as the document's first key,
+///   `"msal_rs_generation"`), merge the change into it, write the whole document to a
+///   temporary file in the same directory, flush it to disk, rename it over the cache file and
 ///   release the lock. Two processes writing at once therefore both keep their entries, and a
-///   reader (or a process killed mid-write) only ever sees a complete file. Access tokens this
+///   reader (or a process killed mid-write) only ever sees a complete file. The directory is
+///   not flushed: after a power loss the file may be the previous complete version. Access tokens this
 ///   crate serves that have expired by the cache's [`Clock`] (the system clock unless
 ///   [`FileTokenCacheBuilder::clock`] says otherwise) are dropped on each write.
 /// * The file and the lock file are created with mode `0600` on Unix, the directory (if it has
