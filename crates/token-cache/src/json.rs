@@ -52,13 +52,6 @@ impl Json {
         }
     }
 
-    pub(crate) fn as_str(&self) -> Option<&str> {
-        match self {
-            Json::String(s) => Some(s.as_str()),
-            _ => None,
-        }
-    }
-
     /// The JSON type name, for messages (never the value: it may be a token).
     pub(crate) fn type_name(&self) -> &'static str {
         match self {

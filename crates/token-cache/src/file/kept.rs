@@ -3,7 +3,7 @@
 //!
 //! "Not changed" means both: the file's [`Stamp`] (device, inode, length, modification and
 //! change times) is the one recorded when the document was read or written, and the file
-//! starts with the generation marker recorded then. Each write stores a new random marker as
+//! starts with the same bytes as then, which hold the generation marker. Each write stores a new random marker as
 //! the document's first key (`"msal_rs_generation"`, a top-level string MSAL Python keeps and
 //! otherwise ignores), so a file another instance wrote is never taken for ours even if the
 //! file system reused the inode within one timestamp tick and the length matched. A writer
@@ -25,7 +25,9 @@ pub(super) const GENERATION_KEY: &str = "msal_rs_generation";
 
 /// A document and the version of the file it matches.
 pub(super) struct Kept {
-    pub(super) doc: CacheDocument,
+    /// `None` when only the index was read from the file (see
+    /// [`load_tokens`](Inner::load_tokens)): the next write parses `bytes`.
+    pub(super) doc: Option<CacheDocument>,
     pub(super) stamp: Stamp,
     /// The file's bytes as read or written, the buffer the next version is written into
     /// (wiped when dropped).
@@ -33,13 +35,25 @@ pub(super) struct Kept {
 }
 
 impl Kept {
-    /// The first bytes of the file this document was read from or written as, when it has a
-    /// marker: `{`, a newline, four spaces and the marker, as written.
-    fn expected_head(&self) -> Option<Vec<u8>> {
-        let generation = self.doc.first_string(GENERATION_KEY)?;
-        Some(format!("{{\n    \"{GENERATION_KEY}\": \"{generation}\"").into_bytes())
+    /// The first bytes of the version kept, long enough to hold the generation marker
+    /// (`{`, a newline, four spaces, the key and 32 hex digits).
+    fn head(&self) -> &[u8] {
+        &self.bytes[..self.bytes.len().min(HEAD_LEN)]
+    }
+
+    /// The document, parsed from the kept bytes if only the index was read; `None` if they
+    /// do not parse (they did when the index was read, so never in practice).
+    pub(super) fn into_document(self) -> Option<(CacheDocument, Stamp, Zeroizing<Vec<u8>>)> {
+        let doc = match self.doc {
+            Some(doc) => doc,
+            None => CacheDocument::parse(&self.bytes).ok()?,
+        };
+        Some((doc, self.stamp, self.bytes))
     }
 }
+
+/// How many first bytes of the file are compared with the kept version.
+const HEAD_LEN: usize = 80;
 
 /// A new generation marker: 128 random bits in hex.
 pub(super) fn new_generation() -> Result<String, Error> {
@@ -53,7 +67,12 @@ pub(super) fn new_generation() -> Result<String, Error> {
 
 impl Inner {
     /// Keeps `doc` as the version of the file `stamp` names.
-    pub(super) fn keep(&self, doc: CacheDocument, stamp: Option<Stamp>, bytes: Zeroizing<Vec<u8>>) {
+    pub(super) fn keep(
+        &self,
+        doc: Option<CacheDocument>,
+        stamp: Option<Stamp>,
+        bytes: Zeroizing<Vec<u8>>,
+    ) {
         let kept = stamp.map(|stamp| Kept { doc, stamp, bytes });
         if let Ok(mut slot) = self.kept.lock() {
             *slot = kept;
@@ -76,10 +95,7 @@ impl Inner {
         if Stamp::of(&meta) != kept.stamp {
             return Ok(None);
         }
-        match kept.expected_head() {
-            Some(head) if !starts_with(&file, &head) => Ok(None),
-            _ => Ok(Some(kept)),
-        }
+        Ok(starts_with(&file, kept.head()).then_some(kept))
     }
 }
 

@@ -26,11 +26,16 @@ impl Inner {
     ) -> Result<R, Error> {
         let guard = self.lock()?;
         self.remove_stale_temp_files();
-        let (mut doc, base, mut bytes) = match self.take_kept_if_current()? {
-            Some(kept) => (kept.doc, Some(kept.stamp), kept.bytes),
+        let kept = self.take_kept_if_current()?.and_then(|k| k.into_document());
+        let (mut doc, base, mut bytes) = match kept {
+            Some((doc, stamp, bytes)) => (doc, Some(stamp), bytes),
             None => match self.load()? {
                 Loaded::Missing => (CacheDocument::new(), None, Zeroizing::default()),
                 Loaded::Document(doc, stamp, bytes) => (*doc, Some(stamp), bytes),
+                // `load` reads the document; should a version give tokens, parse them again
+                Loaded::Tokens(_, stamp, bytes) => {
+                    (CacheDocument::parse(&bytes)?, Some(stamp), bytes)
+                }
                 Loaded::Corrupt(reason, file) => {
                     self.quarantine(&file, &reason)?;
                     (CacheDocument::new(), None, Zeroizing::default())
@@ -47,7 +52,7 @@ impl Inner {
         }
         let stamp = self.current_stamp()?;
         self.update_index(base, stamp, &mut doc)?;
-        self.keep(doc, stamp, bytes);
+        self.keep(Some(doc), stamp, bytes);
         drop(guard);
         Ok(result)
     }

@@ -4,6 +4,7 @@
 
 mod keys;
 mod read;
+mod scan;
 mod write;
 
 use std::collections::{HashMap, HashSet};
@@ -15,6 +16,8 @@ use crate::json::{self, Json, Object};
 use crate::{CachedAccessToken, Error, PartitionKey};
 pub use keys::{access_token_key, ext_cache_key};
 use read::Problem;
+#[cfg(feature = "file")]
+pub(crate) use scan::access_tokens as scan_access_tokens;
 
 /// Name of the access-token section.
 const ACCESS_TOKEN: &str = "AccessToken";
@@ -259,14 +262,6 @@ impl CacheDocument {
             .as_mut()
             .map(std::mem::take)
             .unwrap_or_default()
-    }
-
-    /// The top-level string `key` when it is the document's first key.
-    pub(crate) fn first_string(&self, key: &str) -> Option<&str> {
-        match self.root.get_index(0) {
-            Some((k, value)) if k == key => value.as_str(),
-            _ => None,
-        }
     }
 
     fn changed(&mut self, identity: &(PartitionKey, Scopes)) {
