@@ -350,17 +350,23 @@ mod tests {
         )))
     }
 
-    /// After its own write an instance merges the next write into the kept document (the file
-    /// is not read again), and the file starts with the generation marker.
-    #[test]
-    fn writes_into_an_unchanged_file_reuse_the_kept_document() {
-        let dir = temp_dir("kept");
+    /// A new cache in a new directory, after one write of its own (token "a").
+    fn written_once(name: &str) -> (Dir, PathBuf, FileTokenCache) {
+        let dir = temp_dir(name);
         let path = dir.0.join("cache.json");
         let cache = open(&path);
         cache
             .inner
             .write_with(|d| (d.upsert(token("a")), true))
             .unwrap();
+        (dir, path, cache)
+    }
+
+    /// After its own write an instance merges the next write into the kept document (the file
+    /// is not read again), and the file starts with the generation marker.
+    #[test]
+    fn writes_into_an_unchanged_file_reuse_the_kept_document() {
+        let (_dir, path, cache) = written_once("kept");
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(
             text.starts_with("{\n    \"msal_rs_generation\": \""),
@@ -422,13 +428,7 @@ mod tests {
     /// object, with the change.
     #[test]
     fn own_writes_update_the_index_in_place() {
-        let dir = temp_dir("in-place");
-        let path = dir.0.join("cache.json");
-        let cache = open(&path);
-        cache
-            .inner
-            .write_with(|d| (d.upsert(token("a")), true))
-            .unwrap();
+        let (_dir, _, cache) = written_once("in-place");
         let index = cache.inner.index().unwrap();
         cache
             .inner

@@ -86,7 +86,7 @@ impl<'de> Visitor<'de> for RootVisitor {
                 if entries.is_some() {
                     return Err(de::Error::custom("a repeated section"));
                 }
-                entries = Some(map.next_value_seed(SectionSeed)?);
+                entries = Some(map.next_value_seed(Pairs(EntrySeed))?);
             } else if key == APP_METADATA {
                 map.next_value_seed(ObjectSeed)?;
             } else {
@@ -97,62 +97,49 @@ impl<'de> Visitor<'de> for RootVisitor {
     }
 }
 
-/// The `AccessToken` section: key → entry.
-struct SectionSeed;
+/// An object read as its (key, value) pairs in order, each value read by the seed `S`: the
+/// `AccessToken` section (`Pairs(EntrySeed)`) and each entry (`Pairs(ValueSeed)`).
+struct Pairs<S>(S);
 
-impl<'de> de::DeserializeSeed<'de> for SectionSeed {
-    type Value = Entries<'de>;
+impl<'de, S: de::DeserializeSeed<'de> + Copy> de::DeserializeSeed<'de> for Pairs<S> {
+    type Value = Vec<(&'de str, S::Value)>;
 
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Entries<'de>, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de> Visitor<'de> for SectionSeed {
-    type Value = Entries<'de>;
+impl<'de, S: de::DeserializeSeed<'de> + Copy> Visitor<'de> for Pairs<S> {
+    type Value = Vec<(&'de str, S::Value)>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object of entries")
+        f.write_str("an object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Entries<'de>, A::Error> {
-        let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0).min(4096));
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(16).min(4096));
         while let Some(key) = map.next_key::<&'de str>()? {
-            entries.push((key, map.next_value_seed(EntrySeed)?));
+            pairs.push((key, map.next_value_seed(self.0)?));
         }
-        Ok(entries)
+        Ok(pairs)
     }
 }
 
 /// One entry: an object of fields (anything else is left to the full parse).
+#[derive(Clone, Copy)]
 struct EntrySeed;
 
 impl<'de> de::DeserializeSeed<'de> for EntrySeed {
     type Value = Entry<'de>;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Entry<'de>, D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for EntrySeed {
-    type Value = Entry<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an entry")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Entry<'de>, A::Error> {
-        let mut fields = Vec::with_capacity(16);
-        while let Some(key) = map.next_key::<&'de str>()? {
-            fields.push((key, map.next_value_seed(ValueSeed)?));
-        }
-        Ok(Entry(fields))
+        Pairs(ValueSeed).deserialize(d).map(Entry)
     }
 }
 
 /// A field value. A string with escapes cannot be borrowed: an error, so the full parse
 /// (which keeps such strings in wiped memory) reads the file.
+#[derive(Clone, Copy)]
 struct ValueSeed;
 
 impl<'de> de::DeserializeSeed<'de> for ValueSeed {
