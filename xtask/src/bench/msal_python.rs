@@ -44,7 +44,12 @@ pub(super) fn rows(root: &Path, ours: &[Row]) -> Result<Vec<Row>, String> {
         ));
     }
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let line = stdout.lines().last().unwrap_or_default();
+    rows_from(stdout.lines().last().unwrap_or_default(), ours, &command)
+}
+
+/// The rows for the script's output `line`, and the ratios to `ours`.
+fn rows_from(line: &str, ours: &[Row], command: &str) -> Result<Vec<Row>, String> {
+    let command = command.to_owned();
     let figures: serde_json::Value = serde_json::from_str(line)
         .map_err(|e| format!("the MSAL Python bench printed {line:?}: {e}"))?;
     let field = |name: &str| {
@@ -91,4 +96,41 @@ pub(super) fn rows(root: &Path, ours: &[Row]) -> Result<Vec<Row>, String> {
         });
     }
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ratios_divide_our_figures_by_msal_pythons() {
+        let ours = [
+            Row {
+                figure: "file_10000_tokens/store_one".to_owned(),
+                value: "50.00 ms".to_owned(),
+                command: "cargo bench".to_owned(),
+            },
+            Row {
+                figure: "file_10000_tokens/open".to_owned(),
+                value: "30.00 ms".to_owned(),
+                command: "cargo bench".to_owned(),
+            },
+        ];
+        let line = r#"{"msal_version": "1.39.0", "tokens": 10000, "file_bytes": 1, "save_ns": 200000000, "add_ns": 1, "open_ns": 120000000, "hit_ns": 30000, "memory_tokens": 100000, "memory_secret_len": 1500, "memory_per_token_bytes": 2900}"#;
+        let rows = rows_from(line, &ours, "python bench.py").unwrap();
+        let value = |prefix: &str| {
+            rows.iter()
+                .find(|r| r.figure.starts_with(prefix))
+                .map(|r| r.value.clone())
+                .unwrap_or_else(|| panic!("no row {prefix}"))
+        };
+        assert_eq!(value("file save"), "0.25×");
+        assert_eq!(value("file open"), "0.25×");
+        assert_eq!(value("MSAL Python 1.39.0: open"), "120.00 ms");
+        assert_eq!(value("MSAL Python 1.39.0: memory"), "2900 B");
+        // no facade figure of ours in this run: no ratio for it
+        assert!(!rows.iter().any(|r| r.figure.starts_with("facade")));
+        assert!(rows_from("Traceback (most recent call last)", &ours, "x").is_err());
+        assert!(rows_from(r#"{"msal_version": "1"}"#, &ours, "x").is_err());
+    }
 }
