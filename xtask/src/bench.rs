@@ -8,10 +8,16 @@
 //!   the same rustls configuration (`pop_requests`); their medians are read from criterion's
 //!   `estimates.json`.
 //!
+//! * the file cache on a 10,000-token file (`token-cache` `cache`: saving one token, opening
+//!   the file) and, unless `--no-peers`, MSAL Python on the same file shape
+//!   (`tests/peers/msal-python/bench.py`, see [`msal_python`]), with the ratios ours / MSAL
+//!   Python.
+//!
 //! The cache-hit and memory figures with their peers (azure_identity, MSAL Python) come from
 //! [`hit`].
 
 mod hit;
+mod msal_python;
 
 use std::path::{Path, PathBuf};
 
@@ -28,6 +34,11 @@ const BENCHES: &[(&[&str], &str, &[&str])] = &[
             "memory_hit_one_partition/trait_find_shared/1000",
             "memory_hit_one_partition/find_shared/1000",
         ],
+    ),
+    (
+        &["-p", "token-cache", "--bench", "cache"],
+        "file_10000_tokens/(store_one|open)",
+        &["file_10000_tokens/store_one", "file_10000_tokens/open"],
     ),
     (
         &["-p", "msal-e2e-tests", "--bench", "acquire_hit"],
@@ -81,6 +92,10 @@ pub(crate) fn run(args: &[String], root: &Path, cargo: &str) -> Result<(), Strin
             rows.extend(criterion_rows(root, cargo, bench, filter, ids)?);
         }
         rows.extend(ratio_row(&rows));
+        if peers {
+            let python = msal_python::rows(root, &rows)?;
+            rows.extend(python);
+        }
         rows.extend(hit::rows(root, cargo, peers)?);
     }
     print_table(&rows)

@@ -287,13 +287,13 @@ fn run(step: &str, cmd: &mut Command) -> Result<(), String> {
 /// `cargo xtask interop`: venv + `pip install msal==1.39.0`, then the Python interop tests.
 fn interop(cargo: &str) -> Result<(), String> {
     let root = workspace_root();
-    let python = msal_python(&root)?;
+    let python = msal_python_venv(&root)?;
     run_interop_tests(cargo, &root, &python)
 }
 
-/// The interpreter of the venv with the pinned MSAL Python (`target/interop-venv`), created
-/// and installed if needed.
-fn msal_python(root: &Path) -> Result<PathBuf, String> {
+/// The interpreter of the venv at `target/interop-venv`, with the pinned MSAL Python installed
+/// (created and installed first when needed). `interop` and `bench` share it.
+fn msal_python_venv(root: &Path) -> Result<PathBuf, String> {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"));

@@ -1,5 +1,6 @@
 //! Cache benchmarks: memory hits and misses at 10, 1,000 and 100,000 tokens (spread over 1,000
-//! tenants, or all in one partition), and a file-cache write into a 10,000-token file.
+//! tenants, or all in one partition), and, on a 10,000-token file, a file-cache write of one
+//! token, the opening of the file by a new instance, and a lookup.
 //!
 //! `cargo bench -p token-cache --bench cache -- --warm-up-time 1 --measurement-time 3`
 #![allow(missing_docs)] // criterion's macros generate undocumented items
@@ -229,6 +230,10 @@ fn file(c: &mut Criterion) {
     group.bench_function("store_one", |b| {
         b.to_async(&runtime)
             .iter(|| cache.store(token(p.clone(), s.clone(), &secret)));
+    });
+    // a new instance reading the file: open, read, parse, build the index
+    group.bench_function("open", |b| {
+        b.iter_with_large_drop(|| FileTokenCache::open(&path).unwrap());
     });
     let keys = probes(Layout::Spread, 10_000);
     let mut i = 0usize;

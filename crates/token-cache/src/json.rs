@@ -11,8 +11,13 @@ use std::io;
 use indexmap::IndexMap;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+#[cfg(any(test, feature = "redis"))]
 use serde_json::ser::{Formatter, PrettyFormatter};
 use zeroize::Zeroizing;
+
+mod layout;
+
+pub(crate) use layout::{rewrite_object_python_layout, write_object_python_layout};
 
 /// A JSON object whose keys keep their insertion order.
 pub(crate) type Object = IndexMap<String, Json>;
@@ -43,13 +48,6 @@ impl Json {
     pub(crate) fn as_object_mut(&mut self) -> Option<&mut Object> {
         match self {
             Json::Object(o) => Some(o),
-            _ => None,
-        }
-    }
-
-    pub(crate) fn as_str(&self) -> Option<&str> {
-        match self {
-            Json::String(s) => Some(s.as_str()),
             _ => None,
         }
     }
@@ -189,6 +187,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Json, serde_json::Error> {
 ///
 /// The output holds tokens, and no copy of it is freed unwiped: the buffer grows through
 /// [`ZeroizingWriter`], never by `Vec` reallocation.
+#[cfg(any(test, feature = "redis"))]
 pub(crate) fn write_python_style<T: Serialize + ?Sized>(value: &T) -> Zeroizing<Vec<u8>> {
     let mut out = ZeroizingWriter::with_capacity(4096);
     let mut ser = serde_json::Serializer::with_formatter(&mut out, PythonFormatter::new());
@@ -252,10 +251,12 @@ impl io::Write for ZeroizingWriter {
 }
 
 /// `PrettyFormatter` with a 4-space indent and ASCII-only output.
+#[cfg(any(test, feature = "redis"))]
 struct PythonFormatter {
     pretty: PrettyFormatter<'static>,
 }
 
+#[cfg(any(test, feature = "redis"))]
 impl PythonFormatter {
     fn new() -> Self {
         Self {
@@ -264,6 +265,7 @@ impl PythonFormatter {
     }
 }
 
+#[cfg(any(test, feature = "redis"))]
 impl Formatter for PythonFormatter {
     fn write_string_fragment<W: ?Sized + io::Write>(
         &mut self,

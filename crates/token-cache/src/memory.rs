@@ -215,7 +215,11 @@ impl MemoryTokenCache {
     }
 
     /// Synchronous removal (the trait method calls this).
-    fn remove_sync(&self, partition: &PartitionKey, scopes: &Scopes) -> Result<bool, Error> {
+    pub(crate) fn remove_sync(
+        &self,
+        partition: &PartitionKey,
+        scopes: &Scopes,
+    ) -> Result<bool, Error> {
         let mut partitions = self.partitions.write().map_err(|_| Error::Poisoned)?;
         let Some(part) = partitions.get_mut(partition) else {
             return Ok(false);

@@ -95,7 +95,7 @@ fn memory_rows(root: &Path, cargo: &str, peers: bool) -> Result<Vec<Row>, String
     eprintln!("==> xtask bench: {command}");
     let ours = figures(crate::cargo_command(cargo).args(&args), &command)?;
     let python = if peers {
-        let python = crate::msal_python(root)?;
+        let python = crate::msal_python_venv(root)?;
         let script = root.join("tests/peers/msal-python/memory.py");
         let mut cmd = Command::new(&python);
         cmd.arg(&script).arg(MEMORY_TOKENS).args(SECRET_LENGTHS);

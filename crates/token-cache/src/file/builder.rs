@@ -87,6 +87,7 @@ impl FileTokenCacheBuilder {
             max_file_bytes: self.max_file_bytes,
             state: Mutex::new(State::empty()),
             reload: Mutex::new(()),
+            kept: Mutex::new(None),
             temp_counter: AtomicU64::new(0),
         };
         // Force the first load even when there is no file.

@@ -5,9 +5,11 @@ use std::io;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use zeroize::Zeroizing;
+
 use super::load::Loaded;
 use super::Inner;
-use crate::{CachedAccessToken, Error, MemoryTokenCache};
+use crate::{CacheDocument, CachedAccessToken, Error, MemoryTokenCache};
 
 /// What the index reflects.
 pub(super) struct State {
@@ -70,19 +72,72 @@ impl Inner {
         Ok(self.state.lock().map_err(|_| Error::Poisoned)?.stamp)
     }
 
-    /// Replaces the index with one holding `tokens`, built from the file version `stamp`.
-    pub(super) fn install(
+    /// Replaces the index with one holding `tokens`, built from the file version `stamp`, and
+    /// keeps `doc` (the document they came from, if it was built) and `bytes` for the next
+    /// write.
+    fn install(
         &self,
         stamp: Option<Stamp>,
-        tokens: Vec<CachedAccessToken>,
+        tokens: impl IntoIterator<Item = CachedAccessToken>,
+        doc: Option<CacheDocument>,
+        bytes: Zeroizing<Vec<u8>>,
     ) -> Result<(), Error> {
         let index = MemoryTokenCache::new();
         index.store_many_sync(tokens)?;
-        let mut state = self.state.lock().map_err(|_| Error::Poisoned)?;
-        *state = State {
+        *self.state.lock().map_err(|_| Error::Poisoned)? = State {
             stamp,
             index: Arc::new(index),
         };
+        self.keep(doc, stamp, bytes);
+        Ok(())
+    }
+
+    /// [`install`](Self::install) what [`load`](Self::load) or
+    /// [`load_tokens`](Self::load_tokens) read (`None` for a missing file).
+    fn install_loaded(&self, loaded: Option<Loaded>) -> Result<(), Error> {
+        match loaded {
+            Some(Loaded::Tokens(tokens, stamp, bytes)) => {
+                self.install(Some(stamp), tokens, None, bytes)
+            }
+            Some(Loaded::Document(doc, stamp, bytes)) => {
+                let tokens: Vec<_> = doc.access_tokens().cloned().collect();
+                self.install(Some(stamp), tokens, Some(*doc), bytes)
+            }
+            _ => self.install(None, [], None, Zeroizing::default()),
+        }
+    }
+
+    /// After a write: brings the index from the version `base` of the file to `doc`, the
+    /// version `stamp`. When the index reflects `base`, only the entries `doc` recorded as
+    /// changed are updated (in place: lookups see each entry change as it is made); otherwise
+    /// the index is rebuilt.
+    pub(super) fn update_index(
+        &self,
+        base: Option<Stamp>,
+        stamp: Option<Stamp>,
+        doc: &mut CacheDocument,
+    ) -> Result<(), Error> {
+        let changes = doc.take_changes();
+        let mut state = self.state.lock().map_err(|_| Error::Poisoned)?;
+        if state.stamp != base {
+            drop(state);
+            let index = MemoryTokenCache::new();
+            index.store_many_sync(doc.access_tokens().cloned())?;
+            *self.state.lock().map_err(|_| Error::Poisoned)? = State {
+                stamp,
+                index: Arc::new(index),
+            };
+            return Ok(());
+        }
+        for (partition, scopes) in changes {
+            match doc.get(&partition, &scopes) {
+                Some(token) => state.index.store_many_sync([token.clone()])?,
+                None => {
+                    state.index.remove_sync(&partition, &scopes)?;
+                }
+            }
+        }
+        state.stamp = stamp;
         Ok(())
     }
 
@@ -97,33 +152,26 @@ impl Inner {
     /// Reads the file and rebuilds the index; a corrupt file is moved aside under the lock.
     pub(super) fn reload(&self) -> Result<(), Error> {
         let _one_reload_at_a_time = self.reload.lock().map_err(|_| Error::Poisoned)?;
-        match self.load()? {
-            Loaded::Missing => self.install(None, Vec::new()),
-            Loaded::Document(doc, stamp) => {
-                if self.installed_stamp()? == Some(stamp) {
-                    return Ok(()); // another caller got there first
-                }
-                self.install(Some(stamp), doc.into_access_tokens())
-            }
+        match self.load_tokens()? {
             Loaded::Corrupt(..) => {
                 // A writer may be replacing the file right now: decide under the lock.
                 let guard = self.lock()?;
-                match self.load()? {
-                    Loaded::Missing => {
-                        drop(guard);
-                        self.install(None, Vec::new())
-                    }
-                    Loaded::Document(doc, stamp) => {
-                        drop(guard);
-                        self.install(Some(stamp), doc.into_access_tokens())
-                    }
+                let loaded = match self.load_tokens()? {
                     Loaded::Corrupt(reason, file) => {
                         self.quarantine(&file, &reason)?;
-                        drop(guard);
-                        self.install(None, Vec::new())
+                        None
                     }
-                }
+                    loaded => Some(loaded),
+                };
+                drop(guard);
+                self.install_loaded(loaded)
             }
+            Loaded::Tokens(_, stamp, _) | Loaded::Document(_, stamp, _)
+                if self.installed_stamp()? == Some(stamp) =>
+            {
+                Ok(()) // another caller got there first
+            }
+            loaded => self.install_loaded(Some(loaded)),
         }
     }
 }

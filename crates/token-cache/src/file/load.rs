@@ -8,12 +8,16 @@ use zeroize::Zeroizing;
 use super::index::Stamp;
 use super::trust::{self, Kind};
 use super::Inner;
-use crate::{CacheDocument, Error};
+use crate::serialization::scan_access_tokens;
+use crate::{CacheDocument, CachedAccessToken, Error};
 
 /// The file as read.
 pub(super) enum Loaded {
     Missing,
-    Document(Box<CacheDocument>, Stamp),
+    /// The document, the stamp of the file it was read from and the bytes read.
+    Document(Box<CacheDocument>, Stamp, Zeroizing<Vec<u8>>),
+    /// Only the served access tokens (see [`Inner::load_tokens`]), the stamp and the bytes.
+    Tokens(Vec<CachedAccessToken>, Stamp, Zeroizing<Vec<u8>>),
     /// Not a cache document (the reason names a position or a section), with the handle it was
     /// read through, for moving it aside.
     Corrupt(String, File),
@@ -23,6 +27,16 @@ impl Inner {
     /// Reads and parses the file as it is now, after checking the directory and the open file
     /// (see [`trust`]); a file over the size limit is an error, never read beyond the limit.
     pub(super) fn load(&self) -> Result<Loaded, Error> {
+        self.load_as(false)
+    }
+
+    /// [`load`](Self::load), but reading only the served access tokens when the file allows
+    /// it ([`Loaded::Tokens`]): no document is built. Otherwise as `load`.
+    pub(super) fn load_tokens(&self) -> Result<Loaded, Error> {
+        self.load_as(true)
+    }
+
+    fn load_as(&self, tokens_only: bool) -> Result<Loaded, Error> {
         trust::check_dir(&self.dir)?;
         let mut file = match trust::read_options().open(&self.path) {
             Ok(f) => f,
@@ -33,8 +47,13 @@ impl Inner {
         // meanwhile (the next lookup then sees a different stamp and reloads).
         let meta = trust::check_file(&file, &self.path, Kind::CacheFile)?;
         let bytes = self.read_capped(&mut file, meta.len())?;
+        if tokens_only {
+            if let Some(tokens) = scan_access_tokens(&bytes) {
+                return Ok(Loaded::Tokens(tokens, Stamp::of(&meta), bytes));
+            }
+        }
         match CacheDocument::parse(&bytes) {
-            Ok(doc) => Ok(Loaded::Document(Box::new(doc), Stamp::of(&meta))),
+            Ok(doc) => Ok(Loaded::Document(Box::new(doc), Stamp::of(&meta), bytes)),
             Err(Error::Corrupt { reason }) => Ok(Loaded::Corrupt(reason, file)),
             Err(e) => Err(e),
         }

@@ -10,6 +10,7 @@ mod blocking;
 mod builder;
 mod fs;
 mod index;
+mod kept;
 mod load;
 mod lock;
 mod quarantine;
@@ -36,10 +37,13 @@ use index::State;
 ///   the file is read and the index rebuilt only when it changed on disk.
 /// * **Writes** take an exclusive lock on the sidecar file `<file>.lock`
 ///   ([`File::lock`](std::fs::File::lock): `flock` on Unix, `LockFileEx` on Windows), re-read
-///   the file, merge the change into it, write the whole document to a temporary file in the
-///   same directory, flush it to disk, rename it over the cache file, flush the directory and
+///   the file (unless it is still the version this instance last read or wrote, recognised by
+///   its identity and a generation marker stored as the document's first key,
+///   `"msal_rs_generation"`), merge the change into it, write the whole document to a
+///   temporary file in the same directory, flush it to disk, rename it over the cache file and
 ///   release the lock. Two processes writing at once therefore both keep their entries, and a
-///   reader (or a process killed mid-write) only ever sees a complete file. Access tokens this
+///   reader (or a process killed mid-write) only ever sees a complete file. The directory is
+///   not flushed: after a power loss the file may be the previous complete version. Access tokens this
 ///   crate serves that have expired by the cache's [`Clock`] (the system clock unless
 ///   [`FileTokenCacheBuilder::clock`] says otherwise) are dropped on each write.
 /// * The file and the lock file are created with mode `0600` on Unix, the directory (if it has
@@ -90,6 +94,8 @@ struct Inner {
     state: Mutex<State>,
     /// Serializes reloads within this instance (taken before the file lock, never after).
     reload: Mutex<()>,
+    /// The document of the last read or write, for the next write (see [`kept`]).
+    kept: Mutex<Option<kept::Kept>>,
     temp_counter: AtomicU64,
 }
 
@@ -217,7 +223,7 @@ impl TokenCache for FileTokenCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{PartitionParts, TokenType};
+    use crate::{CacheDocument, PartitionParts, TokenType};
     use oauth2_core::UnixTime;
     use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -331,5 +337,117 @@ mod tests {
         assert_eq!(own.len(), 3);
         reader.inner.refresh().unwrap();
         assert!(Arc::ptr_eq(&own, &reader.inner.index().unwrap()));
+    }
+
+    fn temp_dir(name: &str) -> Dir {
+        Dir(std::env::temp_dir().join(format!(
+            "token-cache-unit-{name}-{}-{}",
+            std::process::id(),
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        )))
+    }
+
+    /// A new cache in a new directory, after one write of its own (token "a").
+    fn written_once(name: &str) -> (Dir, PathBuf, FileTokenCache) {
+        let dir = temp_dir(name);
+        let path = dir.0.join("cache.json");
+        let cache = open(&path);
+        cache
+            .inner
+            .write_with(|d| (d.upsert(token("a")), true))
+            .unwrap();
+        (dir, path, cache)
+    }
+
+    /// After its own write an instance merges the next write into the kept document (the file
+    /// is not read again), and the file starts with the generation marker.
+    #[test]
+    fn writes_into_an_unchanged_file_reuse_the_kept_document() {
+        let (_dir, path, cache) = written_once("kept");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.starts_with("{\n    \"msal_rs_generation\": \""),
+            "{}",
+            &text[..40]
+        );
+        let kept = cache.inner.take_kept_if_current().unwrap();
+        assert!(kept.is_some(), "own write: the kept document is current");
+        cache.inner.keep(
+            kept.unwrap().doc,
+            cache.inner.current_stamp().unwrap(),
+            Default::default(),
+        );
+
+        // another instance writes: the kept document is stale, the write merges both
+        let other = open(&path);
+        other
+            .inner
+            .write_with(|d| (d.upsert(token("b")), true))
+            .unwrap();
+        assert!(cache.inner.take_kept_if_current().unwrap().is_none());
+        cache
+            .inner
+            .write_with(|d| (d.upsert(token("c")), true))
+            .unwrap();
+        let index = cache.inner.index().unwrap();
+        assert_eq!(index.len(), 3, "a, b (from the other writer) and c");
+        assert_eq!(
+            CacheDocument::parse(&std::fs::read(&path).unwrap())
+                .unwrap()
+                .len(),
+            3
+        );
+    }
+
+    /// A file whose stamp matches the kept one (as after an inode reuse within one timestamp
+    /// tick) but that another instance wrote (another generation marker) is read again.
+    #[test]
+    fn a_matching_stamp_with_another_generation_is_not_ours() {
+        let dir = temp_dir("generation");
+        let path = dir.0.join("cache.json");
+        let ours = open(&path);
+        ours.inner
+            .write_with(|d| (d.upsert(token("a")), true))
+            .unwrap();
+        let theirs = open(&path);
+        theirs
+            .inner
+            .write_with(|d| (d.upsert(token("b")), true))
+            .unwrap();
+        // pretend the file system reused everything the stamp looks at
+        let mut kept = ours.inner.kept.lock().unwrap().take().unwrap();
+        kept.stamp = ours.inner.current_stamp().unwrap().unwrap();
+        *ours.inner.kept.lock().unwrap() = Some(kept);
+        assert!(ours.inner.take_kept_if_current().unwrap().is_none());
+    }
+
+    /// The index is updated entry by entry on writes into an unchanged file: the same index
+    /// object, with the change.
+    #[test]
+    fn own_writes_update_the_index_in_place() {
+        let (_dir, _, cache) = written_once("in-place");
+        let index = cache.inner.index().unwrap();
+        cache
+            .inner
+            .write_with(|d| (d.upsert(token("b")), true))
+            .unwrap();
+        let removed = token("a");
+        cache
+            .inner
+            .write_with(|d| (d.remove(&removed.partition, &removed.scopes), true))
+            .unwrap();
+        assert!(Arc::ptr_eq(&index, &cache.inner.index().unwrap()));
+        assert_eq!(index.len(), 1);
+        assert!(index
+            .find_shared_sync(&removed.partition, &token("b").scopes)
+            .unwrap()
+            .is_some());
+        assert!(index
+            .find_shared_sync(&removed.partition, &removed.scopes)
+            .unwrap()
+            .is_none());
     }
 }

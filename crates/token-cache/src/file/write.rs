@@ -4,43 +4,66 @@ use std::fs;
 use std::io::Write as _;
 use std::sync::atomic::Ordering;
 
-use super::fs::{private_file_options, sidecar, sync_dir};
+use super::fs::{private_file_options, sidecar};
+use super::kept::{new_generation, GENERATION_KEY};
 use super::load::Loaded;
 use super::trust;
 use super::Inner;
+use zeroize::Zeroizing;
+
 use crate::{CacheDocument, Error};
 
 impl Inner {
     /// Locked read-merge-write. `change` returns its result and whether it changed anything.
     /// Access tokens expired by the cache's clock are pruned.
+    ///
+    /// The document merged into is the one this instance kept from its last read or write
+    /// when the file has not changed since (see [`kept`](super::kept)); otherwise the file is
+    /// read and parsed. The index is updated entry by entry when it reflects that same version.
     pub(super) fn write_with<R>(
         &self,
         change: impl FnOnce(&mut CacheDocument) -> (R, bool),
     ) -> Result<R, Error> {
         let guard = self.lock()?;
         self.remove_stale_temp_files();
-        let mut doc = match self.load()? {
-            Loaded::Missing => CacheDocument::new(),
-            Loaded::Document(doc, _) => *doc,
-            Loaded::Corrupt(reason, file) => {
-                self.quarantine(&file, &reason)?;
-                CacheDocument::new()
-            }
+        let kept = self.take_kept_if_current()?.and_then(|k| k.into_document());
+        let (mut doc, base, mut bytes) = match kept {
+            Some((doc, stamp, bytes)) => (doc, Some(stamp), bytes),
+            None => match self.load()? {
+                Loaded::Missing => (CacheDocument::new(), None, Zeroizing::default()),
+                Loaded::Document(doc, stamp, bytes) => (*doc, Some(stamp), bytes),
+                // `load` reads the document; should a version give tokens, parse them again
+                Loaded::Tokens(_, stamp, bytes) => {
+                    (CacheDocument::parse(&bytes)?, Some(stamp), bytes)
+                }
+                Loaded::Corrupt(reason, file) => {
+                    self.quarantine(&file, &reason)?;
+                    (CacheDocument::new(), None, Zeroizing::default())
+                }
+            },
         };
+        doc.record_changes();
         let (result, changed) = change(&mut doc);
         let pruned = doc.prune_expired(self.clock.unix_now());
         if changed || pruned > 0 {
-            self.replace_file(&doc.to_bytes())?;
+            doc.set_first(GENERATION_KEY, new_generation()?);
+            bytes = doc.rewrite_bytes(bytes);
+            self.replace_file(&bytes)?;
         }
         let stamp = self.current_stamp()?;
+        self.update_index(base, stamp, &mut doc)?;
+        self.keep(Some(doc), stamp, bytes);
         drop(guard);
-        self.install(stamp, doc.into_access_tokens())?;
         Ok(result)
     }
 
     /// Writes `bytes` to a new temporary file next to the cache file (`0600`, `O_EXCL`, never
-    /// through a symbolic link), flushes it, renames it over the cache file and flushes the
-    /// directory. A document over the size limit is not written.
+    /// through a symbolic link), flushes it to disk and renames it over the cache file. A
+    /// document over the size limit is not written.
+    ///
+    /// The directory is not flushed after the rename: a power loss just after it may bring back
+    /// the previous version of the file (complete, never torn: the new file was flushed before
+    /// the rename), which only lacks the newest tokens. See `docs/cache.md`.
     fn replace_file(&self, bytes: &[u8]) -> Result<(), Error> {
         if bytes.len() as u64 > self.max_file_bytes {
             return Err(self.too_large());
@@ -64,7 +87,7 @@ impl Inner {
             let _ = fs::remove_file(&temp);
             return Err(Error::io(operation, &temp, e));
         }
-        sync_dir(&self.dir)
+        Ok(())
     }
 
     /// Temporary files left by a writer that died: only lock holders create them, and we hold

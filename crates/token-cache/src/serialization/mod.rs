@@ -4,6 +4,7 @@
 
 mod keys;
 mod read;
+mod scan;
 mod write;
 
 use std::collections::{HashMap, HashSet};
@@ -15,6 +16,8 @@ use crate::json::{self, Json, Object};
 use crate::{CachedAccessToken, Error, PartitionKey};
 pub use keys::{access_token_key, ext_cache_key};
 use read::Problem;
+#[cfg(feature = "file")]
+pub(crate) use scan::access_tokens as scan_access_tokens;
 
 /// Name of the access-token section.
 const ACCESS_TOKEN: &str = "AccessToken";
@@ -94,6 +97,9 @@ pub struct CacheDocument {
     ours: IndexMap<String, CachedAccessToken>,
     /// (partition, scopes) → AccessToken-section key.
     by_identity: HashMap<(PartitionKey, Scopes), String>,
+    /// When on (the file backend keeps its document between writes): the identities whose
+    /// served entry changed since the last [`take_changes`](Self::take_changes).
+    journal: Option<Vec<(PartitionKey, Scopes)>>,
 }
 
 impl std::fmt::Debug for CacheDocument {
@@ -130,6 +136,7 @@ impl CacheDocument {
             root: Object::new(),
             ours: IndexMap::new(),
             by_identity: HashMap::new(),
+            journal: None,
         }
     }
 
@@ -170,6 +177,7 @@ impl CacheDocument {
             root,
             ours: IndexMap::new(),
             by_identity: HashMap::new(),
+            journal: None,
         };
         doc.index_access_tokens();
         Ok(doc)
@@ -226,12 +234,53 @@ impl CacheDocument {
     ///
     /// The result contains tokens in clear text, hence the [`SecretString`].
     pub fn to_json(&self) -> SecretString {
-        let bytes = self.to_bytes();
+        let bytes = write::document_bytes(&self.root, 4096);
         SecretString::new(String::from_utf8_lossy(&bytes).into_owned())
     }
 
-    pub(crate) fn to_bytes(&self) -> zeroize::Zeroizing<Vec<u8>> {
-        write::document_bytes(&self.root)
+    /// The document's bytes (as [`to_json`](Self::to_json)) written into `buffer` (the
+    /// previous version's bytes), so a large document needs neither a new buffer nor copies
+    /// while it grows.
+    pub(crate) fn rewrite_bytes(
+        &self,
+        buffer: zeroize::Zeroizing<Vec<u8>>,
+    ) -> zeroize::Zeroizing<Vec<u8>> {
+        json::rewrite_object_python_layout(&self.root, buffer)
+    }
+
+    /// Starts recording which identities' served entries change (see
+    /// [`take_changes`](Self::take_changes)).
+    pub(crate) fn record_changes(&mut self) {
+        self.journal.get_or_insert_with(Vec::new);
+    }
+
+    /// The identities whose served entry was added, replaced or removed since the last call
+    /// (in order, possibly repeated); empty unless [`record_changes`](Self::record_changes)
+    /// was called.
+    pub(crate) fn take_changes(&mut self) -> Vec<(PartitionKey, Scopes)> {
+        self.journal
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    fn changed(&mut self, identity: &(PartitionKey, Scopes)) {
+        if let Some(journal) = &mut self.journal {
+            journal.push(identity.clone());
+        }
+    }
+
+    /// Sets the top-level string `key` to `value`, as the document's first key (a marker
+    /// that a reader finds in the first bytes of the file).
+    pub(crate) fn set_first(&mut self, key: &str, value: String) {
+        match self.root.get_index_of(key) {
+            Some(0) => self.root[0] = Json::string(value),
+            _ => {
+                self.root.shift_remove(key);
+                self.root
+                    .shift_insert(0, key.to_owned(), Json::string(value));
+            }
+        }
     }
 
     /// The access tokens this crate serves, in document order.
@@ -281,8 +330,10 @@ impl CacheDocument {
             let displaced = (displaced.partition.clone(), displaced.scopes.clone());
             if displaced != identity {
                 self.by_identity.remove(&displaced);
+                self.changed(&displaced);
             }
         }
+        self.changed(&identity);
         let entry = write::access_token_entry(&token);
         self.section_or_insert(ACCESS_TOKEN)
             .insert(key.clone(), entry);
@@ -293,12 +344,11 @@ impl CacheDocument {
 
     /// Removes the entry for exactly this partition and scope set; `true` if there was one.
     pub fn remove(&mut self, partition: &PartitionKey, scopes: &Scopes) -> bool {
-        let Some(key) = self
-            .by_identity
-            .remove(&(partition.clone(), scopes.clone()))
-        else {
+        let identity = (partition.clone(), scopes.clone());
+        let Some(key) = self.by_identity.remove(&identity) else {
             return false;
         };
+        self.changed(&identity);
         self.ours.shift_remove(&key);
         if let Some(section) = self.section_mut(ACCESS_TOKEN) {
             section.shift_remove(&key);
@@ -320,7 +370,9 @@ impl CacheDocument {
         }
         for key in &expired {
             if let Some(token) = self.ours.shift_remove(key) {
-                self.by_identity.remove(&(token.partition, token.scopes));
+                let identity = (token.partition.clone(), token.scopes.clone());
+                self.by_identity.remove(&identity);
+                self.changed(&identity);
             }
         }
         let gone: HashSet<&str> = expired.iter().map(String::as_str).collect();

@@ -37,6 +37,53 @@ pub(super) fn parse_access_token(entry: &Json) -> Result<Option<CachedAccessToke
     let Some(e) = entry.as_object() else {
         return Err(format!("the entry is {}, not an object", entry.type_name()).into());
     };
+    parse_fields(e)
+}
+
+/// A field of an entry, as the readers below see it.
+pub(super) enum Field<'a> {
+    Missing,
+    Null,
+    Str(&'a str),
+    /// A JSON number: its value when it is an integer in `u64`.
+    Number(Option<u64>),
+    /// Another JSON type, by name.
+    Other(&'static str),
+}
+
+/// An entry's fields by name: the document's [`Object`], or the borrowed entries of
+/// [`scan`](super::scan).
+pub(super) trait Fields {
+    fn field(&self, name: &str) -> Field<'_>;
+}
+
+impl Fields for Object {
+    fn field(&self, name: &str) -> Field<'_> {
+        match self.get(name) {
+            None => Field::Missing,
+            Some(Json::Null) => Field::Null,
+            Some(Json::String(s)) => Field::Str(s),
+            Some(Json::Number(n)) => Field::Number(n.as_u64()),
+            Some(other) => Field::Other(other.type_name()),
+        }
+    }
+}
+
+impl Field<'_> {
+    fn type_name(&self) -> &'static str {
+        match self {
+            Field::Missing | Field::Null => "null",
+            Field::Str(_) => "a string",
+            Field::Number(_) => "a number",
+            Field::Other(name) => name,
+        }
+    }
+}
+
+/// Reads one `AccessToken` entry from its fields (see [`parse_access_token`]).
+pub(super) fn parse_fields(
+    e: &(impl Fields + ?Sized),
+) -> Result<Option<CachedAccessToken>, Problem> {
     if !is_app_access_token(e)? {
         return Ok(None);
     }
@@ -60,21 +107,21 @@ pub(super) fn parse_access_token(entry: &Json) -> Result<Option<CachedAccessToke
 
 /// `true` for an app-only access token (`home_account_id` null, `""` or missing); `false` for
 /// another credential type or a user's token.
-fn is_app_access_token(e: &Object) -> Result<bool, Problem> {
-    match e.get("credential_type") {
-        Some(Json::String(t))
+fn is_app_access_token(e: &(impl Fields + ?Sized)) -> Result<bool, Problem> {
+    match e.field("credential_type") {
+        Field::Str(t)
             if t.eq_ignore_ascii_case("AccessToken")
                 || t.eq_ignore_ascii_case("AccessToken_With_AuthScheme") => {}
-        Some(Json::String(_)) => return Ok(false),
-        Some(other) => {
+        Field::Str(_) => return Ok(false),
+        Field::Missing => return Err("`credential_type` is missing".into()),
+        other => {
             return Err(format!("`credential_type` is {}, not a string", other.type_name()).into())
         }
-        None => return Err("`credential_type` is missing".into()),
     }
-    match e.get("home_account_id") {
-        None | Some(Json::Null) => Ok(true),
-        Some(Json::String(s)) => Ok(s.is_empty()),
-        Some(other) => Err(format!(
+    match e.field("home_account_id") {
+        Field::Missing | Field::Null => Ok(true),
+        Field::Str(s) => Ok(s.is_empty()),
+        other => Err(format!(
             "`home_account_id` is {}, not a string or null",
             other.type_name()
         )
@@ -84,7 +131,7 @@ fn is_app_access_token(e: &Object) -> Result<bool, Problem> {
 
 /// The entry's partition; `None` when it belongs to someone else (a token type this library
 /// does not know, or an ext key it would not derive).
-fn partition(e: &Object) -> Result<Option<PartitionKey>, Problem> {
+fn partition(e: &(impl Fields + ?Sized)) -> Result<Option<PartitionKey>, Problem> {
     let environment = required_str(e, "environment")?;
     let client_id = required_str(e, "client_id")?;
     let tenant = required_str(e, "realm")?;
@@ -117,31 +164,29 @@ fn partition(e: &Object) -> Result<Option<PartitionKey>, Problem> {
     Ok(Some(partition))
 }
 
-fn required_str<'a>(e: &'a Object, field: &str) -> Result<&'a str, String> {
+fn required_str<'a>(e: &'a (impl Fields + ?Sized), field: &str) -> Result<&'a str, String> {
     optional_str(e, field)?.ok_or_else(|| format!("`{field}` is missing"))
 }
 
 /// A string field; `null` counts as missing.
-fn optional_str<'a>(e: &'a Object, field: &str) -> Result<Option<&'a str>, String> {
-    match e.get(field) {
-        None | Some(Json::Null) => Ok(None),
-        Some(v) => v
-            .as_str()
-            .map(Some)
-            .ok_or_else(|| format!("`{field}` is {}, not a string", v.type_name())),
+fn optional_str<'a>(e: &'a (impl Fields + ?Sized), field: &str) -> Result<Option<&'a str>, String> {
+    match e.field(field) {
+        Field::Missing | Field::Null => Ok(None),
+        Field::Str(s) => Ok(Some(s)),
+        other => Err(format!("`{field}` is {}, not a string", other.type_name())),
     }
 }
 
 /// A time field: a string of integer seconds (what MSAL writes) or a JSON integer.
-fn timestamp(e: &Object, field: &str) -> Result<Option<UnixTime>, Problem> {
+fn timestamp(e: &(impl Fields + ?Sized), field: &str) -> Result<Option<UnixTime>, Problem> {
     let impossible = || {
         Problem::ImpossibleTime(format!(
             "`{field}` is not a time between 1970 and the year 9999"
         ))
     };
-    let secs = match e.get(field) {
-        None | Some(Json::Null) => return Ok(None),
-        Some(Json::String(s)) => {
+    let secs = match e.field(field) {
+        Field::Missing | Field::Null => return Ok(None),
+        Field::Str(s) => {
             let s = s.trim();
             match s.parse::<u64>() {
                 Ok(secs) => secs,
@@ -153,8 +198,8 @@ fn timestamp(e: &Object, field: &str) -> Result<Option<UnixTime>, Problem> {
             }
         }
         // a negative, fractional or huge number
-        Some(Json::Number(n)) => n.as_u64().ok_or_else(impossible)?,
-        Some(other) => {
+        Field::Number(n) => n.ok_or_else(impossible)?,
+        other @ Field::Other(_) => {
             return Err(format!(
                 "`{field}` is {}, not a string of integer seconds",
                 other.type_name()

@@ -40,19 +40,8 @@ pub(super) fn access_token_entry(token: &CachedAccessToken) -> Json {
     Json::Object(e)
 }
 
-/// The document `root` as MSAL Python's `json.dumps(indent=4)` writes it.
-pub(super) fn document_bytes(root: &Object) -> Zeroizing<Vec<u8>> {
-    // The root is an object by construction; borrow it as a value without copying.
-    struct Root<'a>(&'a Object);
-    impl serde::Serialize for Root<'_> {
-        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            use serde::ser::SerializeMap;
-            let mut map = s.serialize_map(Some(self.0.len()))?;
-            for (k, v) in self.0 {
-                map.serialize_entry(k, v)?;
-            }
-            map.end()
-        }
-    }
-    json::write_python_style(&Root(root))
+/// The document `root` as MSAL Python's `json.dumps(indent=4)` writes it, into a buffer of
+/// `capacity` bytes to start with.
+pub(super) fn document_bytes(root: &Object, capacity: usize) -> Zeroizing<Vec<u8>> {
+    json::write_object_python_layout(root, capacity)
 }

@@ -1,0 +1,353 @@
+//! Reading the served access tokens straight from the bytes, without building the document:
+//! what the file backend does when it only needs its index (opening a file, reloading after
+//! another process wrote it). Strings are borrowed from the input; only the tokens are
+//! allocated.
+//!
+//! It covers the plain case only and says so with `None` otherwise, and the caller then
+//! parses the whole [`CacheDocument`](super::CacheDocument), whose result is the same by
+//! construction: every entry goes through the same [`parse_fields`] as there; a file with an
+//! entry that is not served cleanly (a problem to warn about), a string with escapes, a
+//! repeated key or two entries for one token is left to the full parse.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use super::read::{parse_fields, Field, Fields};
+use super::{ACCESS_TOKEN, APP_METADATA};
+use crate::CachedAccessToken;
+
+/// The access tokens [`CacheDocument::parse`](super::CacheDocument::parse) followed by
+/// `into_access_tokens` would give, in the same order; `None` when this input needs the full
+/// parse (including every input that is not a valid cache document).
+pub(crate) fn access_tokens(input: &[u8]) -> Option<Vec<CachedAccessToken>> {
+    if input.iter().all(u8::is_ascii_whitespace) {
+        return Some(Vec::new());
+    }
+    let mut de = serde_json::Deserializer::from_slice(input);
+    let entries = de.deserialize_map(RootVisitor).ok()?;
+    de.end().ok()?;
+    let mut keys = HashSet::with_capacity(entries.len());
+    let mut tokens = Vec::with_capacity(entries.len());
+    for (key, entry) in &entries {
+        if !keys.insert(*key) {
+            return None; // a repeated key: the last one wins, left to the full parse
+        }
+        if let Some(token) = parse_fields(entry).ok()? {
+            tokens.push(token);
+        }
+    }
+    let identities: HashSet<_> = tokens.iter().map(|t| (&t.partition, &t.scopes)).collect();
+    (identities.len() == tokens.len()).then_some(tokens)
+}
+
+/// One entry's fields, borrowed from the input.
+struct Entry<'a>(Vec<(&'a str, Value<'a>)>);
+
+/// A field value; anything but a string, null or a number is only named.
+enum Value<'a> {
+    Null,
+    Str(&'a str),
+    Number(Option<u64>),
+    Other(&'static str),
+}
+
+impl Fields for Entry<'_> {
+    fn field(&self, name: &str) -> Field<'_> {
+        // the last of repeated names wins, as in the document
+        match self.0.iter().rev().find(|(k, _)| *k == name) {
+            None => Field::Missing,
+            Some((_, Value::Null)) => Field::Null,
+            Some((_, Value::Str(s))) => Field::Str(s),
+            Some((_, Value::Number(n))) => Field::Number(*n),
+            Some((_, Value::Other(name))) => Field::Other(name),
+        }
+    }
+}
+
+type Entries<'a> = Vec<(&'a str, Entry<'a>)>;
+
+/// The top level: the `AccessToken` section's entries; the `AppMetadata` section must be an
+/// object; everything else is skipped.
+struct RootVisitor;
+
+impl<'de> Visitor<'de> for RootVisitor {
+    type Value = Entries<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a cache document")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Entries<'de>, A::Error> {
+        let mut entries = None;
+        while let Some(key) = map.next_key::<&'de str>()? {
+            if key == ACCESS_TOKEN {
+                if entries.is_some() {
+                    return Err(de::Error::custom("a repeated section"));
+                }
+                entries = Some(map.next_value_seed(Pairs(EntrySeed))?);
+            } else if key == APP_METADATA {
+                map.next_value_seed(ObjectSeed)?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(entries.unwrap_or_default())
+    }
+}
+
+/// An object read as its (key, value) pairs in order, each value read by the seed `S`: the
+/// `AccessToken` section (`Pairs(EntrySeed)`) and each entry (`Pairs(ValueSeed)`).
+struct Pairs<S>(S);
+
+impl<'de, S: de::DeserializeSeed<'de> + Copy> de::DeserializeSeed<'de> for Pairs<S> {
+    type Value = Vec<(&'de str, S::Value)>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, S: de::DeserializeSeed<'de> + Copy> Visitor<'de> for Pairs<S> {
+    type Value = Vec<(&'de str, S::Value)>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(16).min(4096));
+        while let Some(key) = map.next_key::<&'de str>()? {
+            pairs.push((key, map.next_value_seed(self.0)?));
+        }
+        Ok(pairs)
+    }
+}
+
+/// One entry: an object of fields (anything else is left to the full parse).
+#[derive(Clone, Copy)]
+struct EntrySeed;
+
+impl<'de> de::DeserializeSeed<'de> for EntrySeed {
+    type Value = Entry<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Entry<'de>, D::Error> {
+        Pairs(ValueSeed).deserialize(d).map(Entry)
+    }
+}
+
+/// A field value. A string with escapes cannot be borrowed: an error, so the full parse
+/// (which keeps such strings in wiped memory) reads the file.
+#[derive(Clone, Copy)]
+struct ValueSeed;
+
+impl<'de> de::DeserializeSeed<'de> for ValueSeed {
+    type Value = Value<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value<'de>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ValueSeed {
+    type Value = Value<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a value")
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Value<'de>, E> {
+        Ok(Value::Str(v))
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Value<'de>, E> {
+        Err(E::custom("a string with escapes"))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value<'de>, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value<'de>, E> {
+        Ok(Value::Number(Some(v)))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value<'de>, E> {
+        Ok(Value::Number(u64::try_from(v).ok()))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value<'de>, E> {
+        if v.is_finite() {
+            Ok(Value::Number(None))
+        } else {
+            Err(E::custom("a number is not finite"))
+        }
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Value<'de>, E> {
+        Ok(Value::Other("a boolean"))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value<'de>, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Value::Other("an array"))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value<'de>, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Value::Other("an object"))
+    }
+}
+
+/// A value that must be an object (the `AppMetadata` section), skipped.
+struct ObjectSeed;
+
+impl<'de> de::DeserializeSeed<'de> for ObjectSeed {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ObjectSeed {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{CacheDocument, PartitionKey, PartitionParts, Scopes, SecretString, TokenType};
+    use oauth2_core::UnixTime;
+
+    fn token(
+        tenant: &str,
+        scope: &str,
+        token_type: TokenType,
+        key_id: Option<&str>,
+    ) -> CachedAccessToken {
+        CachedAccessToken {
+            partition: PartitionKey::new(PartitionParts {
+                environment: "login.microsoftonline.com",
+                client_id: "cid",
+                tenant,
+                token_type,
+                key_id,
+            }),
+            scopes: Scopes::new([scope]).unwrap(),
+            secret: SecretString::new(format!("secret-{tenant}-{scope}")),
+            cached_at: UnixTime::from_secs(1_700_000_000),
+            expires_on: UnixTime::from_secs(1_700_003_600),
+            extended_expires_on: UnixTime::from_secs(1_700_007_200),
+            refresh_on: Some(UnixTime::from_secs(1_700_001_800)),
+        }
+    }
+
+    fn seen(tokens: &[CachedAccessToken]) -> Vec<String> {
+        tokens
+            .iter()
+            .map(|t| {
+                format!(
+                    "{:?} {:?} {} {:?} {:?} {:?} {:?}",
+                    t.partition,
+                    t.scopes,
+                    t.secret.expose_secret(),
+                    t.cached_at,
+                    t.expires_on,
+                    t.extended_expires_on,
+                    t.refresh_on
+                )
+            })
+            .collect()
+    }
+
+    /// Whenever the scan answers, it answers what the full parse gives.
+    fn agrees(input: &str) -> bool {
+        let scanned = access_tokens(input.as_bytes());
+        let full = CacheDocument::parse(input.as_bytes()).map(CacheDocument::into_access_tokens);
+        match (&scanned, &full) {
+            (Some(scanned), Ok(full)) => assert_eq!(seen(scanned), seen(full), "{input}"),
+            (Some(_), Err(e)) => panic!("scanned a document the full parse refuses ({e}): {input}"),
+            (None, _) => {}
+        }
+        scanned.is_some()
+    }
+
+    #[test]
+    fn plain_documents_are_scanned_with_the_full_parse_result() {
+        let doc = CacheDocument::from_iter([
+            token("t1", "api://a/.default", TokenType::Bearer, None),
+            token("t2", "api://b/.default", TokenType::MtlsPop, Some("kid-1")),
+            token("t2", "api://b/.default", TokenType::Bearer, Some("kid-1")),
+        ]);
+        let json = doc.to_json();
+        assert!(agrees(json.expose_secret()));
+        assert!(agrees(""));
+        assert!(agrees("  {}  "));
+        assert!(agrees(
+            r#"{"RefreshToken": {"k": {"secret": "r"}}, "AppMetadata": {}}"#
+        ));
+        // someone else's entries: a user token, another credential type, a foreign ext key
+        let foreign = json.expose_secret().replacen(
+            "\"AccessToken\": {",
+            r#""AccessToken": {
+                "user": {"credential_type": "AccessToken", "secret": "u", "home_account_id": "uid.utid",
+                         "environment": "e", "client_id": "c", "realm": "r", "target": "s", "expires_on": "1"},
+                "other": {"credential_type": "IdToken", "secret": "i"},
+                "ext": {"credential_type": "AccessToken", "secret": "x", "environment": "e", "client_id": "c",
+                        "realm": "r", "target": "s", "expires_on": "1", "ext_cache_key": "foreign"},"#,
+            1,
+        );
+        assert!(agrees(&foreign));
+    }
+
+    #[test]
+    fn everything_else_is_left_to_the_full_parse() {
+        let entry = |fields: &str| {
+            format!(
+                r#"{{"AccessToken": {{"k": {{"credential_type": "AccessToken", "secret": "s", "environment": "e",
+                    "client_id": "c", "realm": "r", "target": "x"{fields}}}}}}}"#
+            )
+        };
+        for input in [
+            entry(r#", "expires_on": "soon""#), // unusable: a warning to log
+            entry(r#", "expires_on": "99999999999999""#), // impossible: dropped at the next write
+            entry(r#", "expires_on": "1", "secret": "\u0041""#), // an escape
+            r#"{"AccessToken": {"k": 1}}"#.to_owned(),
+            r#"{"AccessToken": [], "AppMetadata": {}}"#.to_owned(),
+            r#"{"AccessToken": {}, "AppMetadata": 3}"#.to_owned(),
+            r#"{"AccessToken": {}, "AccessToken": {}}"#.to_owned(),
+            r#"[1, 2]"#.to_owned(),
+            r#"{"AccessToken": {"#.to_owned(),
+        ] {
+            assert!(!agrees(&input), "{input}");
+        }
+        // a repeated key, and two keys for one token (the full parse serves the longer-lived)
+        let doc =
+            CacheDocument::from_iter([token("t", "api://a/.default", TokenType::Bearer, None)]);
+        let json = doc.to_json();
+        let text = json.expose_secret();
+        let start = text.find("\"-login").unwrap();
+        let end = text.find("\n        }").unwrap() + "\n        }".len();
+        let entry_text = &text[start..end];
+        let repeated = text.replacen(entry_text, &format!("{entry_text},\n{entry_text}"), 1);
+        assert!(!agrees(&repeated));
+        let twin = entry_text.replacen("\"-login", "\"-other-key-login", 1);
+        let twins = text.replacen(entry_text, &format!("{entry_text},\n{twin}"), 1);
+        assert!(!agrees(&twins));
+        // fields the entry repeats or this crate does not know are fine
+        assert!(agrees(&entry(
+            r#", "expires_on": "1", "expires_on": "2", "extra": [1, {"a": null}], "n": 1.5"#
+        )));
+    }
+}
