@@ -455,7 +455,7 @@ mod tests {
         assert!(std::ptr::eq(scope_key.set.as_slice(), a.scopes.as_slice()));
         assert!(others.is_empty());
         assert!(
-            part.by_scope.get("b").is_none(),
+            !part.by_scope.contains_key("b"),
             "single-scope sets are not indexed"
         );
     }
