@@ -111,7 +111,10 @@ mod tests {
         assert_eq!(table.keys.len(), SLOTS);
         let overflow = table.overflow.read().unwrap();
         assert_eq!(overflow.len(), 4);
-        assert_eq!(overflow.back().and_then(PartitionKey::key_id), Some(ids[SLOTS + 3].as_str()));
+        assert_eq!(
+            overflow.back().and_then(PartitionKey::key_id),
+            Some(ids[SLOTS + 3].as_str())
+        );
         drop(overflow);
         let built = std::cell::Cell::new(false);
         table.get(TokenType::MtlsPop, Some(&ids[SLOTS + 3]), || {
@@ -126,10 +129,15 @@ mod tests {
         let table = Partitions::default();
         let ids: Vec<String> = (0..3 * SLOTS).map(|i| format!("k{i}")).collect();
         for id in &ids {
-            table.get(TokenType::MtlsPop, Some(id), || key(TokenType::MtlsPop, Some(id)));
+            table.get(TokenType::MtlsPop, Some(id), || {
+                key(TokenType::MtlsPop, Some(id))
+            });
         }
         let overflow = table.overflow.read().unwrap();
         assert_eq!(overflow.len(), SLOTS, "bounded");
-        assert_eq!(overflow.front().and_then(PartitionKey::key_id), Some(ids[2 * SLOTS].as_str()));
+        assert_eq!(
+            overflow.front().and_then(PartitionKey::key_id),
+            Some(ids[2 * SLOTS].as_str())
+        );
     }
 }
