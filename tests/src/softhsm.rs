@@ -154,15 +154,7 @@ impl SoftHsm {
 
     /// A read-write session logged in as the token's user.
     fn user_session(&self) -> Session {
-        let module = Pkcs11::new(SOFTHSM_MODULE).expect("SoftHSM2 module loads");
-        match module.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)) {
-            Ok(())
-            | Err(cryptoki::error::Error::Pkcs11(
-                cryptoki::error::RvError::CryptokiAlreadyInitialized,
-                _,
-            )) => {}
-            Err(e) => panic!("C_Initialize: {e}"),
-        }
+        let module = module();
         let slot = module
             .get_slots_with_token()
             .expect("slots")
@@ -180,6 +172,26 @@ impl SoftHsm {
         }
         session
     }
+}
+
+/// The test's own context on the SoftHSM2 module, loaded and initialized once per process and
+/// never dropped: a context per call raced with the tests running beside it (a dropped context
+/// unloads the library when it holds the last reference, and a concurrent call then finds the
+/// module not initialized).
+fn module() -> &'static Pkcs11 {
+    static MODULE: OnceLock<Pkcs11> = OnceLock::new();
+    MODULE.get_or_init(|| {
+        let module = Pkcs11::new(SOFTHSM_MODULE).expect("SoftHSM2 module loads");
+        match module.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)) {
+            Ok(())
+            | Err(cryptoki::error::Error::Pkcs11(
+                cryptoki::error::RvError::CryptokiAlreadyInitialized,
+                _,
+            )) => {}
+            Err(e) => panic!("C_Initialize: {e}"),
+        }
+        module
+    })
 }
 
 fn private_key(session: &Session, label: &str) -> ObjectHandle {
