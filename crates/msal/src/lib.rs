@@ -52,7 +52,7 @@ mod token_client;
 
 pub mod guides;
 
-pub use acquire::AcquireTokenForClient;
+pub use acquire::{AcquireTokenForClient, AcquireTokenForClientFuture};
 pub use app::{
     ConfidentialClientApplication, ConfidentialClientApplicationBuilder, DEFAULT_RETRY_BACKOFF,
     MAX_RETRY_BACKOFF,

@@ -25,6 +25,17 @@ pub(crate) struct Partitions {
 }
 
 impl Partitions {
+    /// The key for `token_type` and `key_id` if the lock-free table has it (borrowed: no
+    /// reference count taken).
+    pub(crate) fn find(
+        &self,
+        token_type: TokenType,
+        key_id: Option<&str>,
+    ) -> Option<&PartitionKey> {
+        self.keys
+            .find(|k| k.token_type() == token_type && k.key_id() == key_id)
+    }
+
     /// The key for `token_type` and `key_id`, from the table or made by `build`.
     pub(crate) fn get(
         &self,

@@ -4,7 +4,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use mtls_transport::Transport;
 use oauth2_core::{AssertionCache, Authority, ClientCertificate, Clock};
@@ -92,18 +92,41 @@ impl AppState {
         let Some(source) = self.config.credential.certificate_source() else {
             return Ok(None);
         };
-        let env = SourceEnv {
+        self.shared
+            .certificate
+            .resolve(source, &self.source_env())
+            .await
+            .map(Some)
+    }
+
+    /// [`Self::current_certificate`] when it is known without asking a provider (no
+    /// certificate, or a static one; `now`: the time of the call); `None` when a certificate
+    /// or bound-assertion provider has to be asked.
+    pub(crate) fn certificate_now(
+        &self,
+        now: SystemTime,
+    ) -> Option<Result<Option<ClientCertificate>, Error>> {
+        if self.config.credential.has_bound_assertion_provider() {
+            return None;
+        }
+        let Some(source) = self.config.credential.certificate_source() else {
+            return Some(Ok(None));
+        };
+        let certificate = self
+            .shared
+            .certificate
+            .resolve_now(source, &self.source_env(), now)?;
+        Some(certificate.map(Some))
+    }
+
+    fn source_env(&self) -> SourceEnv<'_> {
+        SourceEnv {
             client_id: &self.config.client_id,
             clock: self.services.clock.as_ref(),
             transport: self.services.transport.as_ref(),
             observer: self.services.observer.as_deref(),
             expiry_warning: self.config.certificate_expiry_warning,
-        };
-        self.shared
-            .certificate
-            .resolve(source, &env)
-            .await
-            .map(Some)
+        }
     }
 
     /// Asks a bound-assertion provider which certificate its next assertion is bound to, so

@@ -1,8 +1,9 @@
 //! Normalized scope lists.
 
+use std::collections::hash_map::RandomState;
 use std::fmt;
-use std::hash::{Hash, Hasher};
-use std::sync::Arc;
+use std::hash::{BuildHasher, Hash, Hasher};
+use std::sync::{Arc, OnceLock};
 
 use crate::Error;
 
@@ -20,8 +21,8 @@ pub struct Scopes {
 }
 
 struct Inner {
-    /// Hash of the joined form, computed once with a fixed-key hasher (a cache lookup hashes
-    /// 8 bytes, not the scopes).
+    /// Hash of the joined form, computed once with the process's randomly keyed hasher (a
+    /// cache lookup takes these 8 bytes, it does not hash the scopes).
     hash: u64,
     list: Box<[String]>,
     /// The scopes joined with single spaces; `None` for a single scope (the joined form is the
@@ -79,15 +80,17 @@ impl Scopes {
         list.sort_unstable();
         list.dedup();
         let joined = (list.len() > 1).then(|| list.join(" ").into_boxed_str());
-        // `DefaultHasher::new()` uses fixed keys: equal scope sets, equal value
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        joined
-            .as_deref()
-            .unwrap_or_else(|| list.first().map_or("", String::as_str))
-            .hash(&mut hasher);
+        // one randomly keyed hasher per process: equal scope sets, equal value (in this
+        // process), and values nobody outside the process can aim at
+        static KEYS: OnceLock<RandomState> = OnceLock::new();
+        let hash = KEYS.get_or_init(RandomState::new).hash_one(
+            joined
+                .as_deref()
+                .unwrap_or_else(|| list.first().map_or("", String::as_str)),
+        );
         Ok(Scopes {
             inner: Arc::new(Inner {
-                hash: hasher.finish(),
+                hash,
                 list: list.into_boxed_slice(),
                 joined,
             }),

@@ -122,6 +122,7 @@ mod fill;
 mod json;
 mod memory;
 mod partition;
+mod precomputed;
 #[cfg(feature = "redis")]
 mod redis;
 mod serialization;

@@ -5,6 +5,7 @@ use std::sync::{Arc, RwLock};
 
 use oauth2_core::Scopes;
 
+use crate::precomputed::PrecomputedMap;
 use crate::{CachedAccessToken, Error, PartitionKey, TokenCache};
 
 /// A process-local token cache: a hash map of partitions, each indexed by scope set and by
@@ -14,12 +15,12 @@ use crate::{CachedAccessToken, Error, PartitionKey, TokenCache};
 /// allocating; [`TokenCache::find`] returns an owned copy.
 #[derive(Debug, Default)]
 pub struct MemoryTokenCache {
-    partitions: RwLock<HashMap<PartitionKey, Partition>>,
+    partitions: RwLock<PrecomputedMap<PartitionKey, Partition>>,
 }
 
 #[derive(Debug, Default)]
 struct Partition {
-    by_scopes: HashMap<Scopes, Arc<CachedAccessToken>>,
+    by_scopes: PrecomputedMap<Scopes, Arc<CachedAccessToken>>,
     /// scope → the scope sets of two or more scopes (keys of `by_scopes`) that contain it: the
     /// key's own set, then the others. A set of one scope (the usual `{resource}/.default`) is
     /// not indexed: it can only answer a query for exactly itself, which `by_scopes` does.

@@ -1,8 +1,9 @@
 //! Partition keys: which tokens may answer a query.
 
+use std::collections::hash_map::RandomState;
 use std::fmt;
-use std::hash::{Hash, Hasher};
-use std::sync::Arc;
+use std::hash::{BuildHasher, Hash, Hasher};
+use std::sync::{Arc, OnceLock};
 
 use oauth2_core::TokenType;
 
@@ -40,7 +41,8 @@ pub struct PartitionParts<'a> {
 /// Which tokens may answer a query: a partition per (environment, client id, tenant, token type,
 /// key id). The environment is lower-cased at construction.
 ///
-/// Cloning is a reference-count increment, and hashing writes one precomputed 64-bit value, so
+/// Cloning is a reference-count increment, and hashing writes one precomputed 64-bit value
+/// (randomly keyed per process, so it is no hashing weakness to use it as it is), so
 /// partition keys are cheap to copy into results and to look up.
 #[derive(Clone)]
 pub struct PartitionKey {
@@ -48,7 +50,8 @@ pub struct PartitionKey {
 }
 
 struct Inner {
-    /// Hash of `parts`, computed once with a fixed-key hasher: equal parts, equal value.
+    /// Hash of `parts`, computed once with the process's randomly keyed hasher: equal parts,
+    /// equal value.
     hash: u64,
     parts: Parts,
 }
@@ -113,12 +116,12 @@ impl PartitionKey {
             token_type: parts.token_type,
             key_id: parts.key_id.map(str::to_owned),
         };
-        // `DefaultHasher::new()` uses fixed keys, so the value depends on the parts only.
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        parts.hash(&mut hasher);
+        // one randomly keyed hasher per process: equal parts, equal value (in this process),
+        // and values nobody outside the process can aim at
+        static KEYS: OnceLock<RandomState> = OnceLock::new();
         Self {
             inner: Arc::new(Inner {
-                hash: hasher.finish(),
+                hash: KEYS.get_or_init(RandomState::new).hash_one(&parts),
                 parts,
             }),
         }

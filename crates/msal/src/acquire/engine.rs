@@ -11,15 +11,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use oauth2_core::{ClientCertificate, TokenType, UnixTime};
 use telemetry::CacheRefreshReason;
 use token_cache::{CachedAccessToken, Fill, FillLease};
 
 use super::network;
-use super::plan::Plan;
+use super::plan::{app_realm, HitKey, Plan};
 use super::Options;
 use crate::result::{AuthenticationResult, TokenSource};
 use crate::state::AppState;
-use crate::Error;
+use crate::{BindingCertificate, Error};
 
 /// A token with less than this left is treated as expired (MSAL's 5-minute margin).
 pub(crate) const EXPIRY_MARGIN: Duration = Duration::from_secs(300);
@@ -30,28 +31,106 @@ enum Lookup {
     Miss(CacheRefreshReason),
 }
 
-/// Runs one call. A hit from a memory backend is answered right here, without another
-/// future; everything else (a backend that needs I/O, a miss, a forced refresh) runs in
-/// [`acquire_further`], boxed so that this future stays small (it is built and moved on every
-/// call, and the network path's state is large).
+/// How far a call got without waiting ([`acquire_now`]).
+pub(crate) enum Now {
+    /// Answered: a cache hit, or an error found before anything was looked up.
+    Done(Result<AuthenticationResult, Error>),
+    /// The call has to wait ([`acquire`]); with the plan and the reason when the cache was
+    /// already consulted and missed.
+    Wait(Option<(Plan, CacheRefreshReason)>),
+}
+
+/// Runs as much of a call as needs no waiting: with no certificate provider to ask and a
+/// backend that answers at once (memory), a cache hit is answered here, without a future and
+/// with one read of the clock. A repeated call ([`HitKey`]) looks the cache up with the
+/// application's shared keys, taking no reference count until the result is built.
+pub(crate) fn acquire_now(state: &Arc<AppState>, options: &Options) -> Now {
+    if options.force_refresh {
+        return Now::Wait(None);
+    }
+    let now = state.services.clock.now();
+    let certificate = match state.certificate_now(now) {
+        None => return Now::Wait(None),
+        Some(Ok(certificate)) => certificate,
+        Some(Err(e)) => return Now::Done(Err(e)),
+    };
+    let now = UnixTime::from_system_time(now);
+    match HitKey::decide(state, options, certificate.as_ref()) {
+        Some(Ok(key)) => return hit_now(state, options, &key, certificate.as_ref(), now),
+        Some(Err(e)) => return Now::Done(Err(e)),
+        None => {}
+    }
+    let plan = match Plan::decide(state, options, certificate) {
+        Ok(plan) => plan,
+        Err(e) => return Now::Done(Err(e)),
+    };
+    let found = match state
+        .services
+        .cache
+        .find_shared_now(&plan.partition, &plan.scopes)
+    {
+        None => return Now::Wait(None),
+        Some(Ok(found)) => found,
+        Some(Err(e)) => return Now::Done(Err(e.into())),
+    };
+    match judge(state, &plan, options, found, now) {
+        Lookup::Hit(entry) => Now::Done(Ok(from_cache(&entry, plan))),
+        Lookup::Miss(reason) => Now::Wait(Some((plan, reason))),
+    }
+}
+
+/// The lookup of a [`HitKey`] call. A miss makes the full plan the network request needs.
+fn hit_now(
+    state: &Arc<AppState>,
+    options: &Options,
+    key: &HitKey<'_>,
+    certificate: Option<&ClientCertificate>,
+    now: UnixTime,
+) -> Now {
+    let found = match state
+        .services
+        .cache
+        .find_shared_now(key.partition, key.scopes)
+    {
+        None => return Now::Wait(None),
+        Some(Err(e)) => return Now::Done(Err(e.into())),
+        Some(Ok(found)) => found,
+    };
+    let fresh = fresh(state, found, now, key.token_type);
+    let plan = match &fresh {
+        Ok((_, false)) => None,
+        // past `refresh_on`, or a miss: the network request needs the full plan
+        _ => match Plan::decide(state, options, certificate.cloned()) {
+            Ok(plan) => Some(plan),
+            Err(e) => return Now::Done(Err(e)),
+        },
+    };
+    match (fresh, plan) {
+        (Ok((entry, refresh)), plan) => {
+            if let Some(plan) = plan.filter(|_| refresh) {
+                refresh_in_background(state, &plan, options);
+            }
+            Now::Done(Ok(hit_result(state, &entry, key)))
+        }
+        (Err(reason), Some(plan)) => Now::Wait(Some((plan, reason))),
+        (Err(_), None) => Now::Wait(None),
+    }
+}
+
+/// Runs a call that has to wait: a certificate or binding provider to ask, a cache backend
+/// with I/O, a miss (`known_miss`: [`acquire_now`] already looked), a forced refresh.
 pub(crate) async fn acquire(
     state: &Arc<AppState>,
     options: Options,
+    known_miss: Option<(Plan, CacheRefreshReason)>,
 ) -> Result<AuthenticationResult, Error> {
+    if let Some((plan, reason)) = known_miss {
+        return acquire_further(state, plan, options, Some(reason)).await;
+    }
     let certificate = state.current_certificate().await?;
     state.refresh_last_binding().await;
     let plan = Plan::decide(state, &options, certificate)?;
-    let mut known_miss = None;
-    if !options.force_refresh {
-        let cache = &state.services.cache;
-        if let Some(found) = cache.find_shared_now(&plan.partition, &plan.scopes) {
-            match judge(state, &plan, &options, found?) {
-                Lookup::Hit(entry) => return Ok(from_cache(&entry, plan)),
-                Lookup::Miss(reason) => known_miss = Some(reason),
-            }
-        }
-    }
-    Box::pin(acquire_further(state, plan, options, known_miss)).await
+    acquire_further(state, plan, options, None).await
 }
 
 /// The rest of a call: the cache lookup that needs I/O, then single flight, the fleet lease
@@ -100,36 +179,54 @@ async fn lookup(state: &Arc<AppState>, plan: &Plan, options: &Options) -> Result
         Some(found) => found?,
         None => cache.find_shared(&plan.partition, &plan.scopes).await?,
     };
-    Ok(judge(state, plan, options, found))
+    let now = state.services.clock.unix_now();
+    Ok(judge(state, plan, options, found, now))
 }
 
-/// What the cache found, judged: a usable token (possibly starting a proactive refresh), or
-/// why not.
+/// What the cache found at `now`, judged: a usable token (possibly starting a proactive
+/// refresh), or why not.
 fn judge(
     state: &Arc<AppState>,
     plan: &Plan,
     options: &Options,
     found: Option<Arc<CachedAccessToken>>,
+    now: UnixTime,
 ) -> Lookup {
-    let now = state.services.clock.unix_now();
-    let token_type = plan.token_type.as_str();
+    match fresh(state, found, now, plan.token_type) {
+        Ok((entry, refresh)) => {
+            if refresh {
+                refresh_in_background(state, plan, options);
+            }
+            Lookup::Hit(entry)
+        }
+        Err(reason) => Lookup::Miss(reason),
+    }
+}
+
+/// A found token that is still usable at `now` (counted as a hit), with whether it is past its
+/// `refresh_on`; or why there is none.
+fn fresh(
+    state: &AppState,
+    found: Option<Arc<CachedAccessToken>>,
+    now: UnixTime,
+    token_type: TokenType,
+) -> Result<(Arc<CachedAccessToken>, bool), CacheRefreshReason> {
+    let token_type = token_type.as_str();
     let entry = match found {
         None => {
             tracing::debug!(token_type, "cache miss: no token");
-            return Lookup::Miss(CacheRefreshReason::NoCachedToken);
+            return Err(CacheRefreshReason::NoCachedToken);
         }
         Some(entry) if entry.expires_on < now.saturating_add(EXPIRY_MARGIN) => {
             tracing::debug!(token_type, "cache miss: token expires within 5 minutes");
-            return Lookup::Miss(CacheRefreshReason::Expired);
+            return Err(CacheRefreshReason::Expired);
         }
         Some(entry) => entry,
     };
-    if entry.refresh_on.is_some_and(|r| r <= now) {
-        refresh_in_background(state, plan, options);
-    }
+    let refresh = entry.refresh_on.is_some_and(|r| r <= now);
     state.shared.record_cache_hit();
     tracing::debug!(client_id = %state.config.client_id, token_type, "token served from cache");
-    Lookup::Hit(entry)
+    Ok((entry, refresh))
 }
 
 /// The token is past its `refresh_on` but still valid: the caller keeps it, and one background
@@ -151,6 +248,31 @@ fn refresh_in_background(state: &Arc<AppState>, plan: &Plan, options: &Options) 
         drop(turn);
         drop(ticket);
     });
+}
+
+/// A cache hit of a [`HitKey`] call as a result: the reference counts taken are the result's
+/// own (token, scopes, realm, certificate).
+fn hit_result(
+    state: &AppState,
+    entry: &CachedAccessToken,
+    key: &HitKey<'_>,
+) -> AuthenticationResult {
+    let binding_certificate = key
+        .identity
+        .filter(|_| key.token_type == TokenType::MtlsPop)
+        .map(|certificate| BindingCertificate::new(certificate.clone()));
+    AuthenticationResult {
+        access_token: entry.secret.clone(),
+        token_type: key.token_type,
+        expires_on: entry.expires_on,
+        ext_expires_on: entry.extended_expires_on,
+        refresh_on: entry.refresh_on,
+        scopes: key.scopes.clone(),
+        token_source: TokenSource::Cache,
+        tenant_id: Arc::clone(app_realm(state)),
+        binding_certificate,
+        request: None,
+    }
 }
 
 /// A cache hit as a result. Takes the plan: its scopes and realm move into the result

@@ -13,12 +13,15 @@ mod plan;
 mod route;
 mod tenant;
 
+use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use oauth2_core::TokenType;
 
+use crate::interned::GivenScopes;
 use crate::metrics::AcquisitionEvent;
 use crate::state::AppState;
 use crate::{AuthenticationResult, Error};
@@ -26,7 +29,7 @@ use crate::{AuthenticationResult, Error};
 /// What one `acquire_token_for_client` call asks for.
 #[derive(Clone, Debug)]
 pub(crate) struct Options {
-    pub(crate) scopes: Vec<String>,
+    pub(crate) scopes: GivenScopes,
     /// `resource` values (RFC 8707), for an issuer only.
     pub(crate) resources: Vec<String>,
     pub(crate) token_type: TokenType,
@@ -55,7 +58,7 @@ pub struct AcquireTokenForClient<'a> {
 }
 
 impl<'a> AcquireTokenForClient<'a> {
-    pub(crate) fn new(state: &'a Arc<AppState>, scopes: Vec<String>) -> Self {
+    pub(crate) fn new(state: &'a Arc<AppState>, scopes: GivenScopes) -> Self {
         Self {
             state,
             options: Options {
@@ -130,22 +133,103 @@ impl<'a> AcquireTokenForClient<'a> {
 
 impl<'a> IntoFuture for AcquireTokenForClient<'a> {
     type Output = Result<AuthenticationResult, Error>;
-    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
+    type IntoFuture = AcquireTokenForClientFuture<'a>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(async move {
-            // The clock is read only when someone looks at the duration (no cost on a hit
-            // otherwise).
-            let timed =
-                self.state.services.observer.is_some() || tracing::enabled!(tracing::Level::DEBUG);
-            let started = timed.then(std::time::Instant::now);
-            let token_type = self.options.token_type;
-            let result = engine::acquire(self.state, self.options).await;
-            if let Some(started) = started {
-                report(self.state, token_type, &result, started.elapsed());
+        AcquireTokenForClientFuture {
+            step: Step::Start(Some(self)),
+        }
+    }
+}
+
+/// The future of an [`AcquireTokenForClient`] call (what `.await` runs).
+///
+/// Its first poll answers a cache hit on the spot when nothing has to be waited for (no
+/// certificate provider to ask, a memory cache): no allocation and no further future. Any
+/// other call continues in a boxed future.
+///
+/// ```no_run
+/// # async fn run(app: msal::ConfidentialClientApplication) -> Result<(), msal::Error> {
+/// use std::future::IntoFuture;
+///
+/// let pending: msal::AcquireTokenForClientFuture<'_> = app
+///     .acquire_token_for_client(["https://graph.microsoft.com/.default"])
+///     .into_future();
+/// let result = pending.await?;
+/// # drop(result);
+/// # Ok(()) }
+/// ```
+#[must_use = "futures do nothing unless polled"]
+pub struct AcquireTokenForClientFuture<'a> {
+    step: Step<'a>,
+}
+
+type Running<'a> = Pin<Box<dyn Future<Output = Result<AuthenticationResult, Error>> + Send + 'a>>;
+
+enum Step<'a> {
+    /// Not polled yet (`None` once it completed on the first poll).
+    Start(Option<AcquireTokenForClient<'a>>),
+    /// Waiting for a provider, the cache backend or the network.
+    Running(Running<'a>),
+}
+
+impl Future for AcquireTokenForClientFuture<'_> {
+    type Output = Result<AuthenticationResult, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let request = match &mut this.step {
+            Step::Running(running) => return running.as_mut().poll(cx),
+            Step::Start(request) => request
+                .take()
+                .expect("AcquireTokenForClientFuture polled after completion"),
+        };
+        // The clock is read for the duration only when someone looks at it (no cost on a
+        // hit otherwise).
+        let timed =
+            request.state.services.observer.is_some() || tracing::enabled!(tracing::Level::DEBUG);
+        let started = timed.then(std::time::Instant::now);
+        let known_miss = match engine::acquire_now(request.state, &request.options) {
+            engine::Now::Done(result) => {
+                finish(request.state, request.options.token_type, &result, started);
+                return Poll::Ready(result);
             }
+            engine::Now::Wait(known_miss) => known_miss,
+        };
+        let mut running: Running<'_> = Box::pin(async move {
+            let (state, token_type) = (request.state, request.options.token_type);
+            let result = engine::acquire(state, request.options, known_miss).await;
+            finish(state, token_type, &result, started);
             result
-        })
+        });
+        let poll = running.as_mut().poll(cx);
+        this.step = Step::Running(running);
+        poll
+    }
+}
+
+impl fmt::Debug for AcquireTokenForClientFuture<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let step = match &self.step {
+            Step::Start(Some(_)) => "not polled",
+            Step::Start(None) => "completed",
+            Step::Running(_) => "running",
+        };
+        f.debug_struct("AcquireTokenForClientFuture")
+            .field("step", &step)
+            .finish()
+    }
+}
+
+/// Reports the end of a call to the observer and the log, when `started` says someone looks.
+fn finish(
+    state: &AppState,
+    token_type: TokenType,
+    result: &Result<AuthenticationResult, Error>,
+    started: Option<std::time::Instant>,
+) {
+    if let Some(started) = started {
+        report(state, token_type, result, started.elapsed());
     }
 }
 

@@ -63,22 +63,12 @@ impl Plan {
         let identity = credential.planned_identity(token_type, certificate.as_ref(), || {
             state.shared.last_binding()
         });
-        if token_type == TokenType::MtlsPop || (identity.is_some() && !issuer) {
-            // Authority guards (tenanted, a cloud with an mTLS endpoint, a kind that can bind)
-            // run before the cache and before any certificate leaves the process; the region
-            // is applied later. An issuer has no `mtls_pop` (it binds Bearer tokens), so
-            // asking it for PoP fails here as unsupported.
-            match &tenant_authority {
-                Some(a) => mtls_transport::mtls_token_endpoint(a, None).map(drop)?,
-                None => state
-                    .shared
-                    .mtls_guard
-                    .get_or_init(|| {
-                        mtls_transport::mtls_token_endpoint(&config.authority, None).map(drop)
-                    })
-                    .clone()?,
-            }
-        }
+        guard_authority(
+            state,
+            tenant_authority.as_deref(),
+            token_type,
+            identity.is_some(),
+        )?;
         let (scopes, request_scopes) = scopes_of(state, issuer, options)?;
         let partition = partition_for(
             state,
@@ -144,16 +134,96 @@ impl Plan {
     }
 }
 
+/// What a cache hit needs to know of a call, borrowed from the application's shared tables:
+/// a call with the application's own tenant, no `resource`, a scope list asked for before and a
+/// partition key built before (every repeated call but an issuer's or one with a per-request
+/// tenant). Deciding it takes no reference count and builds nothing; the checks are the
+/// plan's.
+pub(crate) struct HitKey<'s> {
+    pub(crate) token_type: TokenType,
+    pub(crate) scopes: &'s Scopes,
+    pub(crate) partition: &'s PartitionKey,
+    /// The certificate presented in TLS (its `x5t#S256` is the partition's key id).
+    pub(crate) identity: Option<&'s ClientCertificate>,
+}
+
+impl<'s> HitKey<'s> {
+    /// The hit key of a call (`certificate`: the certificate credential's current one);
+    /// `None` when the call needs a full [`Plan`], `Some(Err)` when the plan's checks refuse
+    /// it.
+    pub(crate) fn decide(
+        state: &'s AppState,
+        options: &'s Options,
+        certificate: Option<&'s ClientCertificate>,
+    ) -> Option<Result<HitKey<'s>, Error>> {
+        let scopes = options.scopes.known(&state.shared.scope_sets)?;
+        let config = &state.config;
+        if options.tenant.is_some()
+            || !options.resources.is_empty()
+            || config.authority.kind() == AuthorityKind::Issuer
+            || config.credential.has_bound_assertion_provider()
+        {
+            return None;
+        }
+        let token_type = options.token_type;
+        if token_type == TokenType::MtlsPop && !config.credential.can_bind() {
+            return Some(Err(Error::MtlsCertificateNotProvided));
+        }
+        let identity = config.credential.known_identity(token_type, certificate);
+        if let Err(e) = guard_authority(state, None, token_type, identity.is_some()) {
+            return Some(Err(e));
+        }
+        let key_id = identity.map(ClientCertificate::x5t_s256);
+        let partition = state.shared.partitions.find(token_type, key_id)?;
+        Some(Ok(HitKey {
+            token_type,
+            scopes,
+            partition,
+            identity,
+        }))
+    }
+}
+
+/// The authority checks of a call that presents a certificate or asks for PoP (tenanted, a
+/// cloud with an mTLS endpoint, a kind that can bind), before the cache and before any
+/// certificate leaves the process; the region is applied later. An issuer has no `mtls_pop`
+/// (it binds Bearer tokens), so asking it for PoP fails here as unsupported.
+fn guard_authority(
+    state: &AppState,
+    tenant_authority: Option<&Authority>,
+    token_type: TokenType,
+    has_identity: bool,
+) -> Result<(), Error> {
+    let config = &state.config;
+    let issuer = config.authority.kind() == AuthorityKind::Issuer;
+    let binds = token_type == TokenType::MtlsPop || (has_identity && !issuer);
+    if !binds {
+        return Ok(());
+    }
+    match tenant_authority {
+        Some(a) => mtls_transport::mtls_token_endpoint(a, None).map(drop)?,
+        None => state
+            .shared
+            .mtls_guard
+            .get_or_init(|| mtls_transport::mtls_token_endpoint(&config.authority, None).map(drop))
+            .clone()?,
+    }
+    Ok(())
+}
+
+/// The realm results report (the application's own, shared).
+pub(crate) fn app_realm(state: &AppState) -> &Arc<str> {
+    state
+        .shared
+        .realm
+        .get_or_init(|| Arc::from(state.config.authority.tenant()))
+}
+
 /// The realm results report: the call's tenant, else the application's (built once, shared).
 fn realm_of(state: &AppState, tenant_authority: Option<&Authority>) -> Arc<str> {
     match tenant_authority {
         Some(authority) => Arc::from(authority.tenant()),
-        None => Arc::clone(
-            state
-                .shared
-                .realm
-                .get_or_init(|| Arc::from(state.config.authority.tenant())),
-        ),
+        None => Arc::clone(app_realm(state)),
     }
 }
 
@@ -172,20 +242,21 @@ fn scopes_of(
                     .to_owned(),
             }));
         }
-        return Ok((state.shared.scope_sets.get(&options.scopes)?, None));
+        return Ok((options.scopes.normalize(&state.shared.scope_sets)?, None));
     }
-    if options.scopes.is_empty() && options.resources.is_empty() {
+    let given = options.scopes.as_list(&state.shared.scope_sets);
+    if given.is_empty() && options.resources.is_empty() {
         return Err(Error::Configuration(oauth2_core::Error::InvalidScope {
             reason: "neither a scope nor a resource: ask an issuer for at least one scope \
                      (`acquire_token_for_client([\"read\"])`) or resource (`.with_resource(...)`)"
                 .to_owned(),
         }));
     }
-    let cached = Scopes::new(options.scopes.iter().chain(&options.resources))?;
-    let sent = if options.scopes.is_empty() {
+    let cached = Scopes::new(given.iter().chain(&options.resources))?;
+    let sent = if given.is_empty() {
         None
     } else {
-        Some(Scopes::new(&options.scopes)?)
+        Some(Scopes::new(given)?)
     };
     Ok((cached, sent))
 }

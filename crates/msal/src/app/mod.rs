@@ -62,12 +62,16 @@ impl ConfidentialClientApplication {
     ///
     /// Returns a request builder; `.await` it. A still-valid cached token is returned without a
     /// network call.
+    ///
+    /// The scopes may be any strings (`&str`, `String`, ...): a scope list the application was
+    /// asked for before is recognized without copying it, so a cache hit allocates nothing for
+    /// its scopes.
     pub fn acquire_token_for_client<I, S>(&self, scopes: I) -> AcquireTokenForClient<'_>
     where
         I: IntoIterator<Item = S>,
-        S: Into<String>,
+        S: AsRef<str>,
     {
-        AcquireTokenForClient::new(&self.state, scopes.into_iter().map(Into::into).collect())
+        AcquireTokenForClient::new(&self.state, self.state.shared.scope_sets.lookup(scopes))
     }
 
     /// The client (application) id.

@@ -5,7 +5,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use mtls_transport::Transport;
 use oauth2_core::{ClientCertificate, Clock};
@@ -56,8 +56,25 @@ impl CertificateSlot {
             CertificateSource::Static(certificate) => certificate.clone(),
             CertificateSource::Provider(provider) => self.ask(provider.as_ref(), env).await?,
         };
-        self.check_expiry(&certificate, env)?;
+        self.check_expiry(&certificate, env, env.clock.now())?;
         Ok(certificate)
+    }
+
+    /// [`Self::resolve`] when it needs no waiting (a static certificate), with the time of the
+    /// call read once by the caller; `None`: a provider has to be asked.
+    pub(crate) fn resolve_now(
+        &self,
+        source: &CertificateSource,
+        env: &SourceEnv<'_>,
+        now: SystemTime,
+    ) -> Option<Result<ClientCertificate, Error>> {
+        let CertificateSource::Static(certificate) = source else {
+            return None;
+        };
+        Some(
+            self.check_expiry(certificate, env, now)
+                .map(|()| certificate.clone()),
+        )
     }
 
     async fn ask(
@@ -100,8 +117,8 @@ impl CertificateSlot {
         &self,
         certificate: &ClientCertificate,
         env: &SourceEnv<'_>,
+        now: SystemTime,
     ) -> Result<(), Error> {
-        let now = env.clock.now();
         let not_after = certificate.not_after();
         let Ok(left) = not_after.duration_since(now) else {
             return Err(Error::CertificateExpired {

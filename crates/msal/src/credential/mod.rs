@@ -141,15 +141,28 @@ impl ClientCredential {
         last_binding: impl FnOnce() -> Option<ClientCertificate>,
     ) -> Option<ClientCertificate> {
         match self {
+            ClientCredential::BoundAssertionProvider(_) => last_binding(),
+            _ => self.known_identity(token_type, current).cloned(),
+        }
+    }
+
+    /// [`Self::planned_identity`] for every credential but a bound-assertion provider (whose
+    /// certificate is known only by asking it: `None` here), borrowed.
+    pub(crate) fn known_identity<'a>(
+        &'a self,
+        token_type: TokenType,
+        current: Option<&'a ClientCertificate>,
+    ) -> Option<&'a ClientCertificate> {
+        match self {
             ClientCredential::Certificate { over_mtls, .. }
                 if token_type == TokenType::MtlsPop || *over_mtls =>
             {
-                current.cloned()
+                current
             }
-            ClientCredential::BoundAssertion(bound) => bound.binding_certificate().cloned(),
-            ClientCredential::BoundAssertionProvider(_) => last_binding(),
-            ClientCredential::TlsClientAuth(_) => current.cloned(),
+            ClientCredential::BoundAssertion(bound) => bound.binding_certificate(),
+            ClientCredential::TlsClientAuth(_) => current,
             ClientCredential::Certificate { .. }
+            | ClientCredential::BoundAssertionProvider(_)
             | ClientCredential::Secret(_)
             | ClientCredential::Assertion(_)
             | ClientCredential::AssertionProvider(_) => None,
