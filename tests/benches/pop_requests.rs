@@ -4,10 +4,16 @@
 //!   with the client certificate plus the token request (what the first call of a process pays);
 //! * `pop/pooled_second_request`: the same app again with `force_refresh`, over the pooled
 //!   connection (what a refresh pays);
-//! * `raw_hyper/pooled_post`: the same POST with a bare hyper-util pooled client and the same
-//!   rustls client-auth config: the floor the library's own overhead is measured against.
+//! * `raw_hyper/pooled_post`: the same POST (the body and every header of the library's
+//!   request) with a bare hyper-util pooled client and the same rustls client-auth config: the
+//!   floor the library's own overhead is measured against;
+//! * with `POP_PAIRED_ROUNDS=N` set, also the two interleaved (see `paired`): N rounds of a
+//!   batch of each, and the median ratio, printed as a `FIGURE pooled_pop_over_raw` line. That
+//!   is the figure `cargo xtask bench` reports: two criterion runs a few seconds apart drift by
+//!   ±10 % on this machine, the halves of one round do not.
 //!
 //! `cargo bench -p msal-e2e-tests --bench pop_requests`
+//! (`POP_PAIRED_ROUNDS=200 cargo bench -p msal-e2e-tests --bench pop_requests -- pooled`)
 #![allow(missing_docs)] // criterion's macros generate undocumented items
 
 use std::sync::Arc;
@@ -111,23 +117,45 @@ fn benches(c: &mut Criterion) {
     });
     group.finish();
 
-    // The same request with a bare pooled hyper client. It has no resolver override, so it
-    // connects to `localhost:<port>` (covered by the emulator certificate) and names the mTLS
-    // host in the Host header, which is what the emulator routes on.
+    // The same request with a bare pooled hyper client: the body and every header of the
+    // library's last request, so the emulator does the same work for both and the ratio is the
+    // client's own overhead. It has no resolver override, so it connects to `localhost:<port>`
+    // (covered by the emulator certificate) and names the mTLS host in the Host header, which
+    // is what the emulator routes on.
+    let sent = env
+        .emulator
+        .token_requests()
+        .pop()
+        .expect("the library's requests were logged");
+    env.emulator.clear_requests();
+    let headers: Vec<(String, String)> = sent
+        .headers
+        .iter()
+        .filter(|(name, _)| !matches!(name.as_str(), "host" | "content-length"))
+        .cloned()
+        .collect();
+    assert!(
+        headers
+            .iter()
+            .any(|(name, _)| name == "x-client-current-telemetry"),
+        "the library's headers: {headers:?}"
+    );
+    assert_eq!(sent.form_value("token_type"), Some("mtls_pop"));
+    let body: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(&sent.form)
+        .finish();
     let client = raw_client(&env);
     let url = format!(
         "https://localhost:{}/{TENANT}/oauth2/v2.0/token",
         env.emulator.port()
     );
-    let body = format!(
-        "client_id={SNI_APP}&grant_type=client_credentials&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default&client_info=1&token_type=mtls_pop"
-    );
     let send = || {
-        let request = http::Request::post(url.as_str())
-            .header("host", "mtlsauth.microsoft.com")
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(Full::new(Bytes::from(body.clone())))
-            .unwrap();
+        let mut request =
+            http::Request::post(url.as_str()).header("host", "mtlsauth.microsoft.com");
+        for (name, value) in &headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        let request = request.body(Full::new(Bytes::from(body.clone()))).unwrap();
         let fut = client.request(request);
         async move {
             let response = fut.await.unwrap();
@@ -140,7 +168,83 @@ fn benches(c: &mut Criterion) {
     raw.sample_size(30);
     raw.bench_function("pooled_post", |b| b.to_async(&rt).iter(send));
     raw.finish();
+
+    if let Some(rounds) = std::env::var("POP_PAIRED_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+    {
+        paired(
+            &rt,
+            rounds,
+            || async {
+                app.acquire_token_for_client([SCOPE])
+                    .with_mtls_proof_of_possession()
+                    .force_refresh(true)
+                    .await
+                    .unwrap();
+            },
+            || async {
+                send().await;
+            },
+        );
+    }
+}
+
+/// The pooled PoP request against the raw POST, interleaved: `rounds` rounds, each timing a
+/// batch of library requests and a batch of raw ones (in alternating order), and the median
+/// of the rounds' ratios. The machine's drift moves both halves of a round alike, so this
+/// ratio holds still where two criterion runs a few seconds apart do not. Prints one line:
+/// `FIGURE pooled_pop_over_raw rounds=R batch=B pop_us=P raw_us=Q ratio=X`.
+fn paired<L, R, LF, RF>(rt: &tokio::runtime::Runtime, rounds: usize, library: L, raw: R)
+where
+    L: Fn() -> LF,
+    R: Fn() -> RF,
+    LF: std::future::Future<Output = ()>,
+    RF: std::future::Future<Output = ()>,
+{
+    let (mut ratios, mut ours, mut theirs) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..rounds.max(1) {
+        let (a, b) = if round % 2 == 0 {
+            let a = time_batch(rt, &library);
+            (a, time_batch(rt, &raw))
+        } else {
+            let b = time_batch(rt, &raw);
+            (time_batch(rt, &library), b)
+        };
+        ratios.push(a.as_secs_f64() / b.as_secs_f64());
+        ours.push(a.as_secs_f64() * 1e6);
+        theirs.push(b.as_secs_f64() * 1e6);
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    println!(
+        "FIGURE pooled_pop_over_raw rounds={} batch={PAIRED_BATCH} pop_us={:.1} raw_us={:.1} ratio={:.3}",
+        ratios.len(),
+        median(&mut ours),
+        median(&mut theirs),
+        median(&mut ratios)
+    );
 }
 
 criterion_group!(pop_requests, benches);
 criterion_main!(pop_requests);
+
+/// Requests per batch of [`paired`].
+const PAIRED_BATCH: u32 = 20;
+
+/// The mean time of one of [`PAIRED_BATCH`] calls of `one`, run one after the other.
+fn time_batch<F, Fut>(rt: &tokio::runtime::Runtime, one: &F) -> std::time::Duration
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let started = std::time::Instant::now();
+    rt.block_on(async {
+        for _ in 0..PAIRED_BATCH {
+            one().await;
+        }
+    });
+    started.elapsed() / PAIRED_BATCH
+}

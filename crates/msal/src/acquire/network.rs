@@ -93,13 +93,14 @@ fn check_throttle(state: &AppState, plan: &Plan) -> Result<(), Error> {
 /// The certificate this request presents and the bound assertion that travels with it.
 async fn request_identity(state: &AppState, plan: &Plan) -> Result<RequestIdentity, Error> {
     let config = &state.config;
-    let context = AssertionContext {
+    // built only for a bound-assertion provider (the one credential told about the request)
+    let context = || AssertionContext {
         client_id: config.client_id.clone(),
         token_endpoint: plan.authority(state).token_endpoint().to_string(),
     };
     let identity = config
         .credential
-        .request_identity(plan.identity.as_ref(), &context)
+        .request_identity(plan.identity.as_ref(), context)
         .await?;
     if config.credential.has_bound_assertion_provider() {
         state.shared.set_last_binding(identity.certificate.as_ref());

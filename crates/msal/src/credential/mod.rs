@@ -174,12 +174,12 @@ impl ClientCredential {
     pub(crate) async fn request_identity(
         &self,
         planned: Option<&ClientCertificate>,
-        context: &AssertionContext,
+        context: impl FnOnce() -> AssertionContext,
     ) -> Result<RequestIdentity, Error> {
         let bound = match self {
             ClientCredential::BoundAssertion(bound) => bound.clone(),
             ClientCredential::BoundAssertionProvider(provider) => provider
-                .bound_assertion(context)
+                .bound_assertion(&context())
                 .await
                 .map_err(Error::assertion_provider)?,
             _ => {

@@ -82,7 +82,7 @@ pub(crate) async fn exchange(
     let started = std::time::Instant::now();
     let response = retry::send_with_one_retry(
         state.services.transport.as_ref(),
-        http_request(state, &exchange),
+        || http_request(state, &exchange),
         exchange.identity,
         state.config.retry_backoff,
     )

@@ -13,15 +13,16 @@ use oauth2_core::ClientCertificate;
 
 use crate::Error;
 
-/// Sends `request`, and once more after a jittered `backoff` if the first attempt failed in a
-/// way worth repeating now.
+/// Sends the request `build` makes, and once more (built again: the first attempt sends
+/// without a copy) after a jittered `backoff` if the first attempt failed in a way worth
+/// repeating now.
 pub(crate) async fn send_with_one_retry(
     transport: &dyn Transport,
-    request: HttpRequest,
+    build: impl Fn() -> HttpRequest,
     identity: Option<&ClientCertificate>,
     backoff: Duration,
 ) -> Result<HttpResponse, Error> {
-    let first = transport.send(request.clone(), identity).await;
+    let first = transport.send(build(), identity).await;
     let cause = match &first {
         Ok(r)
             if r.status.is_server_error() && !r.headers.contains_key(http::header::RETRY_AFTER) =>
@@ -38,7 +39,7 @@ pub(crate) async fn send_with_one_retry(
         "token request failed; retrying once"
     );
     tokio::time::sleep(delay).await;
-    Ok(transport.send(request, identity).await?)
+    Ok(transport.send(build(), identity).await?)
 }
 
 /// `base` scaled by a random factor in [0.5, 1.5), saturating (never panics on huge bases).
