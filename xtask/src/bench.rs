@@ -7,6 +7,8 @@
 //!   (`msal-e2e-tests` `acquire_hit`), and a pooled PoP request against a raw hyper POST with
 //!   the same rustls configuration (`pop_requests`); their medians are read from criterion's
 //!   `estimates.json`;
+//! * the facade's own CPU on a PoP acquisition, its exchange answered from a recording
+//!   (`facade_cpu`);
 //! * the pooled PoP request and the raw POST interleaved in one run (`pop_requests` with
 //!   `POP_PAIRED_ROUNDS`), the figure the 1.15 goal is judged by.
 //!
@@ -51,6 +53,11 @@ const BENCHES: &[(&[&str], &str, &[&str])] = &[
         &["-p", "msal-e2e-tests", "--bench", "pop_requests"],
         "pooled",
         &["pop/pooled_second_request", "raw_hyper/pooled_post"],
+    ),
+    (
+        &["-p", "msal-e2e-tests", "--bench", "facade_cpu"],
+        "facade_cpu",
+        &["facade_cpu/pop_network_acquisition_without_the_exchange"],
     ),
 ];
 
@@ -217,26 +224,20 @@ fn paired_pop_rows(cargo: &str) -> Result<Vec<Row>, String> {
     );
     eprintln!("==> xtask bench: {command}");
     // the filter matches no criterion bench: only the interleaved rounds run
-    let output = crate::cargo_command(cargo)
-        .args([
-            "bench",
-            "-p",
-            "msal-e2e-tests",
-            "--bench",
-            "pop_requests",
-            "--",
-            "paired_only",
-        ])
-        .env("POP_PAIRED_ROUNDS", PAIRED_ROUNDS)
-        .output()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    if !output.status.success() {
-        return Err(format!(
-            "`{command}` failed:\n{stdout}{}",
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
+    let stdout = stdout_of(
+        crate::cargo_command(cargo)
+            .args([
+                "bench",
+                "-p",
+                "msal-e2e-tests",
+                "--bench",
+                "pop_requests",
+                "--",
+                "paired_only",
+            ])
+            .env("POP_PAIRED_ROUNDS", PAIRED_ROUNDS),
+        &command,
+    )?;
     let figure = parse_paired(&stdout).ok_or_else(|| {
         format!("`{command}` printed no FIGURE pooled_pop_over_raw line:\n{stdout}")
     })?;
@@ -259,6 +260,22 @@ fn paired_pop_rows(cargo: &str) -> Result<Vec<Row>, String> {
             format!("{:.3}×", figure.ratio),
         ),
     ])
+}
+
+/// Runs `cmd` (shown as `shown`) and returns its standard output; a failure carries both
+/// outputs.
+pub(crate) fn stdout_of(cmd: &mut std::process::Command, shown: &str) -> Result<String, String> {
+    let output = cmd
+        .output()
+        .map_err(|e| format!("cannot run `{shown}`: {e}"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    if !output.status.success() {
+        return Err(format!(
+            "`{shown}` failed:\n{stdout}{}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    Ok(stdout)
 }
 
 /// The `FIGURE pooled_pop_over_raw ... pop_us=P raw_us=Q ratio=X` line.

@@ -10,13 +10,15 @@ pub const CLIENT_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The headers of a token POST, as MSAL Python sends them: `accept: application/json`, the
 /// library identity (`x-client-sku`, `x-client-ver`, `x-client-os`), `x-ms-lib-capability:
 /// retry-after, h429` (we honour `Retry-After` and 429), `client-request-id` (the correlation
-/// id) and the two telemetry headers; `content-type` is set by the transport's form constructor.
-pub(crate) fn token_request_headers(
+/// id) and the two telemetry headers, added to `h` (which has `content-type` from the
+/// transport's form constructor).
+pub(crate) fn add_token_request_headers(
+    h: &mut HeaderMap,
     correlation_id: &str,
     current_telemetry: &str,
     last_telemetry: &str,
-) -> HeaderMap {
-    let mut h = HeaderMap::with_capacity(8);
+) {
+    h.reserve(8);
     h.insert(ACCEPT, HeaderValue::from_static("application/json"));
     h.insert(
         HeaderName::from_static("x-client-sku"),
@@ -34,14 +36,9 @@ pub(crate) fn token_request_headers(
         HeaderName::from_static("x-ms-lib-capability"),
         HeaderValue::from_static("retry-after, h429"),
     );
-    insert_dynamic(&mut h, "client-request-id", correlation_id);
-    insert_dynamic(
-        &mut h,
-        telemetry::CURRENT_TELEMETRY_HEADER,
-        current_telemetry,
-    );
-    insert_dynamic(&mut h, telemetry::LAST_TELEMETRY_HEADER, last_telemetry);
-    h
+    insert_dynamic(h, "client-request-id", correlation_id);
+    insert_dynamic(h, telemetry::CURRENT_TELEMETRY_HEADER, current_telemetry);
+    insert_dynamic(h, telemetry::LAST_TELEMETRY_HEADER, last_telemetry);
 }
 
 fn insert_dynamic(h: &mut HeaderMap, name: &'static str, value: &str) {

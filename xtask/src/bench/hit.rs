@@ -134,16 +134,7 @@ fn memory_rows(root: &Path, cargo: &str, peers: bool) -> Result<Vec<Row>, String
 /// Runs `cmd` and reads its `FIGURE memory_per_token secret_len=L tokens=N bytes=B` lines as
 /// (L, B).
 fn figures(cmd: &mut Command, shown: &str) -> Result<Vec<(String, i64)>, String> {
-    let output = cmd
-        .output()
-        .map_err(|e| format!("cannot run `{shown}`: {e}"))?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    if !output.status.success() {
-        return Err(format!(
-            "`{shown}` failed:\n{stdout}{}",
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
+    let stdout = super::stdout_of(cmd, shown)?;
     let found = parse_figures(&stdout);
     if found.is_empty() {
         return Err(format!("`{shown}` printed no FIGURE line:\n{stdout}"));

@@ -14,7 +14,7 @@ use telemetry::{ApiId, CurrentRequest};
 use token_cache::PartitionKey;
 use url::Url;
 
-use crate::headers::token_request_headers;
+use crate::headers::add_token_request_headers;
 use crate::state::AppState;
 use crate::Error;
 
@@ -162,11 +162,12 @@ fn http_request(state: &AppState, exchange: &Exchange<'_>) -> HttpRequest {
     let last = state.shared.telemetry(|last| last.header_value());
     let mut request =
         HttpRequest::post_form(exchange.endpoint.clone(), exchange.request.to_form_body());
-    request.headers.extend(token_request_headers(
+    add_token_request_headers(
+        &mut request.headers,
         exchange.correlation_id,
         &current,
         &last,
-    ));
+    );
     request
 }
 
