@@ -38,11 +38,7 @@ fn filler(rt: &tokio::runtime::Runtime, cache: &MemoryTokenCache, n: usize) {
 }
 
 fn benches(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = msal_e2e_tests::bench_runtime();
     let env = rt.block_on(TestEnv::start());
     let mut group = c.benchmark_group("acquire_token_for_client_cache_hit");
     for n in [10usize, 1_000, 100_000] {

@@ -60,11 +60,7 @@ impl Transport for Replay {
 }
 
 fn benches(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = msal_e2e_tests::bench_runtime();
     let env = rt.block_on(TestEnv::start());
     let replay = Arc::new(Replay {
         real: env.transport.clone(),

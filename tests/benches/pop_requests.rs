@@ -81,11 +81,7 @@ fn raw_client(
 }
 
 fn benches(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = msal_e2e_tests::bench_runtime();
     let env = rt.block_on(TestEnv::start());
 
     let mut group = c.benchmark_group("pop");

@@ -110,6 +110,16 @@ impl TestEnv {
     }
 }
 
+/// The runtime the benches run on: multi-threaded, 2 workers (the project VM's cores), time
+/// and I/O enabled.
+pub fn bench_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
 /// A transport builder that trusts the emulator's CA (and nothing else), maps every emulator
 /// hostname and its subdomains (regional hosts such as `eastus.mtlsauth.microsoft.com`) to its
 /// loopback address, and never asks the system resolver: no test can reach another address.

@@ -67,11 +67,7 @@ impl HttpClient for LoopbackHttpClient {
 }
 
 fn benches(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = msal_e2e_tests::bench_runtime();
     let env = rt.block_on(TestEnv::start());
     let mut options = ClientSecretCredentialOptions::default();
     options.client_options = ClientOptions {
