@@ -70,12 +70,14 @@ pub(crate) struct Row {
 
 /// Runs the task; `args`: `--fleet P T` (default 8 100), `--fleet-only`, `--no-peers` (no
 /// azure_identity or MSAL Python figures), `--hit-only` (only the rows of
-/// [`hit`]: the cache hit and memory per token, with their peers).
+/// [`hit`]: the cache hit and memory per token, with their peers), `--file-only` (only the
+/// interleaved file rounds against MSAL Python).
 pub(crate) fn run(args: &[String], root: &Path, cargo: &str) -> Result<(), String> {
     let mut fleet = (8usize, 100usize);
     let mut fleet_only = false;
     let mut peers = true;
     let mut hit_only = false;
+    let mut file_only = false;
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         match arg.as_str() {
@@ -89,11 +91,15 @@ pub(crate) fn run(args: &[String], root: &Path, cargo: &str) -> Result<(), Strin
             "--fleet-only" => fleet_only = true,
             "--no-peers" => peers = false,
             "--hit-only" => hit_only = true,
+            "--file-only" => file_only = true,
             other => return Err(format!("unexpected argument `{other}`")),
         }
     }
     if hit_only {
         return print_table(&hit::rows(root, cargo, peers)?);
+    }
+    if file_only {
+        return print_table(&msal_python::file_round_rows(root, cargo)?);
     }
     let mut rows = fleet_rows(cargo, fleet)?;
     if !fleet_only {
@@ -105,6 +111,7 @@ pub(crate) fn run(args: &[String], root: &Path, cargo: &str) -> Result<(), Strin
         if peers {
             let python = msal_python::rows(root, &rows)?;
             rows.extend(python);
+            rows.extend(msal_python::file_round_rows(root, cargo)?);
         }
         rows.extend(hit::rows(root, cargo, peers)?);
     }

@@ -52,7 +52,7 @@ const TASKS: &[(&str, &str)] = &[
     ),
     (
         "bench",
-        "benchmarks side by side, one table (--fleet P T, --fleet-only, --no-peers, --hit-only)",
+        "benchmarks side by side, one table (--fleet P T, --fleet-only, --no-peers, --hit-only, --file-only)",
     ),
     (
         "structure",

@@ -21,7 +21,7 @@ No network: the one HTTP request MSAL Python makes (the authority's OpenID confi
 the application is created) is answered in-process by `OfflineHttp`, and any other request
 (a token request, which a cache hit never makes) fails the run.
 
-Usage: python bench.py [--tokens N] [--memory-tokens N] [--memory-secret-len N] [--runs N]
+Usage: python bench.py [--tokens N] [--memory-tokens N] [--memory-secret-len N] [--runs N] [--file-only]
 """
 
 import argparse
@@ -215,8 +215,16 @@ def main():
     parser.add_argument("--memory-tokens", type=int, default=100_000)
     parser.add_argument("--memory-secret-len", type=int, default=SECRET_LEN)
     parser.add_argument("--runs", type=int, default=11)
+    parser.add_argument(
+        "--file-only",
+        action="store_true",
+        help="only the file figures (one round of `cargo xtask bench`'s interleaved rounds)",
+    )
     args = parser.parse_args()
     cache, file_bytes, open_ns, add_ns, save_ns = file_figures(args.tokens, args.runs)
+    if args.file_only:
+        print(json.dumps({"save_ns": save_ns, "open_ns": open_ns, "file_bytes": file_bytes}))
+        return
     hit_ns = hit_figure(cache, args.runs)
     del cache
     memory = memory_figure(args.memory_tokens, args.memory_secret_len)

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use super::{format_ns, parse_ns, Row};
+use super::{format_ns, median_ns, parse_ns, stdout_of, target_dir, Row, CRITERION};
 
 /// Our figures compared with MSAL Python's: (our criterion id, the script's field, the ratio's
 /// figure text).
@@ -13,12 +13,12 @@ const RATIOS: &[(&str, &str, &str)] = &[
     (
         "file_10000_tokens/store_one",
         "save_ns",
-        "file save, 10,000 tokens: ours / MSAL Python serialize + write (goal ≤ 0.33)",
+        "file save, 10,000 tokens: ours / MSAL Python serialize + write, one run each",
     ),
     (
         "file_10000_tokens/open",
         "open_ns",
-        "file open, 10,000 tokens: ours / MSAL Python read + deserialize (goal ≤ 0.5)",
+        "file open, 10,000 tokens: ours / MSAL Python read + deserialize, one run each",
     ),
     (
         "acquire_token_for_client_cache_hit/1000",
@@ -45,6 +45,75 @@ pub(super) fn rows(root: &Path, ours: &[Row]) -> Result<Vec<Row>, String> {
     }
     let stdout = String::from_utf8_lossy(&output.stdout);
     rows_from(stdout.lines().last().unwrap_or_default(), ours, &command)
+}
+
+/// Rounds of the interleaved file comparison.
+const FILE_ROUNDS: usize = 5;
+
+/// The file figures, ours and MSAL Python's, in [`FILE_ROUNDS`] interleaved rounds (our
+/// criterion bench, then the script with `--file-only`), and the median of each round's ratio
+/// (the goals' figures: a drift of the machine between the two sides of one round is smaller
+/// than between two runs a minute apart).
+pub(super) fn file_round_rows(root: &Path, cargo: &str) -> Result<Vec<Row>, String> {
+    let python = crate::msal_python_venv(root)?;
+    let script = root.join("tests/peers/msal-python/bench.py");
+    let criterion_dir = target_dir(root).join("criterion/file_10000_tokens");
+    let ours_command = format!(
+        "cargo bench -p token-cache --bench cache -- 'file_10000_tokens/(store_one|open)' {}",
+        CRITERION.join(" ")
+    );
+    let python_command = "python tests/peers/msal-python/bench.py --file-only";
+    let command = format!("{FILE_ROUNDS} rounds of: {ours_command}; {python_command}");
+    eprintln!("==> xtask bench: {command}");
+    let (mut save, mut open) = (Vec::new(), Vec::new());
+    for _ in 0..FILE_ROUNDS {
+        stdout_of(
+            crate::cargo_command(cargo)
+                .args(["bench", "-p", "token-cache", "--bench", "cache", "--"])
+                .arg("file_10000_tokens/(store_one|open)")
+                .args(CRITERION),
+            &ours_command,
+        )?;
+        let our_save = median_ns(&criterion_dir.join("store_one/new/estimates.json"))?;
+        let our_open = median_ns(&criterion_dir.join("open/new/estimates.json"))?;
+        let line = stdout_of(
+            Command::new(&python).arg(&script).arg("--file-only"),
+            python_command,
+        )?;
+        let figures: serde_json::Value = serde_json::from_str(line.trim())
+            .map_err(|e| format!("`{python_command}` printed {line:?}: {e}"))?;
+        let field = |name: &str| {
+            figures[name]
+                .as_f64()
+                .filter(|ns| *ns > 0.0)
+                .ok_or_else(|| format!("`{python_command}` gave no `{name}`"))
+        };
+        save.push(our_save / field("save_ns")?);
+        open.push(our_open / field("open_ns")?);
+    }
+    let row = |figure: &str, ratios: &mut Vec<f64>| {
+        ratios.sort_by(f64::total_cmp);
+        let each: Vec<String> = ratios.iter().map(|r| format!("{r:.2}")).collect();
+        Row {
+            figure: figure.to_owned(),
+            value: format!(
+                "{:.2}× (rounds: {})",
+                ratios[ratios.len() / 2],
+                each.join(", ")
+            ),
+            command: command.clone(),
+        }
+    };
+    Ok(vec![
+        row(
+            "file save, 10,000 tokens: ours / MSAL Python, median of interleaved rounds (goal ≤ 0.33)",
+            &mut save,
+        ),
+        row(
+            "file open, 10,000 tokens: ours / MSAL Python, median of interleaved rounds (goal ≤ 0.5)",
+            &mut open,
+        ),
+    ])
 }
 
 /// The rows for the script's output `line`, and the ratios to `ours`.
