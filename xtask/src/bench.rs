@@ -122,9 +122,20 @@ pub(crate) fn run(args: &[String], root: &Path, cargo: &str) -> Result<(), Strin
 fn print_table(rows: &[Row]) -> Result<(), String> {
     println!("\n| figure | this build | command |\n|---|---:|---|");
     for row in rows {
-        println!("| {} | {} | `{}` |", row.figure, row.value, row.command);
+        println!(
+            "| {} | {} | `{}` |",
+            cell(&row.figure),
+            cell(&row.value),
+            cell(&row.command)
+        );
     }
     Ok(())
+}
+
+/// `text` as a Markdown table cell: a `|` (a criterion filter such as `(store_one|open)`)
+/// would end the cell, so it is escaped (GitHub shows `\|` as `|`, in code spans too).
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|")
 }
 
 /// The fleet figures, from the `FIGURE` lines of `tests/tests/redis_fleet.rs`.
@@ -362,6 +373,12 @@ mod tests {
         );
         assert!(parse_paired("FIGURE pooled_pop_over_raw rounds=1 ratio=x\n").is_none());
         assert!(parse_paired("nothing\n").is_none());
+    }
+
+    #[test]
+    fn pipes_in_cells_are_escaped() {
+        assert_eq!(cell("a (b|c) d"), "a (b\\|c) d");
+        assert_eq!(cell("plain"), "plain");
     }
 
     #[test]
