@@ -72,6 +72,17 @@ impl Clock for TestClock {
     }
 }
 
+/// A certificate for the SN/I app (RSA) valid from an hour before `now` to `left` after it.
+fn short_lived(env: &TestEnv, now: SystemTime, left: Duration) -> IssuedCertificate {
+    env.ca
+        .issue(
+            &CertRequest::new(SNI_SUBJECT)
+                .with_key(KeyChoice::Rsa(1))
+                .with_validity(now - Duration::from_secs(3600), now + left),
+        )
+        .unwrap()
+}
+
 /// A certificate for the SN/I app (same subject, same issuer) with `key`.
 fn sni_certificate(env: &TestEnv, key: KeyChoice) -> IssuedCertificate {
     env.ca
@@ -387,17 +398,7 @@ async fn a_corrupt_replacement_keeps_the_last_good_certificate() {
 async fn an_expired_last_good_certificate_is_an_error_and_expiry_is_warned_once() {
     let env = TestEnv::start().await;
     let now = SystemTime::now();
-    let short = env
-        .ca
-        .issue(
-            &CertRequest::new(SNI_SUBJECT)
-                .with_key(KeyChoice::Rsa(1))
-                .with_validity(
-                    now - Duration::from_secs(3600),
-                    now + Duration::from_secs(7200),
-                ),
-        )
-        .unwrap();
+    let short = short_lived(&env, now, Duration::from_secs(7200));
     let (source, cert_path, _) = file_source(&short, Duration::ZERO);
     let clock = Arc::new(TestClock(Mutex::new(now)));
     let events = Arc::new(Events::default());
@@ -475,4 +476,60 @@ async fn a_federated_leg2_follows_leg1_rotation_on_the_next_call() {
         new.x5t_s256()
     );
     assert_eq!(pop(&leg2).await.token_source(), TokenSource::Cache);
+}
+
+/// A static certificate's cache hits are answered on the first poll (no provider to ask): a
+/// hit still presents the certificate (the same key id, bound result), a repeated scope is the
+/// same token, and once the clock passes the certificate's end the cached token, still valid
+/// itself, is no longer served: `certificate_expired`, nothing sent.
+#[tokio::test]
+async fn static_certificate_hits_are_checked_for_expiry_like_every_call() {
+    let env = TestEnv::start().await;
+    let now = SystemTime::now();
+    let short = short_lived(&env, now, Duration::from_secs(30 * 60));
+    let clock = Arc::new(TestClock(Mutex::new(now)));
+    let app = env
+        .app(SNI_APP)
+        .certificate(client_certificate(&short))
+        .region_environment(no_env())
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let first = pop(&app).await;
+    assert_eq!(first.token_source(), TokenSource::IdentityProvider);
+    for scopes in [vec![SCOPE], vec![SCOPE, SCOPE]] {
+        let hit = app
+            .acquire_token_for_client(scopes)
+            .with_mtls_proof_of_possession()
+            .await
+            .unwrap();
+        assert_eq!(hit.token_source(), TokenSource::Cache);
+        assert_eq!(
+            hit.access_token().expose_secret(),
+            first.access_token().expose_secret()
+        );
+        assert_eq!(
+            hit.binding_certificate().expect("bound").x5t_s256(),
+            short.x5t_s256()
+        );
+    }
+    assert_eq!(env.emulator.token_requests().len(), 1, "two cache hits");
+
+    // the token (an hour) outlives the certificate (half an hour): past the certificate's end
+    // the token would still be served from the cache, but the certificate may not be used
+    let expires_on = first.expires_on();
+    let later = now + Duration::from_secs(31 * 60);
+    assert!(
+        expires_on > later + Duration::from_secs(10 * 60),
+        "the cached token is still good then: {expires_on:?}"
+    );
+    *clock.0.lock().unwrap() = later;
+    env.emulator.clear_requests();
+    let err = app
+        .acquire_token_for_client([SCOPE])
+        .with_mtls_proof_of_possession()
+        .await
+        .expect_err("an expired certificate is never used, not even for a cache hit");
+    assert_eq!(err.code(), "certificate_expired");
+    assert!(env.emulator.requests().is_empty(), "nothing was sent");
 }
