@@ -24,16 +24,50 @@ struct Inner {
     /// Hash of the joined form, computed once with the process's randomly keyed hasher (a
     /// cache lookup takes these 8 bytes, it does not hash the scopes).
     hash: u64,
-    list: Box<[String]>,
-    /// The scopes joined with single spaces; `None` for a single scope (the joined form is the
-    /// scope itself, not stored twice).
-    joined: Option<Box<str>>,
+    scopes: Repr,
+}
+
+enum Repr {
+    /// A single scope (the usual `{resource}/.default`): kept in place, with no list around it
+    /// and no joined copy (the joined form is the scope itself).
+    One(String),
+    /// Two or more scopes, sorted, and joined with single spaces.
+    Many {
+        list: Box<[String]>,
+        joined: Box<str>,
+    },
+}
+
+impl Inner {
+    fn list(&self) -> &[String] {
+        self.scopes.list()
+    }
+
+    fn joined(&self) -> &str {
+        self.scopes.joined()
+    }
+}
+
+impl Repr {
+    fn list(&self) -> &[String] {
+        match self {
+            Repr::One(scope) => std::slice::from_ref(scope),
+            Repr::Many { list, .. } => list,
+        }
+    }
+
+    fn joined(&self) -> &str {
+        match self {
+            Repr::One(scope) => scope,
+            Repr::Many { joined, .. } => joined,
+        }
+    }
 }
 
 impl PartialEq for Scopes {
     fn eq(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.inner, &other.inner)
-            || (self.inner.hash == other.inner.hash && self.inner.list == other.inner.list)
+            || (self.inner.hash == other.inner.hash && self.inner.list() == other.inner.list())
     }
 }
 
@@ -79,27 +113,26 @@ impl Scopes {
         }
         list.sort_unstable();
         list.dedup();
-        let joined = (list.len() > 1).then(|| list.join(" ").into_boxed_str());
+        // (the list is not empty: refused above)
+        let scopes = match <[String; 1]>::try_from(list) {
+            Ok([only]) => Repr::One(only),
+            Err(list) => Repr::Many {
+                joined: list.join(" ").into_boxed_str(),
+                list: list.into_boxed_slice(),
+            },
+        };
         // one randomly keyed hasher per process: equal scope sets, equal value (in this
         // process), and values nobody outside the process can aim at
         static KEYS: OnceLock<RandomState> = OnceLock::new();
-        let hash = KEYS.get_or_init(RandomState::new).hash_one(
-            joined
-                .as_deref()
-                .unwrap_or_else(|| list.first().map_or("", String::as_str)),
-        );
+        let hash = KEYS.get_or_init(RandomState::new).hash_one(scopes.joined());
         Ok(Scopes {
-            inner: Arc::new(Inner {
-                hash,
-                list: list.into_boxed_slice(),
-                joined,
-            }),
+            inner: Arc::new(Inner { hash, scopes }),
         })
     }
 
     /// The normalized scopes, sorted.
     pub fn as_slice(&self) -> &[String] {
-        &self.inner.list
+        self.inner.list()
     }
 
     /// The scopes joined with single spaces: the `scope` form field and the cache `target`.
@@ -109,39 +142,37 @@ impl Scopes {
 
     /// Like [`Scopes::joined`], without allocating.
     pub fn joined_str(&self) -> &str {
-        match &self.inner.joined {
-            Some(joined) => joined,
-            None => self.inner.list.first().map_or("", String::as_str),
-        }
+        self.inner.joined()
     }
 
     /// Iterates over the scopes in sorted order.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
-        self.inner.list.iter().map(String::as_str)
+        self.inner.list().iter().map(String::as_str)
     }
 
     /// Whether every scope in `self` is also in `other` (exact, case-sensitive).
     pub fn is_subset_of(&self, other: &Scopes) -> bool {
+        let theirs = other.inner.list();
         self.inner
-            .list
+            .list()
             .iter()
-            .all(|s| other.inner.list.binary_search(s).is_ok())
+            .all(|s| theirs.binary_search(s).is_ok())
     }
 
     /// The number of distinct scopes (never zero).
     pub fn len(&self) -> usize {
-        self.inner.list.len()
+        self.inner.list().len()
     }
 
     /// Always `false`: a `Scopes` value holds at least one scope.
     pub fn is_empty(&self) -> bool {
-        self.inner.list.is_empty()
+        self.inner.list().is_empty()
     }
 }
 
 impl fmt::Debug for Scopes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Scopes").field(&self.inner.list).finish()
+        f.debug_tuple("Scopes").field(&self.inner.list()).finish()
     }
 }
 
