@@ -96,24 +96,21 @@ fn hit_now(
         Some(Err(e)) => return Now::Done(Err(e.into())),
         Some(Ok(found)) => found,
     };
-    let fresh = fresh(state, found, now, key.token_type);
-    let plan = match &fresh {
-        Ok((_, false)) => None,
-        // past `refresh_on`, or a miss: the network request needs the full plan
-        _ => match Plan::decide(state, options, certificate.cloned()) {
-            Ok(plan) => Some(plan),
-            Err(e) => return Now::Done(Err(e)),
-        },
-    };
-    match (fresh, plan) {
-        (Ok((entry, refresh)), plan) => {
-            if let Some(plan) = plan.filter(|_| refresh) {
-                refresh_in_background(state, &plan, options);
+    match fresh(state, found, now, key.token_type) {
+        Ok((entry, refresh)) => {
+            if refresh {
+                // the background request needs the full plan (the checks already passed)
+                if let Ok(plan) = Plan::decide(state, options, certificate.cloned()) {
+                    refresh_in_background(state, &plan, options);
+                }
             }
             Now::Done(Ok(hit_result(state, &entry, key)))
         }
-        (Err(reason), Some(plan)) => Now::Wait(Some((plan, reason))),
-        (Err(_), None) => Now::Wait(None),
+        // a miss: the network request needs the full plan
+        Err(reason) => match Plan::decide(state, options, certificate.cloned()) {
+            Ok(plan) => Now::Wait(Some((plan, reason))),
+            Err(e) => Now::Done(Err(e)),
+        },
     }
 }
 
