@@ -37,7 +37,7 @@ pub(super) fn parse_access_token(entry: &Json) -> Result<Option<CachedAccessToke
     let Some(e) = entry.as_object() else {
         return Err(format!("the entry is {}, not an object", entry.type_name()).into());
     };
-    parse_fields(e)
+    parse_fields(&e, &mut PartitionKey::new)
 }
 
 /// A field of an entry, as the readers below see it.
@@ -51,15 +51,16 @@ pub(super) enum Field<'a> {
     Other(&'static str),
 }
 
-/// An entry's fields by name: the document's [`Object`], or the borrowed entries of
-/// [`scan`](super::scan).
-pub(super) trait Fields {
-    fn field(&self, name: &str) -> Field<'_>;
+/// An entry's fields by name, borrowed for `'a`: the document's [`Object`], or the fields
+/// [`scan`](super::scan) read straight from the bytes.
+pub(super) trait Fields<'a> {
+    fn field(&self, name: &str) -> Field<'a>;
 }
 
-impl Fields for Object {
-    fn field(&self, name: &str) -> Field<'_> {
-        match self.get(name) {
+impl<'a> Fields<'a> for &'a Object {
+    fn field(&self, name: &str) -> Field<'a> {
+        let object: &'a Object = self;
+        match object.get(name) {
             None => Field::Missing,
             Some(Json::Null) => Field::Null,
             Some(Json::String(s)) => Field::Str(s),
@@ -80,9 +81,12 @@ impl Field<'_> {
     }
 }
 
-/// Reads one `AccessToken` entry from its fields (see [`parse_access_token`]).
-pub(super) fn parse_fields(
-    e: &(impl Fields + ?Sized),
+/// Reads one `AccessToken` entry from its fields (see [`parse_access_token`]); its partition
+/// key comes from `partition_key` ([`PartitionKey::new`], or a table that shares one key among
+/// the entries of a partition).
+pub(super) fn parse_fields<'a>(
+    e: &impl Fields<'a>,
+    partition_key: &mut impl FnMut(PartitionParts<'a>) -> PartitionKey,
 ) -> Result<Option<CachedAccessToken>, Problem> {
     if !is_app_access_token(e)? {
         return Ok(None);
@@ -90,7 +94,7 @@ pub(super) fn parse_fields(
     let secret = required_str(e, "secret")?;
     let scopes = Scopes::new(required_str(e, "target")?.split_whitespace())
         .map_err(|_| "`target` holds no usable scope")?;
-    let Some(partition) = partition(e)? else {
+    let Some(partition) = partition(e, partition_key)? else {
         return Ok(None);
     };
     let expires_on = timestamp(e, "expires_on")?.ok_or("`expires_on` is missing")?;
@@ -107,7 +111,7 @@ pub(super) fn parse_fields(
 
 /// `true` for an app-only access token (`home_account_id` null, `""` or missing); `false` for
 /// another credential type or a user's token.
-fn is_app_access_token(e: &(impl Fields + ?Sized)) -> Result<bool, Problem> {
+fn is_app_access_token<'a>(e: &impl Fields<'a>) -> Result<bool, Problem> {
     match e.field("credential_type") {
         Field::Str(t)
             if t.eq_ignore_ascii_case("AccessToken")
@@ -131,7 +135,10 @@ fn is_app_access_token(e: &(impl Fields + ?Sized)) -> Result<bool, Problem> {
 
 /// The entry's partition; `None` when it belongs to someone else (a token type this library
 /// does not know, or an ext key it would not derive).
-fn partition(e: &(impl Fields + ?Sized)) -> Result<Option<PartitionKey>, Problem> {
+fn partition<'a>(
+    e: &impl Fields<'a>,
+    partition_key: &mut impl FnMut(PartitionParts<'a>) -> PartitionKey,
+) -> Result<Option<PartitionKey>, Problem> {
     let environment = required_str(e, "environment")?;
     let client_id = required_str(e, "client_id")?;
     let tenant = required_str(e, "realm")?;
@@ -148,7 +155,7 @@ fn partition(e: &(impl Fields + ?Sized)) -> Result<Option<PartitionKey>, Problem
         None => optional_str(e, "kid")?,
     }
     .filter(|k| !k.is_empty());
-    let partition = PartitionKey::new(PartitionParts {
+    let partition = partition_key(PartitionParts {
         environment,
         client_id,
         tenant,
@@ -164,12 +171,12 @@ fn partition(e: &(impl Fields + ?Sized)) -> Result<Option<PartitionKey>, Problem
     Ok(Some(partition))
 }
 
-fn required_str<'a>(e: &'a (impl Fields + ?Sized), field: &str) -> Result<&'a str, String> {
+fn required_str<'a>(e: &impl Fields<'a>, field: &str) -> Result<&'a str, String> {
     optional_str(e, field)?.ok_or_else(|| format!("`{field}` is missing"))
 }
 
 /// A string field; `null` counts as missing.
-fn optional_str<'a>(e: &'a (impl Fields + ?Sized), field: &str) -> Result<Option<&'a str>, String> {
+fn optional_str<'a>(e: &impl Fields<'a>, field: &str) -> Result<Option<&'a str>, String> {
     match e.field(field) {
         Field::Missing | Field::Null => Ok(None),
         Field::Str(s) => Ok(Some(s)),
@@ -178,7 +185,7 @@ fn optional_str<'a>(e: &'a (impl Fields + ?Sized), field: &str) -> Result<Option
 }
 
 /// A time field: a string of integer seconds (what MSAL writes) or a JSON integer.
-fn timestamp(e: &(impl Fields + ?Sized), field: &str) -> Result<Option<UnixTime>, Problem> {
+fn timestamp<'a>(e: &impl Fields<'a>, field: &str) -> Result<Option<UnixTime>, Problem> {
     let impossible = || {
         Problem::ImpossibleTime(format!(
             "`{field}` is not a time between 1970 and the year 9999"
@@ -228,7 +235,7 @@ mod tests {
         else {
             unreachable!()
         };
-        timestamp(&e, "t")
+        timestamp(&&e, "t")
     }
 
     #[test]

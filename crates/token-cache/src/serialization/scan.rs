@@ -1,22 +1,25 @@
 //! Reading the served access tokens straight from the bytes, without building the document:
 //! what the file backend does when it only needs its index (opening a file, reloading after
-//! another process wrote it). Strings are borrowed from the input; only the tokens are
+//! another process wrote it). One pass: each entry is read into fixed slots for the fields
+//! [`parse_fields`] reads, strings borrowed from the input, and turned into its token at
+//! once; the tokens of one partition share one [`PartitionKey`]. Only the tokens are
 //! allocated.
 //!
 //! It covers the plain case only and says so with `None` otherwise, and the caller then
 //! parses the whole [`CacheDocument`](super::CacheDocument), whose result is the same by
 //! construction: every entry goes through the same [`parse_fields`] as there; a file with an
-//! entry that is not served cleanly (a problem to warn about), a string with escapes, a
-//! repeated key or two entries for one token is left to the full parse.
+//! entry that is not served cleanly (a problem to warn about), a string with escapes in a
+//! field it reads, a repeated key or two entries for one token is left to the full parse.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
+use oauth2_core::TokenType;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::read::{parse_fields, Field, Fields};
 use super::{ACCESS_TOKEN, APP_METADATA};
-use crate::CachedAccessToken;
+use crate::{CachedAccessToken, PartitionKey, PartitionParts};
 
 /// The access tokens [`CacheDocument::parse`](super::CacheDocument::parse) followed by
 /// `into_access_tokens` would give, in the same order; `None` when this input needs the full
@@ -25,27 +28,87 @@ pub(crate) fn access_tokens(input: &[u8]) -> Option<Vec<CachedAccessToken>> {
     if input.iter().all(u8::is_ascii_whitespace) {
         return Some(Vec::new());
     }
-    let mut de = serde_json::Deserializer::from_slice(input);
-    let entries = de.deserialize_map(RootVisitor).ok()?;
+    // One UTF-8 check for the whole input: no string is checked again, and a field the scan
+    // skips unread cannot hide bytes the full parse refuses.
+    let input = std::str::from_utf8(input).ok()?;
+    let mut scan = Scan::default();
+    let mut de = serde_json::Deserializer::from_str(input);
+    de.deserialize_map(RootVisitor(&mut scan)).ok()?;
     de.end().ok()?;
-    let mut keys = HashSet::with_capacity(entries.len());
-    let mut tokens = Vec::with_capacity(entries.len());
-    for (key, entry) in &entries {
-        if !keys.insert(*key) {
-            return None; // a repeated key: the last one wins, left to the full parse
-        }
-        if let Some(token) = parse_fields(entry).ok()? {
-            tokens.push(token);
-        }
+    let mut keys = HashSet::with_capacity(scan.keys.len());
+    if !scan.keys.into_iter().all(|key| keys.insert(key)) {
+        return None; // a repeated key: the last one wins, left to the full parse
     }
+    let tokens = scan.tokens;
     let identities: HashSet<_> = tokens.iter().map(|t| (&t.partition, &t.scopes)).collect();
     (identities.len() == tokens.len()).then_some(tokens)
 }
 
-/// One entry's fields, borrowed from the input.
-struct Entry<'a>(Vec<(&'a str, Value<'a>)>);
+/// What the scan has read so far.
+#[derive(Default)]
+struct Scan<'a> {
+    /// The `AccessToken` section's keys (a repeated one is left to the full parse, where the
+    /// last one wins).
+    keys: Vec<&'a str>,
+    /// One key per partition, shared by its tokens, by the parts as the file spells them.
+    partitions: HashMap<PartsKey<'a>, PartitionKey>,
+    tokens: Vec<CachedAccessToken>,
+}
+
+/// [`PartitionParts`] as a map key: environment, client id, tenant, token type, key id.
+type PartsKey<'a> = (&'a str, &'a str, &'a str, TokenType, Option<&'a str>);
+
+impl<'a> Scan<'a> {
+    /// Takes the entry under `key`; an error when it needs the full parse.
+    fn add(&mut self, key: &'a str, entry: &Slots<'a>) -> Result<(), &'static str> {
+        self.keys.push(key);
+        let partitions = &mut self.partitions;
+        let mut partition_key = |p: PartitionParts<'a>| {
+            partitions
+                .entry((p.environment, p.client_id, p.tenant, p.token_type, p.key_id))
+                .or_insert_with(|| PartitionKey::new(p))
+                .clone()
+        };
+        match parse_fields(entry, &mut partition_key) {
+            Ok(Some(token)) => self.tokens.push(token),
+            Ok(None) => {}
+            Err(_) => return Err("an entry that is not served cleanly"),
+        }
+        Ok(())
+    }
+}
+
+/// The fields [`parse_fields`] reads, each with its slot in [`Slots`]; other fields are
+/// skipped.
+fn slot(name: &str) -> Option<usize> {
+    Some(match name {
+        "credential_type" => 0,
+        "home_account_id" => 1,
+        "secret" => 2,
+        "target" => 3,
+        "environment" => 4,
+        "client_id" => 5,
+        "realm" => 6,
+        "token_type" => 7,
+        "key_id" => 8,
+        "kid" => 9,
+        "ext_cache_key" => 10,
+        "cached_at" => 11,
+        "expires_on" => 12,
+        "extended_expires_on" => 13,
+        "refresh_on" => 14,
+        _ => return None,
+    })
+}
+
+/// One entry's fields that [`parse_fields`] reads, by [`slot`], borrowed from the input.
+struct Slots<'a>([Option<Value<'a>>; SLOTS]);
+
+/// How many fields [`slot`] names.
+const SLOTS: usize = 15;
 
 /// A field value; anything but a string, null or a number is only named.
+#[derive(Clone, Copy)]
 enum Value<'a> {
     Null,
     Str(&'a str),
@@ -53,93 +116,112 @@ enum Value<'a> {
     Other(&'static str),
 }
 
-impl Fields for Entry<'_> {
-    fn field(&self, name: &str) -> Field<'_> {
-        // the last of repeated names wins, as in the document
-        match self.0.iter().rev().find(|(k, _)| *k == name) {
+impl<'a> Fields<'a> for Slots<'a> {
+    fn field(&self, name: &str) -> Field<'a> {
+        let slot = slot(name);
+        debug_assert!(slot.is_some(), "the scan keeps no `{name}` field");
+        match slot.and_then(|i| self.0[i]) {
             None => Field::Missing,
-            Some((_, Value::Null)) => Field::Null,
-            Some((_, Value::Str(s))) => Field::Str(s),
-            Some((_, Value::Number(n))) => Field::Number(*n),
-            Some((_, Value::Other(name))) => Field::Other(name),
+            Some(Value::Null) => Field::Null,
+            Some(Value::Str(s)) => Field::Str(s),
+            Some(Value::Number(n)) => Field::Number(n),
+            Some(Value::Other(name)) => Field::Other(name),
         }
     }
 }
 
-type Entries<'a> = Vec<(&'a str, Entry<'a>)>;
+/// The top level: the `AccessToken` section's entries go to the scan; the `AppMetadata`
+/// section must be an object; everything else is skipped.
+struct RootVisitor<'s, 'a>(&'s mut Scan<'a>);
 
-/// The top level: the `AccessToken` section's entries; the `AppMetadata` section must be an
-/// object; everything else is skipped.
-struct RootVisitor;
-
-impl<'de> Visitor<'de> for RootVisitor {
-    type Value = Entries<'de>;
+impl<'a> Visitor<'a> for RootVisitor<'_, 'a> {
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a cache document")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Entries<'de>, A::Error> {
-        let mut entries = None;
-        while let Some(key) = map.next_key::<&'de str>()? {
+    fn visit_map<A: MapAccess<'a>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut seen_section = false;
+        while let Some(key) = map.next_key::<&'a str>()? {
             if key == ACCESS_TOKEN {
-                if entries.is_some() {
+                if seen_section {
                     return Err(de::Error::custom("a repeated section"));
                 }
-                entries = Some(map.next_value_seed(Pairs(EntrySeed))?);
+                seen_section = true;
+                map.next_value_seed(Section(&mut *self.0))?;
             } else if key == APP_METADATA {
                 map.next_value_seed(ObjectSeed)?;
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
         }
-        Ok(entries.unwrap_or_default())
+        Ok(())
     }
 }
 
-/// An object read as its (key, value) pairs in order, each value read by the seed `S`: the
-/// `AccessToken` section (`Pairs(EntrySeed)`) and each entry (`Pairs(ValueSeed)`).
-struct Pairs<S>(S);
+/// The `AccessToken` section: each entry is read and handed to the scan as it comes.
+struct Section<'s, 'a>(&'s mut Scan<'a>);
 
-impl<'de, S: de::DeserializeSeed<'de> + Copy> de::DeserializeSeed<'de> for Pairs<S> {
-    type Value = Vec<(&'de str, S::Value)>;
+impl<'a> de::DeserializeSeed<'a> for Section<'_, 'a> {
+    type Value = ();
 
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+    fn deserialize<D: Deserializer<'a>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de, S: de::DeserializeSeed<'de> + Copy> Visitor<'de> for Pairs<S> {
-    type Value = Vec<(&'de str, S::Value)>;
+impl<'a> Visitor<'a> for Section<'_, 'a> {
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(16).min(4096));
-        while let Some(key) = map.next_key::<&'de str>()? {
-            pairs.push((key, map.next_value_seed(self.0)?));
+    fn visit_map<A: MapAccess<'a>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<&'a str>()? {
+            let entry = map.next_value_seed(EntrySeed)?;
+            self.0.add(key, &entry).map_err(de::Error::custom)?;
         }
-        Ok(pairs)
+        Ok(())
     }
 }
 
-/// One entry: an object of fields (anything else is left to the full parse).
-#[derive(Clone, Copy)]
+/// One entry: an object (anything else is left to the full parse), its fields read into
+/// [`Slots`] (the last of repeated names wins, as in the document).
 struct EntrySeed;
 
-impl<'de> de::DeserializeSeed<'de> for EntrySeed {
-    type Value = Entry<'de>;
+impl<'a> de::DeserializeSeed<'a> for EntrySeed {
+    type Value = Slots<'a>;
 
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Entry<'de>, D::Error> {
-        Pairs(ValueSeed).deserialize(d).map(Entry)
+    fn deserialize<D: Deserializer<'a>>(self, d: D) -> Result<Slots<'a>, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'a> Visitor<'a> for EntrySeed {
+    type Value = Slots<'a>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_map<A: MapAccess<'a>>(self, mut map: A) -> Result<Slots<'a>, A::Error> {
+        let mut slots = Slots([None; SLOTS]);
+        while let Some(name) = map.next_key::<&'a str>()? {
+            match slot(name) {
+                Some(i) => slots.0[i] = Some(map.next_value_seed(ValueSeed)?),
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(slots)
     }
 }
 
 /// A field value. A string with escapes cannot be borrowed: an error, so the full parse
 /// (which keeps such strings in wiped memory) reads the file.
-#[derive(Clone, Copy)]
 struct ValueSeed;
 
 impl<'de> de::DeserializeSeed<'de> for ValueSeed {
@@ -345,10 +427,20 @@ mod tests {
         let twin = entry_text.replacen("\"-login", "\"-other-key-login", 1);
         let twins = text.replacen(entry_text, &format!("{entry_text},\n{twin}"), 1);
         assert!(!agrees(&twins));
-        // fields the entry repeats or this crate does not know are fine
+        // fields the entry repeats or this crate does not know are fine, escapes in the
+        // fields it skips too
         assert!(agrees(&entry(
             r#", "expires_on": "1", "expires_on": "2", "extra": [1, {"a": null}], "n": 1.5"#
         )));
+        assert!(agrees(&entry(
+            r#", "expires_on": "1", "extra": "\u0041\"""#
+        )));
+        // bytes that are not UTF-8, even in a skipped field, are the full parse's to refuse
+        let mut bytes = entry(r#", "expires_on": "1", "extra": "Z""#).into_bytes();
+        let z = bytes.iter().position(|b| *b == b'Z').unwrap();
+        bytes[z] = 0xff;
+        assert!(access_tokens(&bytes).is_none());
+        assert!(CacheDocument::parse(&bytes).is_err());
     }
 
     /// Thousands of mutations of a real document (ASCII bytes changed, runs deleted, JSON
