@@ -48,7 +48,7 @@ pub(super) fn rows(root: &Path, ours: &[Row]) -> Result<Vec<Row>, String> {
 }
 
 /// Rounds of the interleaved file comparison.
-const FILE_ROUNDS: usize = 5;
+const FILE_ROUNDS: usize = 7;
 
 /// The file figures, ours and MSAL Python's, in [`FILE_ROUNDS`] interleaved rounds (our
 /// criterion bench, then the script with `--file-only`), and the median of each round's ratio
