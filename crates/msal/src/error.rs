@@ -303,12 +303,19 @@ impl Error {
 /// The description is the service's own text; it names the AADSTS code and usually the fix.
 #[derive(Clone, Debug)]
 pub struct ServiceError {
+    pub(crate) host: String,
     pub(crate) status: u16,
     pub(crate) body: oauth2_core::ErrorResponse,
     pub(crate) request_correlation_id: String,
 }
 
 impl ServiceError {
+    /// The host of the token endpoint that answered: `login.microsoftonline.com`, a regional
+    /// or mTLS host such as `westus2.mtlsauth.microsoft.com`, or another issuer's host.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
     /// HTTP status of the response.
     pub fn status(&self) -> u16 {
         self.status
@@ -370,10 +377,11 @@ impl ServiceError {
 
 impl fmt::Display for ServiceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Named by the host that answered, not as "Entra ID": other issuers answer too.
         write!(
             f,
-            "Entra ID returned {} (HTTP {})",
-            self.body.error, self.status
+            "{} returned {} (HTTP {})",
+            self.host, self.body.error, self.status
         )?;
         // The first line of the description carries the reason (trace ids follow later); on
         // Entra ID it starts with the AADSTS code, which is then not repeated.

@@ -41,6 +41,10 @@ pub(crate) fn failure(
         };
     };
     let service = Box::new(ServiceError {
+        host: endpoint
+            .host_str()
+            .unwrap_or("the token endpoint")
+            .to_owned(),
         status,
         body: redactor.error_response(body),
         request_correlation_id: correlation_id.to_owned(),
@@ -261,6 +265,28 @@ mod tests {
         assert!(!err.is_retryable());
         let text = err.to_string();
         assert_eq!(text.matches("AADSTS7000215").count(), 1, "{text}");
+        // named by the host that answered (another issuer is not called Entra ID)
+        assert!(
+            text.starts_with("login.microsoftonline.com returned invalid_client (HTTP 401)"),
+            "{text}"
+        );
+        let issuer = Url::parse("https://issuer.example:3000/token").unwrap();
+        let err = failure(
+            &response(400, r#"{"error":"invalid_grant"}"#),
+            &issuer,
+            "corr",
+            None,
+            &none(),
+        );
+        assert_eq!(
+            err.as_service_error().map(ServiceError::host),
+            Some("issuer.example")
+        );
+        assert!(
+            err.to_string()
+                .starts_with("issuer.example returned invalid_grant (HTTP 400)"),
+            "{err}"
+        );
 
         let unavailable = r#"{"error":"temporarily_unavailable"}"#;
         let err = failure(
