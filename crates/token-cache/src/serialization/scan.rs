@@ -9,7 +9,8 @@
 //! parses the whole [`CacheDocument`](super::CacheDocument), whose result is the same by
 //! construction: every entry goes through the same [`parse_fields`] as there; a file with an
 //! entry that is not served cleanly (a problem to warn about), a string with escapes in a
-//! field it reads, a repeated key or two entries for one token is left to the full parse.
+//! field it reads, a repeated key, two entries for one token or bytes that are not UTF-8
+//! (anywhere, even in a field it skips) is left to the full parse.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
