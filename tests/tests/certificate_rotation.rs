@@ -83,6 +83,20 @@ fn short_lived(env: &TestEnv, now: SystemTime, left: Duration) -> IssuedCertific
         .unwrap()
 }
 
+/// An mTLS PoP request of `app` whose certificate has expired (on the app's clock): refused
+/// with `certificate_expired` before anything is sent, even when the cache holds a token.
+async fn refused_as_expired(env: &TestEnv, app: &ConfidentialClientApplication) -> msal::Error {
+    env.emulator.clear_requests();
+    let err = app
+        .acquire_token_for_client([SCOPE])
+        .with_mtls_proof_of_possession()
+        .await
+        .expect_err("an expired certificate is never used, not even for a cache hit");
+    assert_eq!(err.code(), "certificate_expired");
+    assert!(env.emulator.requests().is_empty(), "nothing was sent");
+    err
+}
+
 /// A certificate for the SN/I app (same subject, same issuer) with `key`.
 fn sni_certificate(env: &TestEnv, key: KeyChoice) -> IssuedCertificate {
     env.ca
@@ -425,16 +439,9 @@ async fn an_expired_last_good_certificate_is_an_error_and_expiry_is_warned_once(
     // the replacement is broken, and time passes beyond the last good certificate's end
     replace(&cert_path, "-----BEGIN CERTIFICATE-----\ntruncated");
     *clock.0.lock().unwrap() = now + Duration::from_secs(3 * 3600);
-    env.emulator.clear_requests();
-    let err = app
-        .acquire_token_for_client([SCOPE])
-        .with_mtls_proof_of_possession()
-        .await
-        .expect_err("an expired certificate is never used");
-    assert_eq!(err.code(), "certificate_expired");
+    let err = refused_as_expired(&env, &app).await;
     assert!(!err.is_retryable());
     assert!(err.to_string().contains(&short.x5t_s256()), "{err}");
-    assert!(env.emulator.requests().is_empty(), "nothing was sent");
     assert_eq!(events.refresh_failures(), ["invalid_certificate"]);
 }
 
@@ -524,12 +531,5 @@ async fn static_certificate_hits_are_checked_for_expiry_like_every_call() {
         "the cached token is still good then: {expires_on:?}"
     );
     *clock.0.lock().unwrap() = later;
-    env.emulator.clear_requests();
-    let err = app
-        .acquire_token_for_client([SCOPE])
-        .with_mtls_proof_of_possession()
-        .await
-        .expect_err("an expired certificate is never used, not even for a cache hit");
-    assert_eq!(err.code(), "certificate_expired");
-    assert!(env.emulator.requests().is_empty(), "nothing was sent");
+    refused_as_expired(&env, &app).await;
 }

@@ -38,16 +38,6 @@ enum Repr {
     },
 }
 
-impl Inner {
-    fn list(&self) -> &[String] {
-        self.scopes.list()
-    }
-
-    fn joined(&self) -> &str {
-        self.scopes.joined()
-    }
-}
-
 impl Repr {
     fn list(&self) -> &[String] {
         match self {
@@ -67,7 +57,8 @@ impl Repr {
 impl PartialEq for Scopes {
     fn eq(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.inner, &other.inner)
-            || (self.inner.hash == other.inner.hash && self.inner.list() == other.inner.list())
+            || (self.inner.hash == other.inner.hash
+                && self.inner.scopes.list() == other.inner.scopes.list())
     }
 }
 
@@ -132,7 +123,7 @@ impl Scopes {
 
     /// The normalized scopes, sorted.
     pub fn as_slice(&self) -> &[String] {
-        self.inner.list()
+        self.inner.scopes.list()
     }
 
     /// The scopes joined with single spaces: the `scope` form field and the cache `target`.
@@ -142,37 +133,38 @@ impl Scopes {
 
     /// Like [`Scopes::joined`], without allocating.
     pub fn joined_str(&self) -> &str {
-        self.inner.joined()
+        self.inner.scopes.joined()
     }
 
     /// Iterates over the scopes in sorted order.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
-        self.inner.list().iter().map(String::as_str)
+        self.inner.scopes.list().iter().map(String::as_str)
     }
 
     /// Whether every scope in `self` is also in `other` (exact, case-sensitive).
     pub fn is_subset_of(&self, other: &Scopes) -> bool {
-        let theirs = other.inner.list();
-        self.inner
-            .list()
+        let theirs = other.inner.scopes.list();
+        self.as_slice()
             .iter()
             .all(|s| theirs.binary_search(s).is_ok())
     }
 
     /// The number of distinct scopes (never zero).
     pub fn len(&self) -> usize {
-        self.inner.list().len()
+        self.inner.scopes.list().len()
     }
 
     /// Always `false`: a `Scopes` value holds at least one scope.
     pub fn is_empty(&self) -> bool {
-        self.inner.list().is_empty()
+        self.inner.scopes.list().is_empty()
     }
 }
 
 impl fmt::Debug for Scopes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Scopes").field(&self.inner.list()).finish()
+        f.debug_tuple("Scopes")
+            .field(&self.inner.scopes.list())
+            .finish()
     }
 }
 
